@@ -1,0 +1,143 @@
+"""rebook outbox, rebook pipeline, rebook policy ..., rebook reasons ..., rebook demo"""
+
+from __future__ import annotations
+
+import click
+
+from rebook.cli import cli
+from rebook.cli.base import Ctx, Result, seller_command, table
+from rebook.cli.present import message_json, when
+from rebook.errors import RebookError
+
+
+@seller_command(cli, "outbox")
+@click.option("--status", help="review, scheduled, sending, sent, failed, withdrawn or discarded.")
+def outbox_command(ctx: Ctx, status) -> Result:
+    """Planned messages: id, lead, kind, due time, status."""
+    from rebook.outbox.models import PlannedMessage
+
+    messages = PlannedMessage.objects.filter(lead__seller=ctx.seller).select_related("lead").order_by("due", "id")
+    if status:
+        if status not in PlannedMessage.Status.values:
+            raise RebookError(f"--status: unknown message status {status!r}; use one of {', '.join(PlannedMessage.Status.values)}")
+        messages = messages.filter(status=status)
+    items = list(messages)
+    rows = [[str(m.pk), m.lead.name, m.kind, when(m.due, ctx.tz), m.status, m.status_note] for m in items]
+    return Result([message_json(m, ctx.tz) for m in items], table(rows, ["ID", "LEAD", "KIND", "DUE", "STATUS", "NOTE"]))
+
+
+@seller_command(cli, "pipeline")
+def pipeline_command(ctx: Ctx) -> Result:
+    """Is your pipeline full enough? Meetings ahead, expected cancellations, the gap to your weekly target."""
+    from dataclasses import asdict
+
+    from rebook.leads.selectors import pipeline
+
+    health = pipeline(seller=ctx.seller, now=ctx.now())
+    data = asdict(health) | {"sentences": list(health.sentences)}
+    return Result(data, "\n".join(health.sentences))
+
+
+@cli.group("policy")
+def policy_group() -> None:
+    """Your cancellation policy: strike limit, timings, and the rest."""
+
+
+@seller_command(policy_group, "show")
+def policy_show(ctx: Ctx) -> Result:
+    """Show every policy setting with what it does."""
+    from rebook.strategy.policy import POLICY_HELP, policy_as_text
+
+    values = policy_as_text(ctx.seller.policy)
+    rows = [[key, value, POLICY_HELP[key]] for key, value in values.items()]
+    return Result(values, table(rows, ["KEY", "VALUE", "WHAT IT DOES"]))
+
+
+@seller_command(policy_group, "set")
+@click.argument("key")
+@click.argument("value")
+def policy_set_command(ctx: Ctx, key, value) -> Result:
+    """Change one policy setting (durations like 2h or 30m; true/false; whole numbers)."""
+    from rebook.sellers.services import seller_policy_set
+    from rebook.strategy.policy import policy_as_text
+
+    seller = seller_policy_set(seller=ctx.seller, key=key, value=value)
+    values = policy_as_text(seller.policy)
+    return Result(values, f"{key} = {values[key]} (every lead re-evaluated)")
+
+
+@cli.group("reasons")
+def reasons_group() -> None:
+    """The word lists that judge cancellation reasons; yours to edit."""
+
+
+@seller_command(reasons_group, "show")
+def reasons_show(ctx: Ctx) -> Result:
+    """Each category, whether it is valid, and its phrases."""
+    from rebook.strategy.reasons import CATEGORY_LABELS, CATEGORY_ORDER, VALID_CATEGORIES
+
+    phrases = ctx.seller.classifier.phrases
+    data = {
+        c: {"label": CATEGORY_LABELS[c], "valid": c in VALID_CATEGORIES, "phrases": list(phrases.get(c, ())),
+            "edited": c in ctx.seller.reason_phrases}
+        for c in CATEGORY_ORDER
+    }
+    lines = []
+    for c, info in data.items():
+        kind = "not a strike: ends pursuit" if c == "not_interested" else ("valid" if info["valid"] else "not valid")
+        lines.append(f"{c} ({kind}{', edited' if info['edited'] else ''}): {', '.join(info['phrases'])}")
+    lines.append("No reason, no-show and unrecognised reasons are not valid; unrecognised ones are flagged for you.")
+    return Result(data, "\n".join(lines))
+
+
+@seller_command(reasons_group, "add")
+@click.argument("category")
+@click.argument("phrase")
+def reasons_add(ctx: Ctx, category, phrase) -> Result:
+    """Add a phrase to a category (applies to cancellations recorded from now on)."""
+    from rebook.sellers.services import seller_reason_phrases_set
+
+    current = list(ctx.seller.classifier.phrases.get(category, ()))
+    seller = seller_reason_phrases_set(seller=ctx.seller, category=category, phrases=[*current, phrase])
+    return Result({category: list(seller.classifier.phrases[category])}, f"Added {phrase!r} to {category}")
+
+
+@seller_command(reasons_group, "remove")
+@click.argument("category")
+@click.argument("phrase")
+def reasons_remove(ctx: Ctx, category, phrase) -> Result:
+    """Remove a phrase from a category."""
+    from rebook.sellers.services import seller_reason_phrases_set
+
+    current = list(ctx.seller.classifier.phrases.get(category, ()))
+    if phrase.strip().lower() not in current:
+        raise RebookError(f"{phrase!r} is not in the {category} list")
+    seller = seller_reason_phrases_set(
+        seller=ctx.seller, category=category, phrases=[p for p in current if p != phrase.strip().lower()]
+    )
+    return Result({category: list(seller.classifier.phrases[category])}, f"Removed {phrase!r} from {category}")
+
+
+@seller_command(reasons_group, "reset")
+@click.argument("category")
+def reasons_reset(ctx: Ctx, category) -> Result:
+    """Restore a category's shipped phrase list."""
+    from rebook.sellers.services import seller_reason_phrases_set
+
+    seller = seller_reason_phrases_set(seller=ctx.seller, category=category, phrases=None)
+    return Result({category: list(seller.classifier.phrases.get(category, ()))}, f"Restored the shipped {category} list")
+
+
+@seller_command(cli, "demo")
+@click.option("--seed", default=7, show_default=True, help="Same seed, same data.")
+def demo_command(ctx: Ctx, seed) -> Result:
+    """Load a realistic demo: months of one seller's leads, bookings and cancellations."""
+    from rebook.demo import load_demo
+
+    summary = load_demo(seller=ctx.seller, now=ctx.now(), seed=seed)
+    text = (
+        f"Loaded {summary['leads']} leads, {summary['appointments']} appointments and "
+        f"{summary['cancellations']} cancellations for {ctx.seller.username}.\n"
+        "Try: rebook lead list, rebook lead list --status nurture, rebook outbox, rebook pipeline"
+    )
+    return Result(summary, text)

@@ -1,0 +1,164 @@
+"""A lead and its history: contacts, appointments, cancellations and each cancellation's checklist.
+
+They live in one app because the strategy reads them together: every change to one of them
+re-evaluates the lead as a whole (see ``rebook.leads.services.lead_reevaluate``).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.timezone import now as utcnow
+
+from rebook.sellers.models import Seller
+from rebook.strategy import checklist, history, reasons
+
+
+class Party(models.TextChoices):
+    SELLER = history.SELLER, "seller"
+    PROSPECT = history.PROSPECT, "prospect"
+
+
+class Lead(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new"
+        QUALIFIED = "qualified"
+        ACTIVE = "active"
+        NURTURE = "nurture"
+        WON = "won"
+        LOST = "lost"
+        DO_NOT_CONTACT = "do_not_contact"
+
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="leads")
+    name = models.CharField(max_length=200)
+    company = models.CharField(max_length=200, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+    source = models.CharField(max_length=200, blank=True, help_text="Where you met, e.g. a networking event.")
+    notes = models.TextField(blank=True)
+    qualifying_notes = models.TextField(blank=True, help_text="Answers to your qualifying questions.")
+    qualified_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    # Kept in step with the strategy by lead_reevaluate, so lists can filter and sort on them.
+    strikes = models.PositiveSmallIntegerField(default=0)
+    nurture_since = models.DateTimeField(null=True, blank=True)
+    nurture_reason = models.CharField(max_length=30, blank=True)
+    not_interested_at = models.DateTimeField(null=True, blank=True)
+    reactivated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=utcnow)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["seller", "status"])]
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (#{self.pk})"
+
+
+class Activity(models.Model):
+    """A contact with the lead: a call, an e-mail, a message, a note."""
+
+    class Kind(models.TextChoices):
+        CALL = "call"
+        EMAIL = "email"
+        TEXT = "text"
+        MEETING = "meeting"
+        NOTE = "note"
+
+    class Direction(models.TextChoices):
+        OUTBOUND = "outbound"
+        INBOUND = "inbound"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    at = models.DateTimeField()
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=utcnow)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class Appointment(models.Model):
+    class Status(models.TextChoices):
+        SCHEDULED = history.SCHEDULED
+        CANCELLED = history.CANCELLED
+        RESCHEDULED = history.RESCHEDULED
+        HELD = history.HELD
+        NO_SHOW = history.NO_SHOW
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="appointments")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    timezone = models.CharField(max_length=64)
+    location = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SCHEDULED)
+    booked_at = models.DateTimeField(default=utcnow)
+    booked_by = models.CharField(max_length=10, choices=Party.choices, default=Party.SELLER)
+    # A reschedule keeps the old row (status "rescheduled") and links the new one to it.
+    rescheduled_from = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rescheduled_to"
+    )
+    # One id for the whole chain of reschedules: the UID of the calendar invitation.
+    chain = models.UUIDField(default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(default=utcnow)
+
+    class Meta:
+        ordering = ["start", "id"]
+        indexes = [models.Index(fields=["status", "start"])]
+        constraints = [models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="appointment_ends_after_start")]
+
+    def __str__(self) -> str:
+        return f"appointment #{self.pk}"
+
+
+class Cancellation(models.Model):
+    """A cancelled, moved or missed appointment: who, when, how much notice, why, and whether that counts."""
+
+    class Kind(models.TextChoices):
+        CANCEL = history.CANCEL
+        RESCHEDULE = history.RESCHEDULE
+        NO_SHOW = history.MISSED, "no-show"
+
+    appointment = models.OneToOneField(Appointment, on_delete=models.CASCADE, related_name="cancellation")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="cancellations")
+    by = models.CharField(max_length=10, choices=Party.choices)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CANCEL)
+    at = models.DateTimeField(help_text="When it was called off.")
+    reason = models.TextField(blank=True)
+    category = models.CharField(max_length=30, choices=[(c, reasons.CATEGORY_LABELS[c]) for c in reasons.ALL_CATEGORIES])
+    matched = models.CharField(max_length=100, blank=True, help_text="The phrase that decided the category.")
+    suggested_valid = models.BooleanField()
+    # The seller's judgement, which always wins over the suggestion; None until they judge.
+    valid_override = models.BooleanField(null=True, blank=True)
+    judged_at = models.DateTimeField(null=True, blank=True)
+    is_strike = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=utcnow)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    @property
+    def valid(self) -> bool:
+        return self.suggested_valid if self.valid_override is None else self.valid_override
+
+    @property
+    def needs_review(self) -> bool:
+        return self.category == reasons.UNKNOWN and self.valid_override is None
+
+    @property
+    def notice(self):
+        return self.appointment.start - self.at
+
+
+class ChecklistItem(models.Model):
+    cancellation = models.ForeignKey(Cancellation, on_delete=models.CASCADE, related_name="checklist")
+    step = models.CharField(max_length=20, choices=[(key, title) for key, title, _ in checklist.STEPS])
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.CharField(max_length=10, blank=True)  # "system" or "seller" once done
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["cancellation", "step"], name="one_item_per_step")]

@@ -1,0 +1,488 @@
+"""Writes for leads and their history. Every service runs in one transaction and ends by
+re-evaluating the lead: the strategy recomputes strikes, status, planned messages and checklists
+from the whole history, so the order things were entered in never matters."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from rebook.errors import RebookError
+from rebook.leads.models import Activity, Appointment, Cancellation, ChecklistItem, Lead, Party
+from rebook.leads.selectors import checklist_facts, lead_history
+from rebook.outbox.models import PlannedMessage
+from rebook.outbox.services import messages_reconcile
+from rebook.sellers.models import Seller
+from rebook.strategy import checklist as checklist_rules
+from rebook.strategy.followups import plan_messages
+from rebook.strategy.reasons import NO_SHOW, NOT_INTERESTED
+from rebook.strategy.strikes import TERMINAL_STATUSES, StrikeDecision, decide_strikes, lead_status
+
+Status = Lead.Status
+# A little slack so that "now" typed on a slow machine is not "in the future".
+CLOCK_SLACK = timedelta(minutes=1)
+UNBOOKABLE = {
+    Status.NURTURE: "is on the nurture list; reactivate it first with `rebook lead reactivate {id}`",
+    Status.LOST: "is marked lost; reactivate it first with `rebook lead reactivate {id}`",
+    Status.DO_NOT_CONTACT: "is marked do-not-contact",
+}
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+def _locked(lead: Lead) -> Lead:
+    """Re-read the lead under a row lock so two changes to one lead queue up (a no-op on SQLite)."""
+    return Lead.objects.select_for_update().select_related("seller__user").get(pk=lead.pk)
+
+
+def _clean_email(raw: str) -> str:
+    address = (raw or "").strip()
+    if address:
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise RebookError(f"--email: {address!r} is not a valid e-mail address") from None
+    return address
+
+
+def _clean_phone(raw: str) -> str:
+    phone = (raw or "").strip()
+    if phone and (len(re.sub(r"\D", "", phone)) < 5 or re.search(r"[^\d\s()+.\-/x]", phone, re.I)):
+        raise RebookError(f"--phone: {phone!r} does not look like a phone number")
+    return phone
+
+
+def _party(by: str) -> str:
+    if by not in Party.values:
+        raise RebookError(f"--by: must be seller or prospect, not {by!r}")
+    return by
+
+
+# ---------------------------------------------------------------- leads
+
+
+@transaction.atomic
+def lead_create(
+    *,
+    seller: Seller,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    company: str = "",
+    source: str = "",
+    notes: str = "",
+    now: datetime | None = None,
+) -> Lead:
+    if not name or not name.strip():
+        raise RebookError("lead name: must not be empty")
+    return Lead.objects.create(
+        seller=seller,
+        name=name.strip(),
+        email=_clean_email(email),
+        phone=_clean_phone(phone),
+        company=company.strip(),
+        source=source.strip(),
+        notes=notes,
+        created_at=_now(now),
+    )
+
+
+@transaction.atomic
+def lead_update(*, lead: Lead, **fields: str) -> Lead:
+    lead = _locked(lead)
+    cleaners = {"email": _clean_email, "phone": _clean_phone}
+    for field, value in fields.items():
+        if field not in {"name", "email", "phone", "company", "source", "notes"}:
+            raise RebookError(f"unknown lead field {field!r}")
+        if field == "name" and not value.strip():
+            raise RebookError("lead name: must not be empty")
+        setattr(lead, field, cleaners.get(field, str.strip)(value) if field != "notes" else value)
+    lead.save()
+    return lead
+
+
+@transaction.atomic
+def lead_qualify(*, lead: Lead, notes: str = "", now: datetime | None = None) -> Lead:
+    lead = _locked(lead)
+    if lead.status in TERMINAL_STATUSES or lead.status == Status.NURTURE:
+        raise RebookError(f"lead {lead.pk} is {lead.status}; only new or active leads can be qualified")
+    lead.qualified_at = lead.qualified_at or _now(now)
+    if notes.strip():
+        lead.qualifying_notes = f"{lead.qualifying_notes}\n{notes.strip()}".strip()
+    lead.save()
+    lead_reevaluate(lead=lead, now=now)
+    return lead
+
+
+@transaction.atomic
+def lead_not_interested(*, lead: Lead, reason: str = "", now: datetime | None = None) -> Lead:
+    """Pursuit ends at once, kindly: future meetings are called off and the lead moves to nurture."""
+    now = _now(now)
+    lead = _locked(lead)
+    if lead.status in TERMINAL_STATUSES:
+        raise RebookError(f"lead {lead.pk} is {lead.status}; there is no pursuit to end")
+    if lead.status == Status.NURTURE and lead.nurture_reason == "not_interested":
+        raise RebookError(f"lead {lead.pk} has already said they are not interested")
+    lead.not_interested_at = now
+    lead.save(update_fields=["not_interested_at", "updated_at"])
+    for appointment in lead.appointments.filter(status=Appointment.Status.SCHEDULED, start__gt=now):
+        _record_cancellation(
+            appointment, by=Party.PROSPECT, kind=Cancellation.Kind.CANCEL, at=now,
+            reason=reason or "not interested", valid=None, now=now, category=NOT_INTERESTED,
+        )
+        appointment.status = Appointment.Status.CANCELLED
+        appointment.save(update_fields=["status"])
+    lead_reevaluate(lead=lead, now=now)
+    return lead
+
+
+@transaction.atomic
+def lead_reactivate(*, lead: Lead, now: datetime | None = None) -> Lead:
+    """Back from nurture (or lost) with a clean slate: strikes count again from now."""
+    lead = _locked(lead)
+    if lead.status not in (Status.NURTURE, Status.LOST):
+        raise RebookError(f"lead {lead.pk} is {lead.status}; only nurture or lost leads can be reactivated")
+    lead.reactivated_at = _now(now)
+    lead.status = Status.ACTIVE  # provisional: lead_reevaluate derives the real one
+    lead.save(update_fields=["reactivated_at", "status", "updated_at"])
+    lead_reevaluate(lead=lead, now=now)
+    return lead
+
+
+@transaction.atomic
+def lead_set_status(*, lead: Lead, status: str, now: datetime | None = None) -> Lead:
+    """Mark a lead won, lost or do-not-contact; nothing more is planned for it."""
+    lead = _locked(lead)
+    if status not in TERMINAL_STATUSES:
+        raise RebookError("status: set won, lost or do_not_contact by hand; the others follow from the history")
+    lead.status = status
+    lead.save(update_fields=["status", "updated_at"])
+    lead_reevaluate(lead=lead, now=now)
+    return lead
+
+
+@transaction.atomic
+def activity_log(
+    *, lead: Lead, kind: str, direction: str, at: datetime | None = None, notes: str = "", now: datetime | None = None
+) -> Activity:
+    now = _now(now)
+    if kind not in Activity.Kind.values:
+        raise RebookError(f"--kind: must be one of {', '.join(Activity.Kind.values)}, not {kind!r}")
+    if direction not in Activity.Direction.values:
+        raise RebookError(f"--direction: must be outbound or inbound, not {direction!r}")
+    at = at or now
+    if at > now + CLOCK_SLACK:
+        raise RebookError("--at: a contact that already happened cannot be in the future")
+    activity = Activity.objects.create(lead=lead, kind=kind, direction=direction, at=at, notes=notes, created_at=now)
+    lead_reevaluate(lead=lead, now=now)
+    return activity
+
+
+# ---------------------------------------------------------------- appointments
+
+
+@transaction.atomic
+def appointment_book(
+    *,
+    lead: Lead,
+    start: datetime,
+    end: datetime,
+    location: str = "",
+    booked_by: str = Party.SELLER,
+    timezone_name: str | None = None,
+    now: datetime | None = None,
+    booked_at: datetime | None = None,
+) -> Appointment:
+    now = _now(now)
+    lead = _locked(lead)
+    if end <= start:
+        raise RebookError("the appointment must end after it starts (end before start)")
+    if lead.status in UNBOOKABLE:
+        raise RebookError(f"lead {lead.pk} ({lead.name}) " + UNBOOKABLE[lead.status].format(id=lead.pk))
+    appointment = Appointment.objects.create(
+        lead=lead,
+        start=start,
+        end=end,
+        timezone=timezone_name or lead.seller.timezone,
+        location=location.strip(),
+        booked_by=_party(booked_by),
+        # A meeting logged after the fact was booked before it started, not when it was typed in.
+        booked_at=booked_at or min(now, start),
+        created_at=now,
+    )
+    lead_reevaluate(lead=lead, now=now)
+    return appointment
+
+
+def _record_cancellation(
+    appointment: Appointment,
+    *,
+    by: str,
+    kind: str,
+    at: datetime,
+    reason: str,
+    valid: bool | None,
+    now: datetime,
+    category: str | None = None,
+) -> Cancellation:
+    verdict = appointment.lead.seller.classifier.classify(reason)
+    if category is not None:
+        suggested_valid, matched = False, ""
+    else:
+        category, suggested_valid, matched = verdict.category, verdict.valid, verdict.matched or ""
+    return Cancellation.objects.create(
+        appointment=appointment,
+        lead=appointment.lead,
+        by=_party(by),
+        kind=kind,
+        at=at,
+        reason=reason.strip(),
+        category=category,
+        matched=matched,
+        suggested_valid=suggested_valid,
+        valid_override=valid,
+        judged_at=now if valid is not None else None,
+        created_at=now,
+    )
+
+
+def _check_changeable(appointment: Appointment, action: str) -> None:
+    if appointment.status != Appointment.Status.SCHEDULED:
+        raise RebookError(
+            f"appointment {appointment.pk} is {appointment.status}; only a scheduled appointment can be {action}"
+        )
+
+
+def _when_called_off(at: datetime | None, now: datetime) -> datetime:
+    at = at or now
+    if at > now + CLOCK_SLACK:
+        raise RebookError("--at: when it was called off cannot be in the future")
+    return at
+
+
+@transaction.atomic
+def appointment_cancel(
+    *,
+    appointment: Appointment,
+    by: str,
+    reason: str = "",
+    valid: bool | None = None,
+    at: datetime | None = None,
+    now: datetime | None = None,
+) -> Cancellation:
+    now = _now(now)
+    appointment.lead = _locked(appointment.lead)
+    appointment.refresh_from_db(fields=["status"])
+    _check_changeable(appointment, "cancelled")
+    cancellation = _record_cancellation(
+        appointment, by=by, kind=Cancellation.Kind.CANCEL, at=_when_called_off(at, now),
+        reason=reason, valid=valid, now=now,
+    )
+    appointment.status = Appointment.Status.CANCELLED
+    appointment.save(update_fields=["status"])
+    lead_reevaluate(lead=appointment.lead, now=now)
+    return cancellation
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *,
+    appointment: Appointment,
+    to: datetime,
+    by: str,
+    reason: str = "",
+    valid: bool | None = None,
+    at: datetime | None = None,
+    now: datetime | None = None,
+) -> tuple[Cancellation, Appointment | None]:
+    """Move a meeting. The old row stays (status "rescheduled") and the new one links back to it.
+
+    A prospect's reschedule counts as a cancellation; if it is the one that reaches the strike
+    limit, the lead moves to nurture and the new time is not booked (the old row is "cancelled").
+    """
+    now = _now(now)
+    appointment.lead = _locked(appointment.lead)
+    appointment.refresh_from_db(fields=["status"])
+    _check_changeable(appointment, "rescheduled")
+    if to == appointment.start:
+        raise RebookError(f"--to: appointment {appointment.pk} already starts then")
+    at = _when_called_off(at, now)
+    cancellation = _record_cancellation(
+        appointment, by=by, kind=Cancellation.Kind.RESCHEDULE, at=at, reason=reason, valid=valid, now=now
+    )
+    appointment.status = Appointment.Status.RESCHEDULED
+    appointment.save(update_fields=["status"])
+    lead = lead_reevaluate(lead=appointment.lead, now=now)
+    if lead.status == Status.NURTURE:
+        appointment.status = Appointment.Status.CANCELLED
+        appointment.save(update_fields=["status"])
+        lead_reevaluate(lead=lead, now=now)
+        return cancellation, None
+    moved = Appointment.objects.create(
+        lead=lead,
+        start=to,
+        end=to + (appointment.end - appointment.start),
+        timezone=appointment.timezone,
+        location=appointment.location,
+        booked_by=by,
+        booked_at=at,
+        rescheduled_from=appointment,
+        chain=appointment.chain,
+        created_at=now,
+    )
+    lead_reevaluate(lead=lead, now=now)
+    return cancellation, moved
+
+
+def _check_started(appointment: Appointment, now: datetime, action: str) -> None:
+    _check_changeable(appointment, action)
+    if appointment.start > now:
+        raise RebookError(f"appointment {appointment.pk} has not started yet; it can be {action} once it has")
+
+
+@transaction.atomic
+def appointment_mark_held(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
+    now = _now(now)
+    appointment.lead = _locked(appointment.lead)
+    appointment.refresh_from_db(fields=["status"])
+    _check_started(appointment, now, "marked held")
+    appointment.status = Appointment.Status.HELD
+    appointment.save(update_fields=["status"])
+    lead_reevaluate(lead=appointment.lead, now=now)
+    return appointment
+
+
+@transaction.atomic
+def appointment_mark_no_show(*, appointment: Appointment, now: datetime | None = None) -> Cancellation:
+    now = _now(now)
+    appointment.lead = _locked(appointment.lead)
+    appointment.refresh_from_db(fields=["status"])
+    _check_started(appointment, now, "marked a no-show")
+    cancellation = _record_cancellation(
+        appointment, by=Party.PROSPECT, kind=Cancellation.Kind.NO_SHOW, at=appointment.start,
+        reason="", valid=None, now=now, category=NO_SHOW,
+    )
+    appointment.status = Appointment.Status.NO_SHOW
+    appointment.save(update_fields=["status"])
+    lead_reevaluate(lead=appointment.lead, now=now)
+    return cancellation
+
+
+# ---------------------------------------------------------------- cancellations and checklists
+
+
+@transaction.atomic
+def cancellation_judge(*, cancellation: Cancellation, valid: bool, now: datetime | None = None) -> Cancellation:
+    """The seller's word on validity, which always wins; everything that follows is recomputed."""
+    now = _now(now)
+    _locked(cancellation.lead)
+    cancellation.valid_override = valid
+    cancellation.judged_at = now
+    cancellation.save(update_fields=["valid_override", "judged_at"])
+    lead_reevaluate(lead=cancellation.lead, now=now)
+    return cancellation
+
+
+@transaction.atomic
+def checklist_tick(
+    *, cancellation: Cancellation, step: str, done: bool = True, now: datetime | None = None
+) -> ChecklistItem:
+    if step not in checklist_rules.STEP_KEYS:
+        raise RebookError(f"--tick: unknown step {step!r}; steps: {', '.join(checklist_rules.STEP_KEYS)}")
+    if cancellation.by != Party.PROSPECT:
+        raise RebookError("the checklist is for prospect cancellations")
+    item, _ = ChecklistItem.objects.get_or_create(cancellation=cancellation, step=step)
+    item.done_at = _now(now) if done else None
+    item.done_by = checklist_rules.SELLER if done else ""
+    item.save()
+    return item
+
+
+# ---------------------------------------------------------------- re-evaluation
+
+
+def _withdraw_note(new_status: str, decision: StrikeDecision) -> str:
+    if new_status == Status.NURTURE:
+        return "the lead moved to the nurture list"
+    if new_status in TERMINAL_STATUSES:
+        return f"the lead was marked {new_status.replace('_', '-')}"
+    return "no longer needed after a change to the lead's appointments"
+
+
+@transaction.atomic
+def lead_reevaluate(*, lead: Lead, now: datetime | None = None) -> Lead:
+    """Recompute everything that follows from the lead's history and persist it."""
+    now = _now(now)
+    seller = lead.seller
+    policy = seller.policy
+    loaded = lead_history(lead)
+    decision = decide_strikes(loaded.facts, policy)
+    status = lead_status(
+        lead.status, decision, has_appointments=bool(loaded.appointments), qualified=lead.qualified_at is not None
+    )
+
+    lead.status = status
+    lead.strikes = decision.strikes
+    lead.nurture_since = decision.nurture_since if status == Status.NURTURE else None
+    lead.nurture_reason = (decision.nurture_reason or "") if status == Status.NURTURE else ""
+    lead.save(update_fields=["status", "strikes", "nurture_since", "nurture_reason", "updated_at"])
+
+    flipped = [c for c in loaded.cancellations if c.is_strike != (c.pk in decision.ever_counted)]
+    for c in flipped:
+        c.is_strike = not c.is_strike
+    Cancellation.objects.bulk_update(flipped, ["is_strike"])
+
+    desired = plan_messages(loaded.facts, policy, decision, now, pursuing=status not in TERMINAL_STATUSES)
+    messages_reconcile(
+        lead=lead, desired=desired, auto_send=policy.auto_send, withdraw_note=_withdraw_note(status, decision), now=now
+    )
+    _checklists_sync(lead, loaded, decision, now)
+    return lead
+
+
+def _checklists_sync(lead: Lead, loaded, decision: StrikeDecision, now: datetime) -> None:
+    prospect_cancellations = [c for c in loaded.cancellations if c.by == Party.PROSPECT]
+    if not prospect_cancellations:
+        return
+    sent = set(lead.messages.filter(status=PlannedMessage.Status.SENT).values_list("key", flat=True))
+    items: dict[tuple[int, str], ChecklistItem] = {
+        (i.cancellation_id, i.step): i for i in ChecklistItem.objects.filter(cancellation__lead=lead)
+    }
+    created, changed = [], []
+    for c in prospect_cancellations:
+        ticked = frozenset(
+            step for (cid, step), i in items.items() if cid == c.pk and i.done_by == checklist_rules.SELLER
+        )
+        for step in checklist_rules.checklist(checklist_facts(c, loaded, decision, sent, ticked)):
+            item = items.get((c.pk, step.key))
+            if item is None:
+                item = ChecklistItem(cancellation=c, step=step.key)
+                created.append(item)
+            if item.done_by == checklist_rules.SELLER:
+                continue
+            if step.done and not item.done_at:
+                item.done_at, item.done_by = now, checklist_rules.SYSTEM
+            elif not step.done and item.done_at:
+                item.done_at, item.done_by = None, ""
+            else:
+                continue
+            if item.pk:
+                changed.append(item)
+    ChecklistItem.objects.bulk_create(created)
+    ChecklistItem.objects.bulk_update(changed, ["done_at", "done_by"])
+
+
+def leads_reevaluate_all(*, seller: Seller, now: datetime | None = None) -> int:
+    """After a policy change: every lead of the seller follows the new rules."""
+    count = 0
+    for lead in Lead.objects.filter(seller=seller).select_related("seller__user").iterator():
+        lead_reevaluate(lead=lead, now=now)
+        count += 1
+    return count

@@ -1,0 +1,62 @@
+"""A seller: the person whose leads these are, with their time zone, addresses and policy."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import models
+
+from rebook.strategy.policy import Policy, policy_keys
+from rebook.strategy.reasons import ReasonClassifier
+
+_DEFAULTS = Policy()
+
+
+class Seller(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="seller")
+    display_name = models.CharField(max_length=200, blank=True)
+    # The seller's own addresses: they tell "me" from the prospect in imported calendar files.
+    emails = models.JSONField(default=list, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # The policy, one column per key of rebook.strategy.policy.Policy.
+    strike_limit = models.PositiveSmallIntegerField(default=_DEFAULTS.strike_limit)
+    no_show_counts = models.BooleanField(default=_DEFAULTS.no_show_counts)
+    held_meeting_resets = models.BooleanField(default=_DEFAULTS.held_meeting_resets)
+    benefit_of_the_doubt = models.BooleanField(default=_DEFAULTS.benefit_of_the_doubt)
+    late_notice_hours = models.PositiveIntegerField(default=_DEFAULTS.late_notice_hours)
+    weekly_meeting_target = models.PositiveIntegerField(default=_DEFAULTS.weekly_meeting_target)
+    connecting_moment_delay = models.DurationField(default=timedelta(hours=2))
+    reschedule_offer_delay = models.DurationField(default=timedelta(hours=24))
+    booking_followup_delay = models.DurationField(default=timedelta(hours=24))
+    confirmation_lead_time = models.DurationField(default=timedelta(hours=24))
+    nurture_checkin_days = models.PositiveIntegerField(default=_DEFAULTS.nurture_checkin_days)
+    auto_send = models.BooleanField(default=_DEFAULTS.auto_send)
+    # Edited phrase lists for the reason classifier, by category; categories not here use the defaults.
+    reason_phrases = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def username(self) -> str:
+        return self.user.get_username()
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(**{key: getattr(self, key) for key in policy_keys()})
+
+    @property
+    def classifier(self) -> ReasonClassifier:
+        return ReasonClassifier.from_phrases(self.reason_phrases)

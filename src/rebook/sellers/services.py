@@ -1,0 +1,135 @@
+"""Writes for sellers: create, update, choose the one a command acts for, change the policy."""
+
+from __future__ import annotations
+
+import getpass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from rebook.errors import RebookError
+from rebook.sellers.models import Seller
+from rebook.strategy.policy import policy_set
+from rebook.strategy.reasons import ALL_CATEGORIES
+from rebook.timeparse import zone
+
+
+def _default_timezone() -> str:
+    if settings.REBOOK_TIMEZONE:
+        return zone(settings.REBOOK_TIMEZONE).key
+    try:
+        import tzlocal
+
+        return zone(tzlocal.get_localzone_name() or "UTC").key
+    except Exception:  # an odd /etc/localtime must not stop a first run
+        return "UTC"
+
+
+def _clean_emails(raw: str | None) -> list[str]:
+    out = []
+    for address in (raw or "").replace(";", ",").split(","):
+        address = address.strip()
+        if not address:
+            continue
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise RebookError(f"--email: {address!r} is not a valid e-mail address") from None
+        out.append(address.lower())
+    return out
+
+
+@transaction.atomic
+def seller_create(
+    *,
+    username: str,
+    display_name: str = "",
+    email: str = "",
+    timezone_name: str | None = None,
+    password: str | None = None,
+) -> Seller:
+    User = get_user_model()
+    username = username.strip()
+    if not username:
+        raise RebookError("username: must not be empty")
+    if User.objects.filter(username=username).exists():
+        raise RebookError(f"a user named {username!r} already exists")
+    emails = _clean_emails(email)
+    tz = zone(timezone_name).key if timezone_name else _default_timezone()
+    user = User.objects.create_user(username=username, email=emails[0] if emails else "", password=password)
+    return Seller.objects.create(user=user, display_name=display_name.strip(), emails=emails, timezone=tz)
+
+
+@transaction.atomic
+def seller_update(
+    *, seller: Seller, display_name: str | None = None, email: str | None = None, timezone_name: str | None = None
+) -> Seller:
+    if display_name is not None:
+        seller.display_name = display_name.strip()
+    if email is not None:
+        emails = _clean_emails(email)
+        # New addresses go first; the older ones still identify the seller in old calendar files.
+        seller.emails = emails + [e for e in seller.emails if e not in emails]
+        if emails:
+            seller.user.email = emails[0]
+            seller.user.save(update_fields=["email"])
+    if timezone_name is not None:
+        seller.timezone = zone(timezone_name).key
+    seller.save()
+    return seller
+
+
+def seller_resolve(username: str | None = None) -> Seller:
+    """The seller a command acts for: --user, else REBOOK_USER, else the only one (made on first use)."""
+    username = username or settings.REBOOK_USER or None
+    sellers = Seller.objects.select_related("user")
+    if username:
+        found = sellers.filter(user__username=username).first()
+        if found is None:
+            known = ", ".join(sellers.values_list("user__username", flat=True).order_by("user__username"))
+            raise RebookError(f"no seller named {username!r}" + (f"; known sellers: {known}" if known else ""))
+        return found
+    everyone = list(sellers.order_by("id")[:2])
+    if len(everyone) == 1:
+        return everyone[0]
+    if everyone:
+        names = ", ".join(sellers.values_list("user__username", flat=True).order_by("user__username"))
+        raise RebookError(f"there are several sellers ({names}); choose one with --user or REBOOK_USER")
+    return seller_create(username=_login_name())
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser() or "seller"
+    except Exception:  # no login name in some containers
+        return "seller"
+
+
+@transaction.atomic
+def seller_policy_set(*, seller: Seller, key: str, value: str) -> Seller:
+    policy = policy_set(seller.policy, key, value)
+    setattr(seller, key, getattr(policy, key))
+    seller.save(update_fields=[key])
+    from rebook.leads.services import leads_reevaluate_all
+
+    leads_reevaluate_all(seller=seller)
+    return seller
+
+
+@transaction.atomic
+def seller_reason_phrases_set(*, seller: Seller, category: str, phrases: list[str] | None) -> Seller:
+    """Replace one category's phrase list (None restores the shipped list)."""
+    if category not in ALL_CATEGORIES:
+        raise RebookError(f"unknown reason category {category!r}; known: {', '.join(ALL_CATEGORIES)}")
+    edited = dict(seller.reason_phrases)
+    if phrases is None:
+        edited.pop(category, None)
+    else:
+        edited[category] = [p.strip().lower() for p in phrases if p.strip()]
+    seller.reason_phrases = edited
+    seller.save(update_fields=["reason_phrases"])
+    return seller
+

@@ -1,0 +1,118 @@
+"""Django settings, all from the environment: SQLite under REBOOK_HOME by default, PostgreSQL by DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+import platformdirs
+
+# Every variable read here, so that a test can check the README documents each one.
+ENVIRONMENT_VARIABLES: dict[str, str] = {}
+
+
+def env(name: str, default: str = "", doc: str = "") -> str:
+    ENVIRONMENT_VARIABLES[name] = doc
+    return os.environ.get(name, default)
+
+
+def envbool(name: str, default: bool, doc: str = "") -> bool:
+    return env(name, "1" if default else "0", doc).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def envint(name: str, default: int, doc: str = "") -> int:
+    return int(env(name, str(default), doc))
+
+
+REBOOK_HOME = Path(
+    env("REBOOK_HOME", platformdirs.user_data_dir("rebook"), "Folder for the SQLite database and the secret key.")
+).expanduser()
+
+
+def _secret_key() -> str:
+    given = env("REBOOK_SECRET_KEY", "", "Django's secret key; by default one is made and kept in REBOOK_HOME.")
+    if given:
+        return given
+    path = REBOOK_HOME / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        REBOOK_HOME.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(50)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+SECRET_KEY = _secret_key()
+DEBUG = envbool("REBOOK_DEBUG", False, "Django's debug mode; never in production.")
+ALLOWED_HOSTS = [h for h in env("REBOOK_ALLOWED_HOSTS", "127.0.0.1,localhost", "Host names the web app answers to.").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "rebook.sellers",
+    "rebook.leads",
+    "rebook.outbox",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "rebook.urls"
+WSGI_APPLICATION = "rebook.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+_database_url = env(
+    "DATABASE_URL", "", "postgres://USER@HOST:PORT/NAME for PostgreSQL; unset for SQLite under REBOOK_HOME."
+)
+if _database_url:
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(REBOOK_HOME / "rebook.sqlite3"),
+            # IMMEDIATE makes writers queue on the busy timeout instead of failing on lock upgrades.
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
+            "TEST": {"NAME": ":memory:"},
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+REBOOK_USER = env("REBOOK_USER", "", "The seller every command acts for when --user is not given.")
+REBOOK_TIMEZONE = env("REBOOK_TIMEZONE", "", "Time zone for a new seller; by default the machine's own.")

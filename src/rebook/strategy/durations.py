@@ -1,0 +1,38 @@
+"""Durations as people type them: "45m", "1h30m", "2h", "90" (minutes), "3d"."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from rebook.errors import RebookError
+
+_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(d|days?|h|hours?|hrs?|m|mins?|minutes?|s|secs?|seconds?)", re.I)
+_UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str, *, allow_zero: bool = False, what: str = "duration") -> timedelta:
+    raw = text.strip()
+    if re.fullmatch(r"\d+", raw):
+        total = int(raw) * 60.0
+    else:
+        compact = raw.replace(" ", "")
+        parts = _PART.findall(compact)
+        if not parts or "".join(n + u for n, u in parts).lower() != compact.lower():
+            raise RebookError(f"{what}: cannot read {text!r}; use forms like 45m, 1h30m, 2h or 3d")
+        total = sum(float(n) * _UNIT_SECONDS[u[0].lower()] for n, u in parts)
+    if total < 0 or (total == 0 and not allow_zero):
+        raise RebookError(f"{what} must be longer than zero, not {text!r}")
+    return timedelta(seconds=total)
+
+
+def format_duration(value: timedelta) -> str:
+    seconds = int(value.total_seconds())
+    if seconds == 0:
+        return "0"
+    out = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            out.append(f"{count}{unit}")
+    return "".join(out)

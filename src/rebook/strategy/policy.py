@@ -1,0 +1,95 @@
+"""A seller's policy: the knobs of the strategy, with the defaults the method recommends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from datetime import timedelta
+
+from rebook.errors import RebookError
+from rebook.strategy.durations import format_duration, parse_duration
+
+
+@dataclass(frozen=True)
+class Policy:
+    strike_limit: int = 3
+    no_show_counts: bool = True
+    held_meeting_resets: bool = True
+    benefit_of_the_doubt: bool = False
+    late_notice_hours: int = 24
+    weekly_meeting_target: int = 5
+    connecting_moment_delay: timedelta = timedelta(hours=2)
+    reschedule_offer_delay: timedelta = timedelta(hours=24)
+    booking_followup_delay: timedelta = timedelta(hours=24)
+    confirmation_lead_time: timedelta = timedelta(hours=24)
+    nurture_checkin_days: int = 90
+    auto_send: bool = False
+
+    @property
+    def late_notice(self) -> timedelta:
+        return timedelta(hours=self.late_notice_hours)
+
+    @property
+    def nurture_checkin_interval(self) -> timedelta:
+        return timedelta(days=self.nurture_checkin_days)
+
+
+POLICY_HELP: dict[str, str] = {
+    "strike_limit": "Cancellations without a valid reason before a lead moves to the nurture list.",
+    "no_show_counts": "Whether a no-show counts as a cancellation (and so can be a strike).",
+    "held_meeting_resets": "Whether a meeting that was held resets the strike count to zero.",
+    "benefit_of_the_doubt": "When true, a lead's first cancellation never counts as a strike.",
+    "late_notice_hours": "A cancellation with less notice than this is flagged late.",
+    "weekly_meeting_target": "Meetings you want to hold each week; the pipeline check measures against it.",
+    "connecting_moment_delay": "How long after a prospect cancels the connecting-moment message is due.",
+    "reschedule_offer_delay": "How long after a prospect cancels, if not yet rebooked, the offer of new times is due.",
+    "booking_followup_delay": "How long after a booking the follow-up note is due (skipped if the meeting is sooner).",
+    "confirmation_lead_time": "How long before a rebooked meeting the confirmation is due.",
+    "nurture_checkin_days": "Days between gentle check-ins with a lead on the nurture list.",
+    "auto_send": "When false, every planned message waits for your review; when true, it is sent when due.",
+}
+
+_MINIMUMS = {"strike_limit": 1, "late_notice_hours": 0, "weekly_meeting_target": 0, "nurture_checkin_days": 1}
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def policy_keys() -> list[str]:
+    return [f.name for f in fields(Policy)]
+
+
+def policy_set(policy: Policy, key: str, raw: str) -> Policy:
+    """Return ``policy`` with ``key`` set from the text ``raw``, or raise a RebookError saying why not."""
+    field = {f.name: f for f in fields(Policy)}.get(key)
+    if field is None:
+        raise RebookError(f"unknown policy key {key!r}; known keys: {', '.join(policy_keys())}")
+    default = getattr(Policy(), key)
+    text = raw.strip().lower()
+    value: object
+    if isinstance(default, bool):
+        if text not in _TRUE | _FALSE:
+            raise RebookError(f"policy {key} takes true or false, not {raw!r}")
+        value = text in _TRUE
+    elif isinstance(default, int):
+        try:
+            value = int(text)
+        except ValueError:
+            raise RebookError(f"policy {key} takes a whole number, not {raw!r}") from None
+        if value < _MINIMUMS.get(key, 0):
+            raise RebookError(f"policy {key} must be at least {_MINIMUMS.get(key, 0)}, not {value}")
+    else:
+        value = parse_duration(raw, allow_zero=True, what=f"policy {key}")
+    return replace(policy, **{key: value})
+
+
+def policy_as_text(policy: Policy) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key in policy_keys():
+        value = getattr(policy, key)
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, timedelta):
+            out[key] = format_duration(value)
+        else:
+            out[key] = str(value)
+    return out
