@@ -288,6 +288,7 @@ def appointment_cancel(
     appointment.status = Appointment.Status.CANCELLED
     appointment.save(update_fields=["status"])
     lead_reevaluate(lead=appointment.lead, now=now)
+    cancellation.refresh_from_db()
     return cancellation
 
 
@@ -324,6 +325,7 @@ def appointment_reschedule(
         appointment.status = Appointment.Status.CANCELLED
         appointment.save(update_fields=["status"])
         lead_reevaluate(lead=lead, now=now)
+        cancellation.refresh_from_db()
         return cancellation, None
     moved = Appointment.objects.create(
         lead=lead,
@@ -338,6 +340,7 @@ def appointment_reschedule(
         created_at=now,
     )
     lead_reevaluate(lead=lead, now=now)
+    cancellation.refresh_from_db()
     return cancellation, moved
 
 
@@ -372,6 +375,7 @@ def appointment_mark_no_show(*, appointment: Appointment, now: datetime | None =
     appointment.status = Appointment.Status.NO_SHOW
     appointment.save(update_fields=["status"])
     lead_reevaluate(lead=appointment.lead, now=now)
+    cancellation.refresh_from_db()
     return cancellation
 
 
@@ -387,6 +391,7 @@ def cancellation_judge(*, cancellation: Cancellation, valid: bool, now: datetime
     cancellation.judged_at = now
     cancellation.save(update_fields=["valid_override", "judged_at"])
     lead_reevaluate(lead=cancellation.lead, now=now)
+    cancellation.refresh_from_db()
     return cancellation
 
 

@@ -37,13 +37,18 @@ class PlannedMessage:
     cancellation_id: int | None = None
 
 
+def _booked_after(a: Appointment, c: Cancellation) -> bool:
+    # At the same instant, the appointment entered later (higher id) is the one booked after.
+    return a.id != c.appointment_id and (a.booked_at, a.id) > (c.at, c.appointment_id)
+
+
 def rebooking_of(c: Cancellation, history: LeadHistory) -> Appointment | None:
     """The appointment that replaced the cancelled one, if the lead has been rebooked since."""
     if c.kind == RESCHEDULE:
         moved = [a for a in history.appointments if a.rescheduled_from == c.appointment_id]
         if moved:
             return moved[0]
-    later = [a for a in history.appointments if a.id != c.appointment_id and a.booked_at >= c.at]
+    later = [a for a in history.appointments if _booked_after(a, c)]
     return min(later, key=lambda a: (a.booked_at, a.id), default=None)
 
 
@@ -52,7 +57,7 @@ def is_rebooking(a: Appointment, history: LeadHistory) -> bool:
     if a.rescheduled_from is not None:
         return True
     for c in history.cancellations:
-        if c.appointment_id == a.id or c.at > a.booked_at:
+        if not _booked_after(a, c):
             continue
         met_between = any(h.status == HELD and c.at <= h.start <= a.booked_at for h in history.appointments)
         if not met_between:

@@ -1,0 +1,67 @@
+"""The installed `rebook` executable, run as a user would: child processes, a real database."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+# Children share the PostgreSQL test database, so these tests commit for real (and are flushed after).
+pytestmark = [pytest.mark.subprocess, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def run(tmp_path):
+    exe = shutil.which("rebook", path=str(Path(sys.executable).parent)) or shutil.which("rebook")
+    assert exe, "the rebook command is not installed (pip install -e .)"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REBOOK_") and k != "DATABASE_URL"}
+    env["REBOOK_HOME"] = str(tmp_path / "home")
+    if connection.vendor == "postgresql":
+        db = connection.settings_dict
+        assert db["NAME"].startswith("test_"), db["NAME"]
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER'] or ''}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+
+    def rebook(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
+        done = subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=120)
+        if ok:
+            assert done.returncode == 0, done.stderr
+        return done
+
+    return rebook
+
+
+def test_a_new_user_can_run_the_whole_cancellation_story(run):
+    init = json.loads(run("init", "--name", "Sam Seller", "--email", "sam@example.com", "--timezone", "Europe/Berlin", "--json").stdout)
+    assert init["seller"]["timezone"] == "Europe/Berlin"
+    lead = json.loads(run("lead", "add", "Dana Reyes", "--email", "dana@example.com", "--json").stdout)
+    statuses = []
+    for when in ("in 2 days 10am", "in 3 days 10am", "in 4 days 10am"):
+        appt_id = run("appt", "book", str(lead["id"]), "--at", when).stdout.strip()
+        out = json.loads(run("appt", "cancel", appt_id, "--by", "prospect", "--reason", "something came up", "--json").stdout)
+        statuses.append((out["strikes"], out["lead_status"]))
+    assert statuses == [(1, "active"), (2, "active"), (3, "nurture")]
+    outbox = json.loads(run("outbox", "--status", "review", "--json").stdout)
+    assert {m["kind"] for m in outbox} == {"nurture_move", "nurture_checkin"}
+
+
+def test_bad_input_exits_non_zero_with_one_line_on_stderr(run):
+    lead_id = run("lead", "add", "Dana").stdout.strip()
+    done = run("appt", "book", lead_id, "--at", "not a time at all", ok=False)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: --at: cannot read")
+    assert json.loads(run("appt", "list", "--json").stdout) == []
+
+
+def test_help_lists_the_commands(run):
+    out = run("--help").stdout
+    for command in ("init", "lead", "appt", "cancellation", "checklist", "outbox", "pipeline", "freed", "policy", "demo"):
+        assert f"  {command}" in out

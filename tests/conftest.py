@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import pytest
+
+# A fixed "now" for every database test: Monday 2 March 2026, 09:00 in New York.
+NOW = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def frozen():
+    import time_machine
+
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def alice(db):
+    from rebook.sellers.services import seller_create
+
+    return seller_create(username="alice", display_name="Alice Adams", email="alice@example.com",
+                         timezone_name="America/New_York")
+
+
+@pytest.fixture
+def bob(db):
+    from rebook.sellers.services import seller_create
+
+    return seller_create(username="bob", display_name="Bob Brown", email="bob@example.com", timezone_name="Europe/Paris")
+
+
+@pytest.fixture
+def charlie(alice):
+    """Alice's prospect."""
+    from rebook.leads.services import lead_create
+
+    return lead_create(seller=alice, name="Charlie Chen", email="charlie@chen.example", company="Chen Bakery")
+
+
+def pytest_report_header(config):
+    return f"database: {os.environ.get('DATABASE_URL') or 'SQLite (default)'}"
