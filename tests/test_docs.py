@@ -40,6 +40,7 @@ def test_every_command_and_option_is_in_the_readme(path, command):
 
 def test_every_setting_is_in_the_readme():
     from django.conf import settings  # noqa: F401  (reading settings registers the variables)
+
     from rebook.settings import ENVIRONMENT_VARIABLES
 
     for name in list(ENVIRONMENT_VARIABLES) + ["REBOOK_PASSWORD"]:

@@ -137,8 +137,7 @@ def lead_not_interested(*, lead: Lead, reason: str = "", now: datetime | None = 
             appointment, by=Party.PROSPECT, kind=Cancellation.Kind.CANCEL, at=now,
             reason=reason or "not interested", valid=None, now=now, category=NOT_INTERESTED,
         )
-        appointment.status = Appointment.Status.CANCELLED
-        appointment.save(update_fields=["status"])
+        _set_status(appointment, Appointment.Status.CANCELLED)
     lead_reevaluate(lead=lead, now=now)
     return lead
 
@@ -253,11 +252,21 @@ def _record_cancellation(
     )
 
 
-def _check_changeable(appointment: Appointment, action: str) -> None:
+def _begin_change(appointment: Appointment, action: str, *, started_by: datetime | None = None) -> None:
+    """Lock the lead, re-read the appointment and check it can still be changed this way."""
+    appointment.lead = _locked(appointment.lead)
+    appointment.refresh_from_db(fields=["status"])
     if appointment.status != Appointment.Status.SCHEDULED:
         raise RebookError(
             f"appointment {appointment.pk} is {appointment.status}; only a scheduled appointment can be {action}"
         )
+    if started_by is not None and appointment.start > started_by:
+        raise RebookError(f"appointment {appointment.pk} has not started yet; it can be {action} once it has")
+
+
+def _set_status(appointment: Appointment, status: str) -> None:
+    appointment.status = status
+    appointment.save(update_fields=["status"])
 
 
 def _when_called_off(at: datetime | None, now: datetime) -> datetime:
@@ -278,15 +287,12 @@ def appointment_cancel(
     now: datetime | None = None,
 ) -> Cancellation:
     now = _now(now)
-    appointment.lead = _locked(appointment.lead)
-    appointment.refresh_from_db(fields=["status"])
-    _check_changeable(appointment, "cancelled")
+    _begin_change(appointment, "cancelled")
     cancellation = _record_cancellation(
         appointment, by=by, kind=Cancellation.Kind.CANCEL, at=_when_called_off(at, now),
         reason=reason, valid=valid, now=now,
     )
-    appointment.status = Appointment.Status.CANCELLED
-    appointment.save(update_fields=["status"])
+    _set_status(appointment, Appointment.Status.CANCELLED)
     lead_reevaluate(lead=appointment.lead, now=now)
     cancellation.refresh_from_db()
     return cancellation
@@ -309,21 +315,17 @@ def appointment_reschedule(
     limit, the lead moves to nurture and the new time is not booked (the old row is "cancelled").
     """
     now = _now(now)
-    appointment.lead = _locked(appointment.lead)
-    appointment.refresh_from_db(fields=["status"])
-    _check_changeable(appointment, "rescheduled")
+    _begin_change(appointment, "rescheduled")
     if to == appointment.start:
         raise RebookError(f"--to: appointment {appointment.pk} already starts then")
     at = _when_called_off(at, now)
     cancellation = _record_cancellation(
         appointment, by=by, kind=Cancellation.Kind.RESCHEDULE, at=at, reason=reason, valid=valid, now=now
     )
-    appointment.status = Appointment.Status.RESCHEDULED
-    appointment.save(update_fields=["status"])
+    _set_status(appointment, Appointment.Status.RESCHEDULED)
     lead = lead_reevaluate(lead=appointment.lead, now=now)
     if lead.status == Status.NURTURE:
-        appointment.status = Appointment.Status.CANCELLED
-        appointment.save(update_fields=["status"])
+        _set_status(appointment, Appointment.Status.CANCELLED)
         lead_reevaluate(lead=lead, now=now)
         cancellation.refresh_from_db()
         return cancellation, None
@@ -344,20 +346,11 @@ def appointment_reschedule(
     return cancellation, moved
 
 
-def _check_started(appointment: Appointment, now: datetime, action: str) -> None:
-    _check_changeable(appointment, action)
-    if appointment.start > now:
-        raise RebookError(f"appointment {appointment.pk} has not started yet; it can be {action} once it has")
-
-
 @transaction.atomic
 def appointment_mark_held(*, appointment: Appointment, now: datetime | None = None) -> Appointment:
     now = _now(now)
-    appointment.lead = _locked(appointment.lead)
-    appointment.refresh_from_db(fields=["status"])
-    _check_started(appointment, now, "marked held")
-    appointment.status = Appointment.Status.HELD
-    appointment.save(update_fields=["status"])
+    _begin_change(appointment, "marked held", started_by=now)
+    _set_status(appointment, Appointment.Status.HELD)
     lead_reevaluate(lead=appointment.lead, now=now)
     return appointment
 
@@ -365,15 +358,12 @@ def appointment_mark_held(*, appointment: Appointment, now: datetime | None = No
 @transaction.atomic
 def appointment_mark_no_show(*, appointment: Appointment, now: datetime | None = None) -> Cancellation:
     now = _now(now)
-    appointment.lead = _locked(appointment.lead)
-    appointment.refresh_from_db(fields=["status"])
-    _check_started(appointment, now, "marked a no-show")
+    _begin_change(appointment, "marked a no-show", started_by=now)
     cancellation = _record_cancellation(
         appointment, by=Party.PROSPECT, kind=Cancellation.Kind.NO_SHOW, at=appointment.start,
         reason="", valid=None, now=now, category=NO_SHOW,
     )
-    appointment.status = Appointment.Status.NO_SHOW
-    appointment.save(update_fields=["status"])
+    _set_status(appointment, Appointment.Status.NO_SHOW)
     lead_reevaluate(lead=appointment.lead, now=now)
     cancellation.refresh_from_db()
     return cancellation
