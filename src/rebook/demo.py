@@ -144,9 +144,9 @@ def _play(story: _Story, lead: Lead, plot: str) -> None:
     if plot == "upcoming":
         story.book(lead, rng.randint(1, 9), booked_days_before=rng.choice([1, 3, 6]))
         return
-    # steady and steady_won: meetings held, the odd valid reschedule
-    first = story.book(lead, -60)
-    story.held(first)
+    # steady and steady_won: regular meetings held, the odd valid reschedule
+    for days in (-110, -90, -75, -60, -45):
+        story.held(story.book(lead, days, booked_days_before=6))
     second = story.book(lead, -30)
     if rng.random() < 0.5:
         _cancel, second = s.appointment_reschedule(

@@ -49,6 +49,12 @@ def test_an_unrecognised_reason_leaves_the_reason_step_open():
     assert not steps(replace(FACTS, reason_judged=False))["reason"].done
 
 
+def test_the_nurture_step_says_when_another_cancellation_moved_the_lead():
+    from dataclasses import replace
+
+    assert steps(replace(FACTS, in_nurture=True))["nurture"].skipped == "another cancellation moved the lead to nurture"
+
+
 def test_interest_balance_says_when_your_interest_exceeds_theirs():
     t = Timeline()
     t.cancel(t.book(100), "something came up")

@@ -228,7 +228,7 @@ def lead_next_steps(lead: Lead, loaded: LoadedHistory, messages: list, now: date
         steps.append(f"Review {len(review)} planned message(s): rebook outbox --status review")
     if lead.status == Lead.Status.NURTURE:
         checkin = next((m for m in messages if m.kind == NURTURE_CHECKIN and m.status in PlannedMessage.PENDING), None)
-        why = "they said they are not interested" if lead.nurture_reason == "not_interested" else "the strike limit"
+        why = "they said they are not interested" if lead.nurture_reason == "not_interested" else "strike limit reached"
         steps.append(
             f"On the nurture list ({why}); keep in touch gently"
             + (f", next check-in due {checkin.due:%Y-%m-%d}" if checkin else "")

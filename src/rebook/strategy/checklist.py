@@ -59,7 +59,9 @@ def checklist(facts: ChecklistFacts) -> list[Step]:
     if not facts.slot_freed:
         skipped["reuse_time"] = "the meeting time had already passed"
     if not facts.reached_limit:
-        skipped["nurture"] = "the lead is below the strike limit"
+        skipped["nurture"] = (
+            "another cancellation moved the lead to nurture" if facts.in_nurture else "the lead is below the strike limit"
+        )
     if facts.in_nurture:
         for key in ("offer_times", "send_info", "confirm"):
             skipped[key] = "the lead is on the nurture list"
