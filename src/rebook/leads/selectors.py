@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 
 from rebook.errors import RebookError
 from rebook.leads.models import Activity, Appointment, Cancellation, ChecklistItem, Lead
@@ -128,7 +128,9 @@ def checklist_facts(
     )
 
 
-def cancellation_checklist(c: Cancellation) -> list[tuple[Step, ChecklistItem | None]]:
+def cancellation_checklist(
+    c: Cancellation, loaded: LoadedHistory | None = None
+) -> list[tuple[Step, ChecklistItem | None]]:
     """The checklist of one prospect cancellation, each step with its stored item (who ticked it, when)."""
     from rebook.outbox.models import PlannedMessage
 
@@ -136,7 +138,7 @@ def cancellation_checklist(c: Cancellation) -> list[tuple[Step, ChecklistItem | 
         raise RebookError(
             f"appointment {c.appointment_id} was cancelled by you, the seller; the checklist is for prospect cancellations"
         )
-    loaded = lead_history(c.lead)
+    loaded = loaded or lead_history(c.lead)
     decision = decide_strikes(loaded.facts, c.lead.seller.policy)
     items = {i.step: i for i in c.checklist.all()}
     sent = set(PlannedMessage.objects.filter(lead=c.lead, status=PlannedMessage.Status.SENT).values_list("key", flat=True))
@@ -163,6 +165,10 @@ def pipeline(*, seller: Seller, now: datetime) -> PipelineHealth:
     return pipeline_health(facts, seller.policy, now)
 
 
+def _latest(model, field: str) -> Subquery:
+    return Subquery(model.objects.filter(lead=OuterRef("pk")).order_by(f"-{field}").values(field)[:1])
+
+
 def freed(*, appointment: Appointment, now: datetime) -> list[Suggestion]:
     """What to do with the slot a cancelled future appointment left open."""
     from rebook.outbox.models import PlannedMessage
@@ -174,19 +180,20 @@ def freed(*, appointment: Appointment, now: datetime) -> list[Suggestion]:
     if appointment.end <= now:
         raise RebookError(f"appointment {appointment.pk} was in the past; its time cannot be re-used any more")
     seller = appointment.lead.seller
+    # One subquery per column: joining all three histories at once would multiply rows per lead.
     leads = (
         Lead.objects.filter(seller=seller, status__in=["new", "qualified", "active", "nurture"])
         .annotate(
-            last_activity=Max("activities__at"),
-            last_booked=Max("appointments__booked_at"),
-            last_cancel=Max("cancellations__at"),
+            last_activity=_latest(Activity, "at"),
+            last_booked=_latest(Appointment, "booked_at"),
+            last_cancel=_latest(Cancellation, "at"),
         )
         .order_by("id")
     )
     next_appt = dict(
         Appointment.objects.filter(lead__seller=seller, status=Appointment.Status.SCHEDULED, start__gt=now)
         .values("lead_id")
-        .annotate(first=Max("start"))
+        .annotate(first=Min("start"))
         .values_list("lead_id", "first")
     )
     checkins = dict(
@@ -242,7 +249,7 @@ def lead_next_steps(lead: Lead, loaded: LoadedHistory, messages: list, now: date
     if prospect_cancels:
         latest = prospect_cancels[-1]
         open_steps = [
-            s.title for s, _ in cancellation_checklist(latest) if not s.done and s.skipped is None and s.done_by == "seller"
+            s.title for s, _ in cancellation_checklist(latest, loaded) if not s.done and s.skipped is None and s.done_by == "seller"
         ]
         if open_steps:
             steps.append(f"Checklist for appointment #{latest.appointment_id}: " + "; ".join(open_steps).lower())

@@ -403,7 +403,7 @@ def checklist_tick(
 # ---------------------------------------------------------------- re-evaluation
 
 
-def _withdraw_note(new_status: str, decision: StrikeDecision) -> str:
+def _withdraw_note(new_status: str) -> str:
     if new_status == Status.NURTURE:
         return "the lead moved to the nurture list"
     if new_status in TERMINAL_STATUSES:
@@ -436,7 +436,7 @@ def lead_reevaluate(*, lead: Lead, now: datetime | None = None) -> Lead:
 
     desired = plan_messages(loaded.facts, policy, decision, now, pursuing=status not in TERMINAL_STATUSES)
     messages_reconcile(
-        lead=lead, desired=desired, auto_send=policy.auto_send, withdraw_note=_withdraw_note(status, decision), now=now
+        lead=lead, desired=desired, auto_send=policy.auto_send, withdraw_note=_withdraw_note(status), now=now
     )
     _checklists_sync(lead, loaded, decision, now)
     return lead
