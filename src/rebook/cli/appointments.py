@@ -8,6 +8,7 @@ from rebook.cli import cli
 from rebook.cli.base import Ctx, Result, parse_id, seller_command, table
 from rebook.cli.present import appointment_json, cancellation_json, cancellation_line, message_json, when
 from rebook.errors import RebookError
+from rebook.timeparse import iso
 
 
 @cli.group("appt")
@@ -20,7 +21,6 @@ def _outcome(ctx: Ctx, cancellation, **extra) -> Result:
     from rebook.leads.models import Lead
     from rebook.strategy.reasons import CATEGORY_LABELS
 
-    cancellation.refresh_from_db()
     lead = Lead.objects.select_related("seller").get(pk=cancellation.lead_id)
     policy = ctx.seller.policy
     planned = list(lead.messages.filter(status__in=["review", "scheduled"]).select_related("lead").order_by("due", "id"))
@@ -213,7 +213,7 @@ def checklist_command(ctx: Ctx, appt_id, tick, untick) -> Result:
             {
                 "step": s.key, "title": s.title, "done": s.done, "who": s.done_by,
                 "done_by": item.done_by if item and item.done_at else None,
-                "done_at": item.done_at.astimezone(ctx.tz).isoformat(timespec="seconds") if item and item.done_at else None,
+                "done_at": iso(item.done_at, ctx.tz) if item else None,
                 "skipped": s.skipped,
             }
             for s, item in steps
@@ -238,7 +238,7 @@ def freed_command(ctx: Ctx, appt_id) -> Result:
     suggestions = freed(appointment=appt, now=ctx.now())
     data = {
         "appointment_id": appt.pk,
-        "slot": {"start": appt.start.astimezone(ctx.tz).isoformat(), "end": appt.end.astimezone(ctx.tz).isoformat()},
+        "slot": {"start": iso(appt.start, ctx.tz), "end": iso(appt.end, ctx.tz)},
         "suggestions": [
             {"rank": i, "lead_id": s.lead_id, "lead": s.name, "action": s.action, "reason": s.reason}
             for i, s in enumerate(suggestions, 1)

@@ -128,12 +128,17 @@ def checklist_facts(
     )
 
 
+def sent_message_keys(lead: Lead) -> set[str]:
+    """Keys of the lead's messages that went out: what the checklist counts as done by Rebook."""
+    from rebook.outbox.models import PlannedMessage
+
+    return set(PlannedMessage.objects.filter(lead=lead, status=PlannedMessage.Status.SENT).values_list("key", flat=True))
+
+
 def cancellation_checklist(
     c: Cancellation, loaded: LoadedHistory | None = None
 ) -> list[tuple[Step, ChecklistItem | None]]:
     """The checklist of one prospect cancellation, each step with its stored item (who ticked it, when)."""
-    from rebook.outbox.models import PlannedMessage
-
     if c.by != h.PROSPECT:
         raise RebookError(
             f"appointment {c.appointment_id} was cancelled by you, the seller; the checklist is for prospect cancellations"
@@ -141,7 +146,7 @@ def cancellation_checklist(
     loaded = loaded or lead_history(c.lead)
     decision = decide_strikes(loaded.facts, c.lead.seller.policy)
     items = {i.step: i for i in c.checklist.all()}
-    sent = set(PlannedMessage.objects.filter(lead=c.lead, status=PlannedMessage.Status.SENT).values_list("key", flat=True))
+    sent = sent_message_keys(c.lead)
     ticked = frozenset(step for step, i in items.items() if i.done_by == checklist_rules.SELLER and i.done_at)
     steps = checklist_rules.checklist(checklist_facts(c, loaded, decision, sent, ticked))
     return [(s, items.get(s.key)) for s in steps]

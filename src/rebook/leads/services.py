@@ -14,8 +14,7 @@ from django.utils import timezone
 
 from rebook.errors import RebookError
 from rebook.leads.models import Activity, Appointment, Cancellation, ChecklistItem, Lead, Party
-from rebook.leads.selectors import checklist_facts, lead_history
-from rebook.outbox.models import PlannedMessage
+from rebook.leads.selectors import checklist_facts, lead_history, sent_message_keys
 from rebook.outbox.services import messages_reconcile
 from rebook.sellers.models import Seller
 from rebook.strategy import checklist as checklist_rules
@@ -446,7 +445,7 @@ def _checklists_sync(lead: Lead, loaded, decision: StrikeDecision, now: datetime
     prospect_cancellations = [c for c in loaded.cancellations if c.by == Party.PROSPECT]
     if not prospect_cancellations:
         return
-    sent = set(lead.messages.filter(status=PlannedMessage.Status.SENT).values_list("key", flat=True))
+    sent = sent_message_keys(lead)
     items: dict[tuple[int, str], ChecklistItem] = {
         (i.cancellation_id, i.step): i for i in ChecklistItem.objects.filter(cancellation__lead=lead)
     }
