@@ -114,5 +114,39 @@ TIME_ZONE = "UTC"
 USE_I18N = False
 USE_TZ = True
 
+
+
+def _smtp(url: str) -> dict[str, object]:
+    """Django's EMAIL_* settings from smtp://user:pass@host:port?starttls=1, smtps://..., or console://."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    if not url:
+        return {"EMAIL_BACKEND": "rebook.outbox.mail.NotConfiguredBackend"}
+    parts = urlsplit(url)
+    if parts.scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise ValueError(f"REBOOK_SMTP_URL: expected smtp://host:port, smtps://host:port or console://, not {url!r}")
+    query = {k: v[-1].lower() for k, v in parse_qs(parts.query).items()}
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": parts.port or (465 if parts.scheme == "smtps" else 25),
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": parts.scheme == "smtps",
+        "EMAIL_USE_TLS": query.get("starttls", query.get("tls", "0")) in {"1", "true", "yes", "on"},
+        "EMAIL_TIMEOUT": int(query.get("timeout", "30")),
+    }
+
+
+globals().update(
+    _smtp(env("REBOOK_SMTP_URL", "", "Where mail goes: smtp://user:pass@host:587?starttls=1, smtps://host:465, or console://."))
+)
+REBOOK_FROM_EMAIL = env("REBOOK_FROM_EMAIL", "", "The From address of every mail; by default the seller's own address.")
+REBOOK_BASE_URL = env(
+    "REBOOK_BASE_URL", "http://127.0.0.1:8000", "The public address of the web app, used in links such as unsubscribe."
+).rstrip("/")
+
 REBOOK_USER = env("REBOOK_USER", "", "The seller every command acts for when --user is not given.")
 REBOOK_TIMEZONE = env("REBOOK_TIMEZONE", "", "Time zone for a new seller; by default the machine's own.")

@@ -1,3 +1,9 @@
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from rebook.outbox import views as outbox_views
+
+urlpatterns = [
+    path("unsubscribe/<str:token>/", outbox_views.unsubscribe, name="unsubscribe"),
+]

@@ -7,6 +7,7 @@ re-evaluates the lead as a whole (see ``rebook.leads.services.lead_reevaluate``)
 from __future__ import annotations
 
 import uuid
+from zoneinfo import ZoneInfo
 
 from django.db import models
 from django.utils.timezone import now as utcnow
@@ -36,6 +37,9 @@ class Lead(models.Model):
     email = models.CharField(max_length=254, blank=True)
     phone = models.CharField(max_length=50, blank=True)
     source = models.CharField(max_length=200, blank=True, help_text="Where you met, e.g. a networking event.")
+    # The lead's own zone for times in messages and quiet hours; blank means the seller's.
+    timezone = models.CharField(max_length=64, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True)
     qualifying_notes = models.TextField(blank=True, help_text="Answers to your qualifying questions.")
     qualified_at = models.DateTimeField(null=True, blank=True)
@@ -55,6 +59,10 @@ class Lead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (#{self.pk})"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone) if self.timezone else self.seller.tz
 
 
 class Activity(models.Model):

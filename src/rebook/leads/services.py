@@ -167,6 +167,24 @@ def lead_set_status(*, lead: Lead, status: str, now: datetime | None = None) -> 
 
 
 @transaction.atomic
+def lead_unsubscribe(*, lead: Lead, now: datetime | None = None) -> Lead:
+    """The lead asked for no more mail (the one-click link): mark do-not-contact, withdraw what is planned."""
+    now = _now(now)
+    lead = _locked(lead)
+    if lead.unsubscribed_at is not None:
+        return lead  # a second click (or a mail scanner's retry) changes nothing
+    lead.unsubscribed_at = now
+    lead.status = Status.DO_NOT_CONTACT
+    lead.save(update_fields=["unsubscribed_at", "status", "updated_at"])
+    Activity.objects.create(
+        lead=lead, kind=Activity.Kind.NOTE, direction=Activity.Direction.INBOUND, at=now, created_at=now,
+        notes="Unsubscribed with the link in a message.",
+    )
+    lead_reevaluate(lead=lead, now=now)
+    return lead
+
+
+@transaction.atomic
 def activity_log(
     *, lead: Lead, kind: str, direction: str, at: datetime | None = None, notes: str = "", now: datetime | None = None
 ) -> Activity:
@@ -402,7 +420,9 @@ def checklist_tick(
 # ---------------------------------------------------------------- re-evaluation
 
 
-def _withdraw_note(new_status: str) -> str:
+def _withdraw_note(lead: Lead, new_status: str) -> str:
+    if lead.unsubscribed_at is not None:
+        return "the lead unsubscribed"
     if new_status == Status.NURTURE:
         return "the lead moved to the nurture list"
     if new_status in TERMINAL_STATUSES:
@@ -433,9 +453,10 @@ def lead_reevaluate(*, lead: Lead, now: datetime | None = None) -> Lead:
         c.is_strike = not c.is_strike
     Cancellation.objects.bulk_update(flipped, ["is_strike"])
 
-    desired = plan_messages(loaded.facts, policy, decision, now, pursuing=status not in TERMINAL_STATUSES)
+    desired = plan_messages(loaded.facts, policy, decision, now, pursuing=status not in TERMINAL_STATUSES and lead.unsubscribed_at is None)
     messages_reconcile(
-        lead=lead, desired=desired, auto_send=policy.auto_send, withdraw_note=_withdraw_note(status), now=now
+        lead=lead, desired=desired, auto_send=policy.auto_send, withdraw_note=_withdraw_note(lead, status),
+        now=now, quiet=policy.quiet_window,
     )
     _checklists_sync(lead, loaded, decision, now)
     return lead

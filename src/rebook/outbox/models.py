@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from rebook.leads.models import Appointment, Cancellation, Lead
+from rebook.sellers.models import Seller
 from rebook.strategy.followups import MESSAGE_KINDS
 
 
@@ -30,8 +31,19 @@ class PlannedMessage(models.Model):
     due = models.DateTimeField()
     status = models.CharField(max_length=20, choices=Status.choices)
     status_note = models.CharField(max_length=300, blank=True, help_text="Why it was withdrawn, or why it failed.")
+    # The content. Empty until frozen: a message is rendered from the seller's templates when shown
+    # or sent, and frozen (kept as is) once the seller edits or approves it, or when it is sent.
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True)
+    html_body = models.TextField(blank=True)
+    frozen = models.BooleanField(default=False)
+    # Delivery. A message waiting for a retry stays "scheduled", with ``due`` its next attempt.
+    to_email = models.CharField(max_length=254, blank=True)
+    message_id = models.CharField(max_length=200, blank=True, help_text="The Message-ID header, kept for resends.")
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    claimed_by = models.CharField(max_length=100, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -42,4 +54,22 @@ class PlannedMessage(models.Model):
         indexes = [
             # The worker's query: due messages waiting to go. Partial, so it stays small.
             models.Index(fields=["due"], name="outbox_due_scheduled", condition=models.Q(status="scheduled")),
+            models.Index(fields=["lease_until"], name="outbox_lease_sending", condition=models.Q(status="sending")),
         ]
+
+    def __str__(self) -> str:
+        return f"message #{self.pk} ({self.kind})"
+
+
+class MessageTemplate(models.Model):
+    """A seller's own version of one kind of message; kinds without a row use the shipped default."""
+
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="templates")
+    kind = models.CharField(max_length=30, choices=[(k, k) for k in MESSAGE_KINDS])
+    subject = models.CharField(max_length=300)
+    text = models.TextField()
+    html = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["seller", "kind"], name="one_template_per_kind")]

@@ -3,21 +3,37 @@ and this makes the table agree, in the caller's transaction."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.html import linebreaks
 
+from rebook.errors import RebookError
 from rebook.leads.models import Lead
-from rebook.outbox.models import PlannedMessage
+from rebook.outbox.mail import from_address, message_id_for
+from rebook.outbox.models import MessageTemplate, PlannedMessage
+from rebook.sellers.models import Seller
+from rebook.strategy.followups import MESSAGE_KINDS
 from rebook.strategy.followups import PlannedMessage as Plan
+from rebook.strategy.hours import DailyWindow, defer_past_quiet_hours
 
 Status = PlannedMessage.Status
 
 
 @transaction.atomic
 def messages_reconcile(
-    *, lead: Lead, desired: Iterable[Plan], auto_send: bool, withdraw_note: str, now: datetime
+    *,
+    lead: Lead,
+    desired: Iterable[Plan],
+    auto_send: bool,
+    withdraw_note: str,
+    now: datetime,
+    quiet: DailyWindow | None = None,
 ) -> list[PlannedMessage]:
     """Add what is newly wanted, re-time what moved, withdraw what is no longer wanted.
 
@@ -25,7 +41,9 @@ def messages_reconcile(
     never touched; a withdrawn message that is wanted again comes back.
     """
     existing = {m.key: m for m in lead.messages.all()}
-    wanted = {p.key: p for p in desired}
+    tz = lead.tz
+    # Due times move out of the lead's quiet hours here, so the outbox shows when a message really goes.
+    wanted = {p.key: replace(p, due=defer_past_quiet_hours(p.due, tz, quiet)) for p in desired}
     fresh = Status.SCHEDULED if auto_send else Status.REVIEW
     created, changed = [], []
     for key, plan in wanted.items():
@@ -58,3 +76,202 @@ def messages_reconcile(
         message.updated_at = now
     PlannedMessage.objects.bulk_update(changed, ["status", "status_note", "due", "updated_at"])
     return created + changed
+
+
+# --- templates -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def template_save(
+    *, seller: Seller, kind: str, subject: str, text: str, html: str = "", now: datetime | None = None
+) -> MessageTemplate:
+    """Save the seller's version of a kind of message, after checking it renders; a bad one changes nothing."""
+    from rebook.outbox.compose import TemplateSource, render_source, sample_context
+
+    _check_kind(kind)
+    if not subject.strip():
+        raise RebookError("subject, line 1: the subject must not be empty")
+    if not text.strip():
+        raise RebookError("text body, line 1: the text body must not be empty")
+    render_source(TemplateSource(subject, text, html), sample_context(seller, now or timezone.now()))
+    row, _ = MessageTemplate.objects.update_or_create(
+        seller=seller, kind=kind, defaults={"subject": subject.strip(), "text": text, "html": html}
+    )
+    return row
+
+
+@transaction.atomic
+def template_reset(*, seller: Seller, kind: str) -> None:
+    """Go back to the shipped default for one kind of message."""
+    _check_kind(kind)
+    MessageTemplate.objects.filter(seller=seller, kind=kind).delete()
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in MESSAGE_KINDS:
+        raise RebookError(f"unknown message kind {kind!r}; kinds: {', '.join(MESSAGE_KINDS)}")
+
+
+# --- the seller's review -------------------------------------------------------------------------
+
+EDITABLE = (Status.REVIEW, Status.SCHEDULED, Status.FAILED)
+
+
+def _locked(message: PlannedMessage, allowed: Iterable[str], action: str) -> PlannedMessage:
+    message = PlannedMessage.objects.select_for_update().select_related("lead__seller").get(pk=message.pk)
+    if message.status not in allowed:
+        why = f" ({message.status_note})" if message.status_note else ""
+        raise RebookError(f"message {message.pk} is {message.status}{why}; it cannot be {action}")
+    return message
+
+
+def _freeze(message: PlannedMessage, now: datetime) -> None:
+    if not message.frozen:
+        from rebook.outbox.compose import compose
+
+        composed = compose(message, now)
+        message.subject, message.body, message.html_body = composed.subject, composed.text, composed.html
+        message.frozen = True
+
+
+@transaction.atomic
+def message_approve(*, message: PlannedMessage, now: datetime | None = None) -> PlannedMessage:
+    """The seller has read it: it goes when due (at once if that is past). A failed message is retried."""
+    now = now or timezone.now()
+    message = _locked(message, (Status.REVIEW, Status.FAILED), "approved")
+    _freeze(message, now)
+    message.status, message.status_note = Status.SCHEDULED, ""
+    if message.attempts:
+        message.attempts, message.last_error, message.due = 0, "", max(message.due, now)
+    message.save()
+    return message
+
+
+@transaction.atomic
+def message_discard(*, message: PlannedMessage, now: datetime | None = None) -> PlannedMessage:
+    message = _locked(message, EDITABLE, "discarded")
+    message.status, message.status_note = Status.DISCARDED, "discarded by the seller"
+    message.save()
+    return message
+
+
+@transaction.atomic
+def message_edit(
+    *,
+    message: PlannedMessage,
+    subject: str | None = None,
+    body: str | None = None,
+    html: str | None = None,
+    now: datetime | None = None,
+) -> PlannedMessage:
+    """Change what a message says. It keeps its status: an edited message in review still waits for approval."""
+    message = _locked(message, EDITABLE, "edited")
+    _freeze(message, now or timezone.now())
+    if subject is not None:
+        if not subject.strip():
+            raise RebookError("--subject: the subject must not be empty")
+        message.subject = " ".join(subject.split())
+    if body is not None:
+        if not body.strip():
+            raise RebookError("--body: the message must not be empty")
+        message.body = body.strip() + "\n"
+        if html is None:
+            # The HTML version would now say something else: rebuild it from the edited text.
+            message.html_body = linebreaks(message.body, autoescape=True)
+    if html is not None:
+        message.html_body = html.strip()
+    message.save()
+    return message
+
+
+# --- the worker's writes -------------------------------------------------------------------------
+
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_CAP = timedelta(hours=6)
+MAX_ATTEMPTS = 10
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before attempt ``attempts + 1``: 1, 2, 4, 8 ... minutes, at most six hours."""
+    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
+
+
+def message_claim(*, worker: str, now: datetime, lease: timedelta) -> PlannedMessage | None:
+    """Take one due message for ``worker`` (or one whose previous worker's lease ran out).
+
+    The row is picked with SELECT ... FOR UPDATE SKIP LOCKED where the database has it, so workers
+    do not queue behind each other, and taken with a conditional UPDATE, so two workers can never
+    both own it. SQLite has no row locks; there the IMMEDIATE transaction serialises claims.
+    """
+    ready = (
+        Q(status=Status.SENDING, lease_until__lt=now),  # a worker died holding it
+        Q(status=Status.SCHEDULED, due__lte=now),
+    )
+    with transaction.atomic():
+        for condition in ready:
+            candidates = PlannedMessage.objects.filter(condition).order_by("due", "id")
+            if connection.features.has_select_for_update_skip_locked:
+                candidates = candidates.select_for_update(skip_locked=True)
+            pk = candidates.values_list("pk", flat=True).first()
+            if pk is None:
+                continue
+            taken = PlannedMessage.objects.filter(condition, pk=pk).update(
+                status=Status.SENDING, claimed_by=worker, lease_until=now + lease, attempts=F("attempts") + 1
+            )
+            if taken:
+                message = PlannedMessage.objects.select_related(
+                    "lead__seller", "appointment", "cancellation__appointment"
+                ).get(pk=pk)
+                if not message.message_id:
+                    # Fixed at the first attempt, so a resend after a crash is recognisably the same mail.
+                    message.message_id = message_id_for(pk, secrets.token_hex(8), from_address(message.lead.seller.email))
+                    PlannedMessage.objects.filter(pk=pk).update(message_id=message.message_id)
+                return message
+    return None
+
+
+def _release(message: PlannedMessage, worker: str, now: datetime, **changes) -> bool:
+    """Record the outcome, unless the lease ran out and another worker has the message now."""
+    changes = {"claimed_by": "", "lease_until": None, "updated_at": now, **changes}
+    updated = PlannedMessage.objects.filter(pk=message.pk, status=Status.SENDING, claimed_by=worker).update(**changes)
+    for key, value in changes.items():
+        setattr(message, key, value)
+    return bool(updated)
+
+
+@transaction.atomic
+def message_mark_sent(
+    *, message: PlannedMessage, worker: str, now: datetime, subject: str, body: str, html: str, to_email: str
+) -> bool:
+    return _release(
+        message, worker, now, status=Status.SENT, sent_at=now, last_error="", frozen=True,
+        subject=subject, body=body, html_body=html, to_email=to_email,
+    )
+
+
+@transaction.atomic
+def message_retry_later(*, message: PlannedMessage, worker: str, now: datetime, error: str) -> bool:
+    """A temporary failure: try again after a growing pause, and give up (visibly) after MAX_ATTEMPTS."""
+    if message.attempts >= MAX_ATTEMPTS:
+        return message_fail(
+            message=message, worker=worker, now=now, reason=f"gave up after {message.attempts} attempts: {error}"
+        )
+    return _release(message, worker, now, status=Status.SCHEDULED, due=now + backoff(message.attempts), last_error=error[:500])
+
+
+@transaction.atomic
+def message_fail(*, message: PlannedMessage, worker: str, now: datetime, reason: str) -> bool:
+    return _release(message, worker, now, status=Status.FAILED, status_note=reason[:300], last_error=reason[:500])
+
+
+@transaction.atomic
+def message_hold(*, message: PlannedMessage, worker: str, now: datetime, until: datetime, note: str) -> bool:
+    """Not now (quiet hours): back to scheduled for ``until``, and this was not a delivery attempt."""
+    return _release(
+        message, worker, now, status=Status.SCHEDULED, due=until, attempts=max(message.attempts - 1, 0), status_note=note[:300]
+    )
+
+
+@transaction.atomic
+def message_withdraw(*, message: PlannedMessage, worker: str, now: datetime, note: str) -> bool:
+    return _release(message, worker, now, status=Status.WITHDRAWN, status_note=note[:300])

@@ -35,8 +35,13 @@ class Seller(models.Model):
     confirmation_lead_time = models.DurationField(default=timedelta(hours=24))
     nurture_checkin_days = models.PositiveIntegerField(default=_DEFAULTS.nurture_checkin_days)
     auto_send = models.BooleanField(default=_DEFAULTS.auto_send)
+    quiet_hours = models.CharField(max_length=20, default=_DEFAULTS.quiet_hours)
+    working_hours = models.CharField(max_length=20, default=_DEFAULTS.working_hours)
     # Edited phrase lists for the reason classifier, by category; categories not here use the defaults.
     reason_phrases = models.JSONField(default=dict, blank=True)
+    # The info pack: what the connecting-moment message shares (files are InfoPackFile rows).
+    info_text = models.TextField(blank=True)
+    info_links = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return self.name
@@ -54,9 +59,30 @@ class Seller(models.Model):
         return ZoneInfo(self.timezone)
 
     @property
+    def email(self) -> str:
+        return self.emails[0] if self.emails else (self.user.email or "")
+
+    @property
     def policy(self) -> Policy:
         return Policy(**{key: getattr(self, key) for key in policy_keys()})
 
     @property
     def classifier(self) -> ReasonClassifier:
         return ReasonClassifier.from_phrases(self.reason_phrases)
+
+
+class InfoPackFile(models.Model):
+    """A file the seller shares with prospects after a cancellation; kept in the database so every
+    web and worker process sees it."""
+
+    MAX_BYTES = 10 * 1024 * 1024
+
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="info_files")
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    data = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["seller", "name"], name="one_info_file_per_name")]

@@ -11,7 +11,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from rebook.errors import RebookError
-from rebook.sellers.models import Seller
+from rebook.sellers.models import InfoPackFile, Seller
 from rebook.strategy.policy import policy_set
 from rebook.strategy.reasons import ALL_CATEGORIES
 from rebook.timeparse import zone
@@ -133,3 +133,53 @@ def seller_reason_phrases_set(*, seller: Seller, category: str, phrases: list[st
     seller.save(update_fields=["reason_phrases"])
     return seller
 
+
+
+def _clean_link(link: str) -> str:
+    from django.core.validators import URLValidator
+
+    link = link.strip()
+    try:
+        URLValidator(schemes=["http", "https"])(link)
+    except ValidationError:
+        raise RebookError(f"info pack link {link!r} is not a web address (http:// or https://)") from None
+    return link
+
+
+@transaction.atomic
+def seller_info_pack_set(*, seller: Seller, text: str | None = None, links: list[str] | None = None) -> Seller:
+    """Change the info pack's text and/or links; what is not given stays as it was."""
+    fields = []
+    if text is not None:
+        seller.info_text = text.strip()
+        fields.append("info_text")
+    if links is not None:
+        seller.info_links = [_clean_link(link) for link in links if link.strip()]
+        fields.append("info_links")
+    seller.save(update_fields=fields)
+    return seller
+
+
+@transaction.atomic
+def seller_info_file_add(*, seller: Seller, name: str, data: bytes, content_type: str = "") -> InfoPackFile:
+    """Attach a file to the info pack; a file of the same name is replaced."""
+    import mimetypes
+
+    name = name.strip().replace("/", "_").replace("\\", "_")
+    if not name:
+        raise RebookError("info pack file: the file needs a name")
+    if len(data) > InfoPackFile.MAX_BYTES:
+        raise RebookError(f"info pack file {name!r} is {len(data) // 1024} KiB; the limit is {InfoPackFile.MAX_BYTES // 1024} KiB")
+    content_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    row, _ = InfoPackFile.objects.update_or_create(
+        seller=seller, name=name, defaults={"data": data, "content_type": content_type}
+    )
+    return row
+
+
+@transaction.atomic
+def seller_info_file_remove(*, seller: Seller, name: str) -> None:
+    deleted, _ = InfoPackFile.objects.filter(seller=seller, name=name).delete()
+    if not deleted:
+        names = ", ".join(seller.info_files.values_list("name", flat=True)) or "none"
+        raise RebookError(f"the info pack has no file named {name!r} (files: {names})")

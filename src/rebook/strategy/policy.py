@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from rebook.errors import RebookError
 from rebook.strategy.durations import format_duration, parse_duration
+from rebook.strategy.hours import DailyWindow, parse_window
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class Policy:
     confirmation_lead_time: timedelta = timedelta(hours=24)
     nurture_checkin_days: int = 90
     auto_send: bool = False
+    quiet_hours: str = "20:00-08:00"
+    working_hours: str = "09:00-17:00"
 
     @property
     def late_notice(self) -> timedelta:
@@ -31,6 +34,16 @@ class Policy:
     @property
     def nurture_checkin_interval(self) -> timedelta:
         return timedelta(days=self.nurture_checkin_days)
+
+    @property
+    def quiet_window(self) -> DailyWindow | None:
+        return parse_window(self.quiet_hours, what="policy quiet_hours", allow_off=True)
+
+    @property
+    def working_window(self) -> DailyWindow:
+        window = parse_window(self.working_hours, what="policy working_hours")
+        assert window is not None
+        return window
 
 
 POLICY_HELP: dict[str, str] = {
@@ -46,6 +59,8 @@ POLICY_HELP: dict[str, str] = {
     "confirmation_lead_time": "How long before a rebooked meeting the confirmation is due.",
     "nurture_checkin_days": "Days between gentle check-ins with a lead on the nurture list.",
     "auto_send": "When false, every planned message waits for your review; when true, it is sent when due.",
+    "quiet_hours": 'Nothing is sent to a lead during these hours in their time zone, e.g. "20:00-08:00", or "off".',
+    "working_hours": 'Hours (Monday to Friday, your time zone) from which reschedule offers suggest new times.',
 }
 
 _MINIMUMS = {"strike_limit": 1, "late_notice_hours": 0, "weekly_meeting_target": 0, "nurture_checkin_days": 1}
@@ -70,6 +85,9 @@ def policy_set(policy: Policy, key: str, raw: str) -> Policy:
         if text not in _TRUE | _FALSE:
             raise RebookError(f"policy {key} takes true or false, not {raw!r}")
         value = text in _TRUE
+    elif isinstance(default, str):
+        window = parse_window(raw, what=f"policy {key}", allow_off=key == "quiet_hours")
+        value = str(window) if window else "off"
     elif isinstance(default, int):
         try:
             value = int(text)

@@ -1,0 +1,226 @@
+"""What a message says: the seller's template (or the shipped default) rendered for one lead.
+
+Reads only. The outbox services freeze the result when the seller approves or edits a message, and
+the worker composes what is not frozen at the moment it sends, so a message always reflects the
+lead's latest details until a person has looked at it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from importlib import resources
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+from rebook.calendars.invitations import CANCEL, REQUEST, Meeting, Person, invitation
+from rebook.leads.models import Appointment, Lead
+from rebook.leads.selectors import lead_history
+from rebook.outbox.mail import Attachment, Calendar, unsubscribe_url
+from rebook.outbox.models import MessageTemplate, PlannedMessage
+from rebook.outbox.templating import compile_template, render
+from rebook.sellers.models import Seller
+from rebook.strategy import followups
+from rebook.strategy.history import SELLER
+from rebook.strategy.hours import suggest_slots
+
+NURTURE_KINDS = {followups.NURTURE_MOVE, followups.NURTURE_CHECKIN}
+
+
+@dataclass(frozen=True)
+class TemplateSource:
+    subject: str
+    text: str
+    html: str
+    custom: bool = False
+
+
+@dataclass(frozen=True)
+class Composed:
+    subject: str
+    text: str
+    html: str
+    attachments: tuple[Attachment, ...] = ()
+    calendar: Calendar | None = None
+    unsubscribe_url: str = ""
+
+
+@cache
+def default_template(kind: str) -> TemplateSource:
+    folder = resources.files("rebook.outbox") / "defaults"
+    subject, _, text = (folder / f"{kind}.txt").read_text(encoding="utf-8").partition("\n---\n")
+    return TemplateSource(subject.strip(), text, (folder / f"{kind}.html").read_text(encoding="utf-8"))
+
+
+def template_source(seller: Seller, kind: str) -> TemplateSource:
+    row = MessageTemplate.objects.filter(seller=seller, kind=kind).first()
+    if row is None:
+        return default_template(kind)
+    return TemplateSource(row.subject, row.text, row.html, custom=True)
+
+
+def render_source(source: TemplateSource, context: dict) -> tuple[str, str, str]:
+    subject = render(compile_template(source.subject, part="subject"), context)
+    text = render(compile_template(source.text, part="text body"), context)
+    html = render(compile_template(source.html, part="HTML body", html=True), context) if source.html.strip() else ""
+    return " ".join(subject.split()), text.strip() + "\n", html.strip()
+
+
+# --- context -------------------------------------------------------------------------------------
+
+
+def when(instant: datetime, tz: ZoneInfo) -> str:
+    local = instant.astimezone(tz)
+    return f"{local:%A} {local.day} {local:%B %Y} at {local:%I:%M %p}".replace(" at 0", " at ") + f" {local:%Z}"
+
+
+def _length(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{hours} hour{'s' if hours != 1 else ''}"] if hours else []
+    if minutes or not parts:
+        parts.append(f"{minutes} minutes")
+    return " ".join(parts)
+
+
+def meeting_facts(appointment: Appointment | None, tz: ZoneInfo) -> dict[str, str]:
+    if appointment is None:
+        return {}
+    local = appointment.start.astimezone(tz)
+    return {
+        "when": when(appointment.start, tz),
+        "date": f"{local:%A} {local.day} {local:%B}",
+        "time": f"{local:%I:%M %p}".lstrip("0"),
+        "timezone": tz.key,
+        "location": appointment.location,
+        "length": _length(appointment.end - appointment.start),
+    }
+
+
+def _first(name: str) -> str:
+    return name.split()[0] if name.split() else name
+
+
+def _people(lead: Lead, seller: Seller) -> dict[str, dict[str, str]]:
+    return {
+        "lead": {"name": lead.name, "first_name": _first(lead.name), "company": lead.company, "email": lead.email},
+        "seller": {"name": seller.name, "first_name": _first(seller.name), "email": seller.email},
+    }
+
+
+def _info(seller: Seller) -> dict[str, object]:
+    return {
+        "text": seller.info_text,
+        "links": list(seller.info_links),
+        "files": list(seller.info_files.values_list("name", flat=True)),
+    }
+
+
+def offered_slots(seller: Seller, missed: Appointment, tz: ZoneInfo, now: datetime) -> list[str]:
+    """Two or three times from the seller's working hours, clear of their other appointments."""
+    horizon = now + timedelta(days=28)
+    busy = Appointment.objects.filter(
+        lead__seller=seller, status=Appointment.Status.SCHEDULED, start__lt=horizon, end__gt=now
+    ).values_list("start", "end")
+    starts = suggest_slots(
+        after=now, tz=seller.tz, working=seller.policy.working_window, length=missed.end - missed.start, busy=busy
+    )
+    return [when(start, tz) for start in starts]
+
+
+def message_context(message: PlannedMessage, now: datetime) -> dict[str, object]:
+    lead = message.lead
+    seller = lead.seller
+    tz = lead.tz
+    context: dict[str, object] = {**_people(lead, seller), "info": _info(seller)}
+    context["appointment"] = meeting_facts(message.appointment, tz)
+    cancellation = message.cancellation
+    if cancellation is not None:
+        missed = cancellation.appointment
+        context["missed"] = meeting_facts(missed, tz)
+        context["cancelled_by_seller"] = cancellation.by == SELLER
+        loaded = lead_history(lead)
+        facts = next((c for c in loaded.facts.cancellations if c.id == cancellation.pk), None)
+        rebooked = followups.rebooking_of(facts, loaded.facts) if facts else None
+        if rebooked is not None:
+            context["next"] = meeting_facts(Appointment.objects.get(pk=rebooked.id), tz)
+        if message.kind == followups.RESCHEDULE_OFFER:
+            context["slots"] = offered_slots(seller, missed, tz, now)
+    if message.kind in NURTURE_KINDS:
+        context["unsubscribe_url"] = unsubscribe_url(lead.pk)
+    return context
+
+
+def sample_context(seller: Seller, now: datetime) -> dict[str, object]:
+    """A made-up lead and meetings, for previewing a template before any real lead needs it."""
+    tz = seller.tz
+    start = (now + timedelta(days=3)).astimezone(tz).replace(hour=10, minute=0, second=0, microsecond=0)
+    meeting = Appointment(start=start, end=start + timedelta(minutes=45), location="Video call")
+    missed = Appointment(start=start - timedelta(days=4), end=start - timedelta(days=4, minutes=-45))
+    sample = Lead(name="Sam Sample", company="Sample & Co", email="sam@example.com")
+    return {
+        **_people(sample, seller),
+        "info": _info(seller),
+        "appointment": meeting_facts(meeting, tz),
+        "missed": meeting_facts(missed, tz),
+        "next": meeting_facts(meeting, tz),
+        "cancelled_by_seller": False,
+        "slots": [when(meeting.start + timedelta(days=d, hours=4 * (d % 2)), tz) for d in range(3)],
+        "unsubscribe_url": f"{settings.REBOOK_BASE_URL}/unsubscribe/sample/",
+    }
+
+
+# --- the whole message ---------------------------------------------------------------------------
+
+
+def compose(message: PlannedMessage, now: datetime) -> Composed:
+    """The message as it would go out now: stored content when frozen, else freshly rendered."""
+    lead = message.lead
+    seller = lead.seller
+    context = message_context(message, now)
+    if message.frozen:
+        subject, text, html = message.subject, message.body, message.html_body
+    else:
+        subject, text, html = render_source(template_source(seller, message.kind), context)
+    attachments: tuple[Attachment, ...] = ()
+    if message.kind == followups.CONNECTING_MOMENT:
+        attachments = tuple(Attachment(f.name, bytes(f.data), f.content_type) for f in seller.info_files.all())
+    return Composed(
+        subject=subject,
+        text=text,
+        html=html,
+        attachments=attachments,
+        calendar=_calendar(message, now),
+        unsubscribe_url=str(context.get("unsubscribe_url", "")),
+    )
+
+
+def _calendar(message: PlannedMessage, now: datetime) -> Calendar | None:
+    kind = message.kind
+    if kind in {followups.CONFIRMATION, followups.BOOKING_FOLLOWUP} and message.appointment is not None:
+        if message.appointment.status == Appointment.Status.SCHEDULED:
+            return Calendar(REQUEST, invitation(meeting_of(message.appointment), method=REQUEST, stamp=now))
+    if kind == followups.RESCHEDULE_OFFER and message.cancellation and message.cancellation.by == SELLER:
+        meeting = meeting_of(message.cancellation.appointment, cancelled=True)
+        return Calendar(CANCEL, invitation(meeting, method=CANCEL, stamp=now))
+    return None
+
+
+def meeting_of(appointment: Appointment, *, cancelled: bool = False) -> Meeting:
+    """The calendar event for an appointment: one UID per reschedule chain, SEQUENCE its place in it."""
+    lead = appointment.lead
+    seller = lead.seller
+    position = Appointment.objects.filter(chain=appointment.chain, pk__lt=appointment.pk).count()
+    return Meeting(
+        uid=f"{appointment.chain}@rebook",
+        sequence=position + (1 if cancelled else 0),
+        start=appointment.start,
+        end=appointment.end,
+        tz=ZoneInfo(appointment.timezone or seller.timezone),
+        summary=f"{seller.name} and {lead.name}",
+        location=appointment.location,
+        organizer=Person(seller.name, seller.email or "rebook@localhost"),
+        attendee=Person(lead.name, lead.email),
+    )

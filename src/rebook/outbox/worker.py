@@ -1,0 +1,163 @@
+"""The outbox worker: claim a due message, send it, record what happened; stop cleanly when asked.
+
+Small on purpose, in the manner of healthchecks' ``sendalerts``: a loop over the outbox table, no
+broker. Run as many as you like (on PostgreSQL); the claim in ``message_claim`` keeps them apart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.core.mail import get_connection
+from django.db import close_old_connections
+from django.utils import timezone
+
+from rebook.leads.models import Lead
+from rebook.outbox import services
+from rebook.outbox.compose import compose
+from rebook.outbox.mail import Envelope, build_email, classify
+from rebook.outbox.models import PlannedMessage
+from rebook.strategy.hours import defer_past_quiet_hours
+
+log = logging.getLogger("rebook.worker")
+
+DEFAULT_LEASE = timedelta(minutes=5)
+DEFAULT_POLL = 5.0
+
+
+@dataclass
+class Tally:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    held: int = 0
+    withdrawn: int = 0
+    lines: list[str] = field(default_factory=list)
+
+
+class Worker:
+    def __init__(self, *, name: str | None = None, lease: timedelta = DEFAULT_LEASE, poll: float = DEFAULT_POLL,
+                 report: Callable[[str], None] | None = None):
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 10_000}"
+        self.lease = lease
+        self.poll = poll
+        self.stopping = threading.Event()
+        self.report = report or log.info
+        self.tally = Tally()
+        self._connection = None
+
+    def stop(self, *_args) -> None:
+        """Finish the message in hand, then return from ``run``."""
+        self.stopping.set()
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+
+    def run(self, *, until_idle: bool = False) -> Tally:
+        try:
+            while not self.stopping.is_set():
+                if self.step():
+                    continue
+                if until_idle:
+                    break
+                self._close()  # idle SMTP connections get dropped by servers; open afresh when needed
+                close_old_connections()
+                self.stopping.wait(self.poll)
+        finally:
+            self._close()
+        return self.tally
+
+    def step(self) -> bool:
+        """Handle one due message; False when there was none."""
+        now = timezone.now()
+        message = services.message_claim(worker=self.name, now=now, lease=self.lease)
+        if message is None:
+            return False
+        self._handle(message)
+        return True
+
+    def _handle(self, message: PlannedMessage) -> None:
+        now = timezone.now()
+        lead = message.lead
+        if lead.status == Lead.Status.DO_NOT_CONTACT or lead.unsubscribed_at:
+            note = "the lead unsubscribed" if lead.unsubscribed_at else "the lead is marked do-not-contact"
+            services.message_withdraw(message=message, worker=self.name, now=now, note=note)
+            self._say(message, f"withdrawn: {note}", "withdrawn")
+            return
+        if not lead.email:
+            reason = f"lead {lead.pk} ({lead.name}) has no e-mail address; add one and approve the message again"
+            services.message_fail(message=message, worker=self.name, now=now, reason=reason)
+            self._say(message, f"failed: {reason}", "failed")
+            return
+        seller = lead.seller
+        opens = defer_past_quiet_hours(now, lead.tz, seller.policy.quiet_window)
+        if opens > now:
+            note = f"held for the lead's quiet hours ({seller.quiet_hours}, {lead.tz.key})"
+            services.message_hold(message=message, worker=self.name, now=now, until=opens, note=note)
+            self._say(message, f"{note} until {opens:%Y-%m-%d %H:%M} UTC", "held")
+            return
+        try:
+            composed = compose(message, now)
+            envelope = Envelope(
+                to_name=lead.name, to_email=lead.email, from_name=seller.name, reply_to=seller.email,
+                subject=composed.subject, text=composed.text, html=composed.html, message_id=message.message_id,
+                attachments=composed.attachments, calendar=composed.calendar,
+                unsubscribe_url=composed.unsubscribe_url, headers={"X-Rebook-Message": str(message.pk)},
+            )
+            email = build_email(envelope, connection=self._open())
+            email.send()
+        except Exception as error:  # every failure is recorded on the message; nothing is dropped
+            self._close()
+            failure = classify(error)
+            now = timezone.now()
+            if failure.permanent:
+                services.message_fail(message=message, worker=self.name, now=now, reason=failure.reason)
+                self._say(message, f"failed: {failure.reason}", "failed")
+            else:
+                services.message_retry_later(message=message, worker=self.name, now=now, error=failure.reason)
+                self._say(message, f"will retry ({failure.reason})", "retried")
+            return
+        self._record_sent(message, composed, lead)
+
+    def _record_sent(self, message: PlannedMessage, composed, lead: Lead) -> None:
+        from django.db import transaction
+
+        from rebook.leads.services import lead_reevaluate
+
+        now = timezone.now()
+        with transaction.atomic():
+            recorded = services.message_mark_sent(
+                message=message, worker=self.name, now=now, subject=composed.subject, body=composed.text,
+                html=composed.html, to_email=lead.email,
+            )
+            if recorded:
+                # A sent check-in plans the next one; a sent connecting moment ticks the checklist.
+                lead_reevaluate(lead=lead, now=now)
+        self._say(message, f"sent to {lead.email}", "sent")
+
+    def _say(self, message: PlannedMessage, what: str, outcome: str) -> None:
+        setattr(self.tally, outcome, getattr(self.tally, outcome) + 1)
+        line = f"message {message.pk} ({message.kind}, lead {message.lead_id}): {what}"
+        self.tally.lines.append(line)
+        self.report(line)
+
+    def _open(self):
+        if self._connection is None:
+            self._connection = get_connection(fail_silently=False)
+            self._connection.open()
+        return self._connection
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):  # a broken connection cannot be closed politely
+                self._connection.close()
+            self._connection = None
