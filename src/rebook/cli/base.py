@@ -93,6 +93,16 @@ def user_option(f: Callable) -> Callable:
     )(f)
 
 
+def run_for_seller(fn: Callable[..., Result | None], as_json: bool, username: str | None, **kwargs: Any) -> None:
+    def body() -> Result | None:
+        setup_django()
+        from rebook.sellers.services import seller_resolve
+
+        return fn(Ctx(seller_resolve(username), as_json), **kwargs)
+
+    run_guarded(body, as_json)
+
+
 def seller_command(group: click.Group, name: str, **settings: Any) -> Callable:
     """A command acting for one seller: gets a Ctx first, returns a Result to print."""
 
@@ -101,13 +111,7 @@ def seller_command(group: click.Group, name: str, **settings: Any) -> Callable:
         @user_option
         @functools.wraps(fn)
         def wrapper(as_json: bool, username: str | None, **kwargs: Any) -> None:
-            def body() -> Result | None:
-                setup_django()
-                from rebook.sellers.services import seller_resolve
-
-                return fn(Ctx(seller_resolve(username), as_json), **kwargs)
-
-            run_guarded(body, as_json)
+            run_for_seller(fn, as_json, username, **kwargs)
 
         return group.command(name, **settings)(wrapper)
 

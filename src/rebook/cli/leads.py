@@ -120,12 +120,14 @@ def lead_group() -> None:
 @click.option("--company", default="")
 @click.option("--source", default="", help="Where you met, e.g. 'Chamber of Commerce mixer'.")
 @click.option("--notes", default="")
-def lead_add(ctx: Ctx, name, email, phone, company, source, notes) -> Result:
+@click.option("--timezone", "timezone_name", default="", metavar="TZ", help="The lead's IANA time zone (default: yours).")
+def lead_add(ctx: Ctx, name, email, phone, company, source, notes, timezone_name) -> Result:
     """Add a lead; prints its id."""
     from rebook.leads.services import lead_create
 
     lead = lead_create(
-        seller=ctx.seller, name=name, email=email, phone=phone, company=company, source=source, notes=notes
+        seller=ctx.seller, name=name, email=email, phone=phone, company=company, source=source, notes=notes,
+        timezone_name=timezone_name,
     )
     return Result(lead_json(lead, ctx.tz), str(lead.pk))
 
@@ -202,6 +204,7 @@ def lead_show(ctx: Ctx, lead_id) -> Result:
 @click.option("--company")
 @click.option("--source")
 @click.option("--notes")
+@click.option("--timezone", metavar="TZ", help='The lead\'s IANA time zone; "" for yours.')
 def lead_edit(ctx: Ctx, lead_id, **fields) -> Result:
     """Change a lead's details."""
     from rebook.leads.selectors import lead_get
@@ -209,7 +212,7 @@ def lead_edit(ctx: Ctx, lead_id, **fields) -> Result:
 
     changes = {k: v for k, v in fields.items() if v is not None}
     if not changes:
-        raise RebookError("nothing to change: give at least one of --name, --email, --phone, --company, --source, --notes")
+        raise RebookError("nothing to change: give at least one of --name, --email, --phone, --company, --source, --notes, --timezone")
     lead = lead_update(lead=lead_get(seller=ctx.seller, lead_id=parse_id(lead_id, "LEAD_ID")), **changes)
     return Result(lead_json(lead, ctx.tz), f"Updated lead {lead.pk}")
 

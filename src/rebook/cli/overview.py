@@ -1,4 +1,4 @@
-"""rebook outbox, rebook pipeline, rebook policy ..., rebook reasons ..., rebook demo"""
+"""rebook pipeline, rebook policy ..., rebook reasons ..., rebook demo"""
 
 from __future__ import annotations
 
@@ -6,24 +6,7 @@ import click
 
 from rebook.cli import cli
 from rebook.cli.base import Ctx, Result, seller_command, table
-from rebook.cli.present import message_json, when
 from rebook.errors import RebookError
-
-
-@seller_command(cli, "outbox")
-@click.option("--status", help="review, scheduled, sending, sent, failed, withdrawn or discarded.")
-def outbox_command(ctx: Ctx, status) -> Result:
-    """Planned messages: id, lead, kind, due time, status."""
-    from rebook.outbox.models import PlannedMessage
-
-    messages = PlannedMessage.objects.filter(lead__seller=ctx.seller).select_related("lead").order_by("due", "id")
-    if status:
-        if status not in PlannedMessage.Status.values:
-            raise RebookError(f"--status: unknown message status {status!r}; use one of {', '.join(PlannedMessage.Status.values)}")
-        messages = messages.filter(status=status)
-    items = list(messages)
-    rows = [[str(m.pk), m.lead.name, m.kind, when(m.due, ctx.tz), m.status, m.status_note] for m in items]
-    return Result([message_json(m, ctx.tz) for m in items], table(rows, ["ID", "LEAD", "KIND", "DUE", "STATUS", "NOTE"]))
 
 
 @seller_command(cli, "pipeline")

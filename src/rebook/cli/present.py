@@ -25,6 +25,8 @@ def lead_json(lead, tz: ZoneInfo) -> dict[str, Any]:
         "qualifying_notes": lead.qualifying_notes,
         "nurture_since": iso(lead.nurture_since, tz),
         "nurture_reason": lead.nurture_reason or None,
+        "timezone": lead.timezone or None,
+        "unsubscribed_at": iso(lead.unsubscribed_at, tz),
         "created_at": iso(lead.created_at, tz),
     }
 
@@ -78,6 +80,9 @@ def message_json(m, tz: ZoneInfo) -> dict[str, Any]:
         "note": m.status_note or None,
         "appointment_id": m.appointment_id,
         "cancellation_id": m.cancellation_id,
+        "attempts": m.attempts,
+        "last_error": m.last_error or None,
+        "sent_at": iso(m.sent_at, tz),
     }
 
 

@@ -21,6 +21,7 @@ from rebook.strategy import checklist as checklist_rules
 from rebook.strategy.followups import plan_messages
 from rebook.strategy.reasons import NO_SHOW, NOT_INTERESTED
 from rebook.strategy.strikes import TERMINAL_STATUSES, StrikeDecision, decide_strikes, lead_status
+from rebook.timeparse import zone
 
 Status = Lead.Status
 # A little slack so that "now" typed on a slow machine is not "in the future".
@@ -77,11 +78,13 @@ def lead_create(
     company: str = "",
     source: str = "",
     notes: str = "",
+    timezone_name: str = "",
     now: datetime | None = None,
 ) -> Lead:
     if not name or not name.strip():
         raise RebookError("lead name: must not be empty")
     return Lead.objects.create(
+        timezone=_clean_timezone(timezone_name),
         seller=seller,
         name=name.strip(),
         email=_clean_email(email),
@@ -96,15 +99,23 @@ def lead_create(
 @transaction.atomic
 def lead_update(*, lead: Lead, **fields: str) -> Lead:
     lead = _locked(lead)
-    cleaners = {"email": _clean_email, "phone": _clean_phone}
+    cleaners = {"email": _clean_email, "phone": _clean_phone, "timezone": _clean_timezone}
+    retime = "timezone" in fields  # quiet hours follow the lead's zone
     for field, value in fields.items():
-        if field not in {"name", "email", "phone", "company", "source", "notes"}:
+        if field not in {"name", "email", "phone", "company", "source", "notes", "timezone"}:
             raise RebookError(f"unknown lead field {field!r}")
         if field == "name" and not value.strip():
             raise RebookError("lead name: must not be empty")
         setattr(lead, field, cleaners.get(field, str.strip)(value) if field != "notes" else value)
     lead.save()
+    if retime:
+        lead_reevaluate(lead=lead)
     return lead
+
+
+def _clean_timezone(name: str) -> str:
+    """An IANA zone name, or blank for "the seller's zone"."""
+    return zone(name.strip()).key if name and name.strip() else ""
 
 
 @transaction.atomic

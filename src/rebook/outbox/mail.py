@@ -78,13 +78,14 @@ def message_id_for(pk: int, token: str, from_email: str) -> str:
 
 
 def unsubscribe_token(lead_id: int) -> str:
-    return signing.dumps({"lead": lead_id}, salt=UNSUBSCRIBE_SALT, compress=True)
+    # No expiry: an unsubscribe link in a months-old mail must still work.
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign(str(lead_id))
 
 
 def unsubscribe_lead_id(token: str) -> int | None:
     try:
-        return int(signing.loads(token, salt=UNSUBSCRIBE_SALT)["lead"])
-    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return int(signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token))
+    except (signing.BadSignature, ValueError):
         return None
 
 
