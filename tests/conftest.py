@@ -42,3 +42,28 @@ def charlie(alice):
 
 def pytest_report_header(config):
     return f"database: {os.environ.get('DATABASE_URL') or 'SQLite (default)'}"
+
+
+def rebook_executable() -> str:
+    import shutil
+    import sys
+    from pathlib import Path
+
+    exe = shutil.which("rebook", path=str(Path(sys.executable).parent)) or shutil.which("rebook")
+    assert exe, "the rebook command is not installed (pip install -e .)"
+    return exe
+
+
+def child_env(tmp_path, **extra: str) -> dict[str, str]:
+    """Environment for a `rebook` child process: its own home, and on PostgreSQL the test database."""
+    from django.db import connection
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REBOOK_") and k != "DATABASE_URL"}
+    env["REBOOK_HOME"] = str(tmp_path / "home")
+    if connection.vendor == "postgresql":
+        db = connection.settings_dict
+        assert db["NAME"].startswith("test_"), db["NAME"]
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER'] or ''}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    return env | extra

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from django.db import connection
+
+from tests.conftest import child_env, rebook_executable
 
 # Children share the PostgreSQL test database, so these tests commit for real (and are flushed after).
 pytestmark = [pytest.mark.subprocess, pytest.mark.django_db(transaction=True)]
@@ -18,16 +15,8 @@ pytestmark = [pytest.mark.subprocess, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def run(tmp_path):
-    exe = shutil.which("rebook", path=str(Path(sys.executable).parent)) or shutil.which("rebook")
-    assert exe, "the rebook command is not installed (pip install -e .)"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REBOOK_") and k != "DATABASE_URL"}
-    env["REBOOK_HOME"] = str(tmp_path / "home")
-    if connection.vendor == "postgresql":
-        db = connection.settings_dict
-        assert db["NAME"].startswith("test_"), db["NAME"]
-        env["DATABASE_URL"] = (
-            f"postgres://{db['USER'] or ''}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        )
+    exe = rebook_executable()
+    env = child_env(tmp_path)
 
     def rebook(*args: str, ok: bool = True) -> subprocess.CompletedProcess:
         done = subprocess.run([exe, *args], env=env, capture_output=True, text=True, timeout=120)

@@ -296,3 +296,40 @@ def test_a_sent_checkin_plans_the_next_one(auto, charlie, smtp, frozen):
         assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     upcoming = PlannedMessage.objects.filter(lead=charlie, kind="nurture_checkin", status=Status.SCHEDULED).get()
     assert upcoming.key.endswith(":2")
+
+
+def test_a_message_whose_worker_died_is_sent_by_another_after_the_lease(auto, charlie, smtp, frozen):
+    from rebook.outbox.services import message_claim, message_mark_sent
+
+    book(charlie)
+    frozen.move_to(NOW + timedelta(days=1, minutes=1))
+    lost = message_claim(worker="dead-worker", now=timezone.now(), lease=timedelta(minutes=5))
+    assert lost.status == Status.SENDING and lost.message_id
+    assert run_worker().sent == 0  # the lease still holds
+
+    frozen.move_to(NOW + timedelta(days=1, minutes=7))
+    assert run_worker().sent == 1
+    assert smtp.messages[0]["Message-ID"] == lost.message_id  # the same mail, recognisably
+    message = due_message(charlie, "booking_followup")
+    assert (message.status, message.attempts) == (Status.SENT, 2)
+    # The dead worker, should it wake up, cannot overwrite what the other recorded.
+    assert not message_mark_sent(message=lost, worker="dead-worker", now=timezone.now(), subject="x", body="x",
+                                 html="", to_email="x@example.com")
+
+
+def test_a_message_is_written_in_the_same_transaction_as_the_change(alice, charlie, monkeypatch):
+    from rebook.errors import RebookError
+
+    appointment = book(charlie)
+    before = set(PlannedMessage.objects.values_list("pk", "status"))
+
+    def broken(*args, **kwargs):
+        raise RebookError("disk full")
+
+    monkeypatch.setattr(PlannedMessage.objects, "bulk_create", broken)
+    with pytest.raises(RebookError):
+        appointment_cancel(appointment=appointment, by="prospect", reason="something came up")
+    # Neither the cancellation nor any message change survived the failure.
+    appointment.refresh_from_db()
+    assert appointment.status == "scheduled" and not charlie.cancellations.exists()
+    assert set(PlannedMessage.objects.values_list("pk", "status")) == before

@@ -165,8 +165,8 @@ def _keep_draft(name: str, text: str) -> Path:
 
 @cli.command("worker")
 @click.option("--until-idle", is_flag=True, help="Send what is due now, then exit (for cron and tests).")
-@click.option("--poll", default=5.0, show_default=True, metavar="SECONDS", help="Pause between looks when idle.")
-@click.option("--lease", default=300, show_default=True, metavar="SECONDS",
+@click.option("--poll", default=5.0, type=float, show_default=True, metavar="SECONDS", help="Pause between looks when idle.")
+@click.option("--lease", default=300, type=int, show_default=True, metavar="SECONDS",
               help="How long a claimed message is reserved before another worker may retry it.")
 @json_option
 def worker_command(until_idle, poll, lease, as_json) -> None:
@@ -182,8 +182,8 @@ def worker_command(until_idle, poll, lease, as_json) -> None:
 
         if settings.EMAIL_BACKEND.endswith("NotConfiguredBackend"):
             raise RebookError("REBOOK_SMTP_URL is not set: say where mail goes, e.g. smtp://127.0.0.1:2525 (see the README)")
-        if lease < 10:
-            raise RebookError("--lease: at least 10 seconds, so a slow server does not cause double sends")
+        if lease < 1:
+            raise RebookError("--lease: at least 1 second (keep it well above your SMTP server's slowest answer)")
         report = None if as_json else (lambda line: click.echo(line))
         worker = Worker(lease=timedelta(seconds=lease), poll=poll, report=report)
         worker.install_signal_handlers()

@@ -177,7 +177,7 @@ def message_edit(
         message.body = body.strip() + "\n"
         if html is None:
             # The HTML version would now say something else: rebuild it from the edited text.
-            message.html_body = linebreaks(message.body, autoescape=True)
+            message.html_body = linebreaks(message.body.strip(), autoescape=True)
     if html is not None:
         message.html_body = html.strip()
     message.save()
