@@ -17,6 +17,8 @@ def _commands(group: click.Group, prefix: str = "rebook"):
     for name, command in sorted(group.commands.items()):
         path = f"{prefix} {name}"
         if isinstance(command, click.Group):
+            if command.invoke_without_command:  # `rebook outbox` lists, `rebook outbox show` shows
+                yield path, command
             yield from _commands(command, path)
         else:
             yield path, command
