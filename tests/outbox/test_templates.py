@@ -147,3 +147,15 @@ def test_the_info_pack_commands(alice, tmp_path):
     assert "no file named 'x.pdf'" in rebook.error("infopack", "detach", "x.pdf")
     assert rebook.json("infopack", "detach", "guide.pdf")["files"] == []
     assert rebook.json("infopack", "set", "--no-links")["links"] == []
+
+
+def test_markup_in_a_leads_details_is_escaped_in_the_html_body_only(alice):
+    from rebook.leads.services import lead_create
+
+    lead = lead_create(seller=alice, name="<script>alert(1)</script> Eve", email="eve@example.com", company="A & B")
+    start = NOW + timedelta(days=3)
+    appointment_book(lead=lead, start=start, end=start + timedelta(hours=1))
+    composed = compose(PlannedMessage.objects.get(lead=lead), NOW)
+    assert "<script>" not in composed.html and "&lt;script&gt;alert(1)&lt;/script&gt;" in composed.html
+    assert "A &amp; B" in composed.html
+    assert "A & B" in composed.text  # the text body is plain text: nothing to escape

@@ -333,3 +333,26 @@ def test_a_message_is_written_in_the_same_transaction_as_the_change(alice, charl
     appointment.refresh_from_db()
     assert appointment.status == "scheduled" and not charlie.cancellations.exists()
     assert set(PlannedMessage.objects.values_list("pk", "status")) == before
+
+
+def test_a_change_to_the_lead_does_not_cut_a_retry_backoff_short(auto, charlie, smtp, frozen):
+    from rebook.leads.services import activity_log
+
+    book(charlie)
+    smtp.handler.script = ["451 4.7.1 Try later"]
+    frozen.move_to(NOW + timedelta(days=1, minutes=1))
+    run_worker()
+    retry_at = due_message(charlie, "booking_followup").due
+    activity_log(lead=charlie, kind="call", direction="outbound")  # re-evaluates the lead
+    assert due_message(charlie, "booking_followup").due == retry_at
+    assert run_worker().sent == 0
+
+
+def test_names_outside_ascii_arrive_intact(auto, smtp, frozen):
+    lead = lead_create(seller=auto, name="Zoë Ångström", email="zoe@example.se")
+    book(lead)
+    frozen.move_to(NOW + timedelta(days=1, minutes=1))
+    assert run_worker().sent == 1
+    mail = smtp.messages[0]
+    assert mail["To"].addresses[0].display_name == "Zoë Ångström"
+    assert "Hello Zoë," in text_of(mail)

@@ -38,7 +38,8 @@ def messages_reconcile(
     """Add what is newly wanted, re-time what moved, withdraw what is no longer wanted.
 
     Sent, failed, in-flight and discarded messages are history (or the seller's decision) and are
-    never touched; a withdrawn message that is wanted again comes back.
+    never touched; a withdrawn message that is wanted again comes back. Due times are moved out of the
+    lead's quiet hours.
     """
     existing = {m.key: m for m in lead.messages.all()}
     tz = lead.tz
@@ -64,7 +65,8 @@ def messages_reconcile(
         elif message.status == Status.WITHDRAWN:
             message.status, message.status_note, message.due = fresh, "", plan.due
             changed.append(message)
-        elif message.status in PlannedMessage.PENDING and message.due != plan.due:
+        elif message.status in PlannedMessage.PENDING and message.due != plan.due and not message.attempts:
+            # A message waiting to retry keeps its backoff; any other follows the plan.
             message.due = plan.due
             changed.append(message)
     for key, message in existing.items():

@@ -59,7 +59,8 @@ def compile_template(source: str, *, part: str, html: bool = False) -> Template:
 
 
 def render(template: Template, context: Mapping[str, object]) -> str:
-    return template.render(Context(dict(context)))
+    # Context escapes by default; only the HTML engine should.
+    return template.render(Context(dict(context), autoescape=template.engine.autoescape))
 
 
 def _check_nodes(nodes: Iterable[Node], part: str, scope: dict[str, set[str] | None]) -> None:
