@@ -80,6 +80,14 @@ def load_demo(*, seller: Seller, now: datetime, seed: int = 7) -> dict[str, int]
             f"seller {seller.username} already has leads; load the demo into an empty Rebook, "
             "e.g. REBOOK_HOME=$(mktemp -d) rebook demo"
         )
+    from rebook.sellers.services import seller_info_pack_set
+
+    # An info pack, so the connecting moments in the demo show what they share.
+    seller_info_pack_set(
+        seller=seller,
+        text="A two-minute read on how clients like you got the most out of our first meeting.",
+        links=["https://example.com/first-meeting-guide"],
+    )
     rng = random.Random(seed)
     story = _Story(seller, now, rng)
     for (name, company), plot in zip(PEOPLE, PLOTS, strict=True):
