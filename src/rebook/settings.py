@@ -58,10 +58,13 @@ INSTALLED_APPS = [
     "rebook.sellers",
     "rebook.leads",
     "rebook.outbox",
+    "rebook.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "rebook.web.middleware.content_security_policy",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -103,6 +106,15 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Argon2 for new passwords; PBKDF2 stays so older hashes still verify (and are upgraded on sign-in).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "today"
+LOGOUT_REDIRECT_URL = "login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -147,6 +159,28 @@ REBOOK_FROM_EMAIL = env("REBOOK_FROM_EMAIL", "", "The From address of every mail
 REBOOK_BASE_URL = env(
     "REBOOK_BASE_URL", "http://127.0.0.1:8000", "The public address of the web app, used in links such as unsubscribe."
 ).rstrip("/")
+
+# The web app: static files served by the app itself (WhiteNoise), cookies and headers locked down.
+STATIC_URL = "/static/"
+WHITENOISE_USE_FINDERS = True  # serve straight from the package; no collectstatic step to forget
+WHITENOISE_AUTOREFRESH = DEBUG
+_https = REBOOK_BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _https
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 14 * 24 * 3600
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if _https:
+    SECURE_HSTS_SECONDS = 3600
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = [REBOOK_BASE_URL]
+_base_host = REBOOK_BASE_URL.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
+if _base_host and _base_host not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(_base_host)
+LOGIN_FAILURE_LIMIT = envint("REBOOK_LOGIN_FAILURE_LIMIT", 5, "Failed sign-ins for one account or address before a 15-minute pause.")
 
 REBOOK_USER = env("REBOOK_USER", "", "The seller every command acts for when --user is not given.")
 REBOOK_TIMEZONE = env("REBOOK_TIMEZONE", "", "Time zone for a new seller; by default the machine's own.")

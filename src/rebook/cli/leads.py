@@ -27,6 +27,8 @@ def _seller_json(seller) -> dict:
         "name": seller.name,
         "emails": seller.emails,
         "timezone": seller.timezone,
+        "manager": seller.is_manager,
+        "can_sign_in": seller.user.has_usable_password(),
     }
 
 
@@ -73,8 +75,9 @@ def user_group() -> None:
 @click.option("--name", default="", help="Display name.")
 @click.option("--email", default="", help="E-mail address(es), comma-separated.")
 @click.option("--timezone", "timezone_name", metavar="TZ", help="IANA time zone (default: this machine's).")
+@click.option("--manager", is_flag=True, help="May see the whole team's figures in the web app.")
 @json_option
-def user_add(new_username, name, email, timezone_name, as_json) -> None:
+def user_add(new_username, name, email, timezone_name, manager, as_json) -> None:
     """Add a seller. The password, if any, is read from REBOOK_PASSWORD."""
 
     def body() -> Result:
@@ -85,7 +88,7 @@ def user_add(new_username, name, email, timezone_name, as_json) -> None:
 
         seller = seller_create(
             username=new_username, display_name=name, email=email, timezone_name=timezone_name,
-            password=os.environ.get("REBOOK_PASSWORD") or None,
+            password=os.environ.get("REBOOK_PASSWORD") or None, is_manager=manager,
         )
         return Result(_seller_json(seller), f"Added seller {seller.username}")
 

@@ -9,6 +9,16 @@ from rebook.leads.models import Appointment, Cancellation, Lead
 from rebook.sellers.models import Seller
 from rebook.strategy.followups import MESSAGE_KINDS
 
+MESSAGE_TITLES = {
+    "booking_followup": "Booking follow-up",
+    "connecting_moment": "Connecting moment",
+    "reschedule_offer": "Reschedule offer",
+    "confirmation": "Confirmation",
+    "nurture_move": "Moved to nurture",
+    "nurture_checkin": "Nurture check-in",
+}
+KIND_CHOICES = [(k, MESSAGE_TITLES[k]) for k in MESSAGE_KINDS]
+
 
 class PlannedMessage(models.Model):
     class Status(models.TextChoices):
@@ -23,7 +33,7 @@ class PlannedMessage(models.Model):
     PENDING = (Status.REVIEW, Status.SCHEDULED)
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="messages")
-    kind = models.CharField(max_length=30, choices=[(k, k) for k in MESSAGE_KINDS])
+    kind = models.CharField(max_length=30, choices=KIND_CHOICES)
     # What the strategy calls this message ("connecting_moment:c12"); stable across re-evaluations.
     key = models.CharField(max_length=100)
     appointment = models.ForeignKey(Appointment, null=True, blank=True, on_delete=models.SET_NULL)
@@ -65,7 +75,7 @@ class MessageTemplate(models.Model):
     """A seller's own version of one kind of message; kinds without a row use the shipped default."""
 
     seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="templates")
-    kind = models.CharField(max_length=30, choices=[(k, k) for k in MESSAGE_KINDS])
+    kind = models.CharField(max_length=30, choices=KIND_CHOICES)
     subject = models.CharField(max_length=300)
     text = models.TextField()
     html = models.TextField(blank=True)

@@ -20,6 +20,8 @@ class Seller(models.Model):
     # The seller's own addresses: they tell "me" from the prospect in imported calendar files.
     emails = models.JSONField(default=list, blank=True)
     timezone = models.CharField(max_length=64, default="UTC")
+    # A manager sees the whole team's figures (never message bodies); everyone sees their own leads.
+    is_manager = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     # The policy, one column per key of rebook.strategy.policy.Policy.
@@ -86,3 +88,11 @@ class InfoPackFile(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["seller", "name"], name="one_info_file_per_name")]
+
+
+class LoginFailure(models.Model):
+    """A failed sign-in, kept briefly so that guessing passwords gets slow (see services.login_*)."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    at = models.DateTimeField(db_index=True)

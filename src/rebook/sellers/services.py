@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -11,7 +12,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from rebook.errors import RebookError
-from rebook.sellers.models import InfoPackFile, Seller
+from rebook.sellers.models import InfoPackFile, LoginFailure, Seller
 from rebook.strategy.policy import policy_set
 from rebook.strategy.reasons import ALL_CATEGORIES
 from rebook.timeparse import zone
@@ -50,6 +51,7 @@ def seller_create(
     email: str = "",
     timezone_name: str | None = None,
     password: str | None = None,
+    is_manager: bool = False,
 ) -> Seller:
     User = get_user_model()
     username = username.strip()
@@ -59,8 +61,29 @@ def seller_create(
         raise RebookError(f"a user named {username!r} already exists")
     emails = _clean_emails(email)
     tz = zone(timezone_name).key if timezone_name else _default_timezone()
+    if password is not None:
+        _check_password(password, User(username=username))
     user = User.objects.create_user(username=username, email=emails[0] if emails else "", password=password)
-    return Seller.objects.create(user=user, display_name=display_name.strip(), emails=emails, timezone=tz)
+    return Seller.objects.create(
+        user=user, display_name=display_name.strip(), emails=emails, timezone=tz, is_manager=is_manager
+    )
+
+
+def _check_password(password: str, user) -> None:
+    from django.contrib.auth.password_validation import validate_password
+
+    try:
+        validate_password(password, user)
+    except ValidationError as e:
+        raise RebookError("password: " + " ".join(e.messages)) from None
+
+
+@transaction.atomic
+def seller_set_password(*, seller: Seller, password: str) -> Seller:
+    _check_password(password, seller.user)
+    seller.user.set_password(password)
+    seller.user.save(update_fields=["password"])
+    return seller
 
 
 @transaction.atomic
@@ -110,13 +133,39 @@ def _login_name() -> str:
 
 @transaction.atomic
 def seller_policy_set(*, seller: Seller, key: str, value: str) -> Seller:
-    policy = policy_set(seller.policy, key, value)
-    setattr(seller, key, getattr(policy, key))
-    seller.save(update_fields=[key])
-    from rebook.leads.services import leads_reevaluate_all
+    return seller_policy_update(seller=seller, values={key: value})
 
-    leads_reevaluate_all(seller=seller)
+
+@transaction.atomic
+def seller_policy_update(*, seller: Seller, values: dict[str, str]) -> Seller:
+    """Change several policy keys at once (all or none), then re-evaluate every lead once.
+
+    A bad value raises a RebookError naming its key; the errors of every bad key are collected first.
+    """
+    policy = seller.policy
+    errors = []
+    for key, value in values.items():
+        try:
+            policy = policy_set(policy, key, value)
+        except RebookError as e:
+            errors.append(e)
+    if errors:
+        raise PolicyErrors(errors)
+    changed = [key for key in values if getattr(seller, key) != getattr(policy, key)]
+    for key in changed:
+        setattr(seller, key, getattr(policy, key))
+    if changed:
+        seller.save(update_fields=changed)
+        from rebook.leads.services import leads_reevaluate_all
+
+        leads_reevaluate_all(seller=seller)
     return seller
+
+
+class PolicyErrors(RebookError):
+    def __init__(self, errors: list[RebookError]):
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors))
 
 
 @transaction.atomic
@@ -183,3 +232,29 @@ def seller_info_file_remove(*, seller: Seller, name: str) -> None:
     if not deleted:
         names = ", ".join(seller.info_files.values_list("name", flat=True)) or "none"
         raise RebookError(f"the info pack has no file named {name!r} (files: {names})")
+
+
+LOGIN_PAUSE = timedelta(minutes=15)
+
+
+def login_wait(*, username: str, ip: str | None, now: datetime) -> timedelta | None:
+    """How long until this account (or address) may try again, or None when it may try now."""
+    recent = LoginFailure.objects.filter(at__gt=now - LOGIN_PAUSE)
+    for failures in (recent.filter(username=username.lower()), recent.filter(ip=ip) if ip else None):
+        if failures is None:
+            continue
+        times = list(failures.order_by("-at").values_list("at", flat=True)[: settings.LOGIN_FAILURE_LIMIT])
+        if len(times) >= settings.LOGIN_FAILURE_LIMIT:
+            return times[-1] + LOGIN_PAUSE - now
+    return None
+
+
+@transaction.atomic
+def login_failure_record(*, username: str, ip: str | None, now: datetime) -> None:
+    LoginFailure.objects.filter(at__lt=now - LOGIN_PAUSE).delete()  # keep the table tiny
+    LoginFailure.objects.create(username=username.lower()[:150], ip=ip, at=now)
+
+
+@transaction.atomic
+def login_success_record(*, username: str) -> None:
+    LoginFailure.objects.filter(username=username.lower()).delete()

@@ -1,0 +1,157 @@
+"""Forms: they read and check what people type; the services decide. Errors land next to their field."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils import timezone
+
+from rebook.errors import RebookError
+from rebook.leads.models import Activity, Lead
+from rebook.strategy.durations import parse_duration
+from rebook.strategy.followups import MESSAGE_KINDS
+from rebook.timeparse import parse_time
+
+LEAD_STATUSES = [("", "Any status"), *Lead.Status.choices]
+TIMEZONE_HELP = 'An IANA name such as "Europe/Paris"; leave empty for your own.'
+
+
+class SellerTimeField(forms.CharField):
+    """A moment typed in the seller's zone: the browser's date-time picker, ISO 8601, or "tomorrow 10am"."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+
+    def __init__(self, *, tz=None, **kwargs):
+        self.tz = tz
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            return parse_time(text, tz=self.tz, now=timezone.now(), what="time")
+        except RebookError as e:
+            raise forms.ValidationError(str(e).removeprefix("time: ")) from None
+
+
+class SellerForm(forms.Form):
+    """A form that knows the seller, for time zones and the seller's own rules."""
+
+    def __init__(self, *args, seller, **kwargs):
+        self.seller = seller
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, SellerTimeField):
+                field.tz = seller.tz
+
+
+class LoginForm(AuthenticationForm):
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That user name and password do not match. Both are case-sensitive.",
+    }
+
+
+class LeadForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    email = forms.CharField(max_length=254, required=False, widget=forms.EmailInput)
+    phone = forms.CharField(max_length=50, required=False)
+    company = forms.CharField(max_length=200, required=False)
+    source = forms.CharField(max_length=200, required=False, help_text="Where you met, e.g. a networking event.")
+    timezone = forms.CharField(max_length=64, required=False, help_text=TIMEZONE_HELP)
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class LeadFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", widget=forms.SearchInput(attrs={"placeholder": "Name, company, e-mail"}))
+    status = forms.ChoiceField(required=False, choices=LEAD_STATUSES)
+    source = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, sources: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].choices = [("", "Any source"), *((s, s) for s in sources)]
+
+
+class ActivityForm(SellerForm):
+    kind = forms.ChoiceField(choices=Activity.Kind.choices, initial=Activity.Kind.CALL)
+    direction = forms.ChoiceField(choices=[("outbound", "I reached out"), ("inbound", "They reached out")])
+    at = SellerTimeField(required=False, label="When", help_text="Empty means now.")
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class BookForm(SellerForm):
+    start = SellerTimeField(label="Starts")
+    duration = forms.CharField(initial="45m", help_text='For example "45m" or "1h30m".')
+    location = forms.CharField(max_length=300, required=False, label="Where")
+    booked_by = forms.ChoiceField(choices=[("seller", "I proposed it"), ("prospect", "They proposed it")], label="Booked by")
+
+    def clean_duration(self) -> timedelta:
+        try:
+            return parse_duration(self.cleaned_data["duration"], what="duration")
+        except RebookError as e:
+            raise forms.ValidationError(str(e).removeprefix("duration: ")) from None
+
+
+VALIDITY = [("suggested", "Use the suggestion"), ("valid", "Valid"), ("not_valid", "Not valid")]
+
+
+def validity_value(choice: str) -> bool | None:
+    return {"valid": True, "not_valid": False}.get(choice)
+
+
+class CancelForm(SellerForm):
+    by = forms.ChoiceField(choices=[("prospect", "The prospect"), ("seller", "I did")], label="Who cancelled",
+                           widget=forms.RadioSelect, initial="prospect")
+    reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    validity = forms.ChoiceField(choices=VALIDITY, initial="suggested", widget=forms.RadioSelect,
+                                 label="Was the reason valid?")
+    at = SellerTimeField(required=False, label="When they called it off", help_text="Empty means now.")
+
+
+class RescheduleForm(CancelForm):
+    suggested = forms.ChoiceField(required=False, widget=forms.RadioSelect, label="A suggested free time")
+    to = SellerTimeField(required=False, label="Or another time")
+
+    def __init__(self, *args, slots: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["suggested"].choices = slots
+
+    def clean(self):
+        data = super().clean()
+        chosen = data.get("to") or (datetime.fromisoformat(data["suggested"]) if data.get("suggested") else None)
+        if chosen is None and "to" not in self.errors:
+            self.add_error("to", "Choose a suggested time or type another.")
+        data["new_start"] = chosen
+        return data
+
+
+class JudgeForm(forms.Form):
+    valid = forms.TypedChoiceField(choices=[("true", "Valid"), ("false", "Not valid")], coerce=lambda v: v == "true")
+
+
+class MessageEditForm(forms.Form):
+    subject = forms.CharField(max_length=300)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 14}), label="Text")
+    html = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}), label="HTML (optional)",
+                           help_text="Leave as it is to rebuild it from the text.")
+
+
+class TemplateForm(forms.Form):
+    kind = forms.ChoiceField(choices=[(k, k) for k in MESSAGE_KINDS], widget=forms.HiddenInput)
+    subject = forms.CharField(max_length=300)
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "true"}), label="Text body")
+    html = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 10}), label="HTML body",
+                           help_text="Leave empty for text-only mail.")
+
+
+class InfoPackForm(forms.Form):
+    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    links = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="One web address per line.")
+    file = forms.FileField(required=False, label="Add a file", help_text="At most 10 MB.")

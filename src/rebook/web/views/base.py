@@ -1,0 +1,60 @@
+"""What every page view shares: the signed-in seller, 404 for what is not theirs, and flash messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+
+from rebook.errors import RebookError
+from rebook.sellers.models import Seller
+
+
+def seller_view(fn: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Sign-in required; ``request.seller`` is the signed-in seller. A user with no seller gets 404."""
+
+    @login_required
+    @wraps(fn)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        seller = Seller.objects.filter(user=request.user).select_related("user").first()
+        if seller is None:
+            raise Http404("no seller for this account")
+        request.seller = seller
+        timezone.activate(seller.tz)  # every time on the page in the seller's zone
+        try:
+            return fn(request, *args, **kwargs)
+        finally:
+            timezone.deactivate()
+
+    return wrapper
+
+
+def owned(getter: Callable, **kwargs):
+    """Fetch through a selector scoped to the seller; another seller's id is simply not found (404)."""
+    try:
+        return getter(**kwargs)
+    except RebookError as e:
+        raise Http404(str(e)) from None
+
+
+def now():
+    return timezone.now()
+
+
+def done(request: HttpRequest, text: str, to: str, *args) -> HttpResponse:
+    messages.success(request, text)
+    return redirect(to, *args)
+
+
+def refused(request: HttpRequest, error: RebookError, to: str, *args) -> HttpResponse:
+    messages.error(request, str(error))
+    return redirect(to, *args)
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"

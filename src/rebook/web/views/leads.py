@@ -1,0 +1,221 @@
+"""Leads: the list with search and filters, one lead's page with its timeline, and the lead actions."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import render
+from django.views.decorators.http import require_POST
+
+from rebook.errors import RebookError
+from rebook.leads import services
+from rebook.leads.models import Appointment, Lead
+from rebook.leads.selectors import cancellation_checklist, lead_get, lead_history, lead_interest, lead_next_steps
+from rebook.web.forms import ActivityForm, BookForm, LeadFilterForm, LeadForm, ReasonForm
+from rebook.web.views.base import done, now, owned, refused, seller_view
+
+PAGE_SIZE = 50
+
+
+@seller_view
+def lead_list(request):
+    seller = request.seller
+    leads = Lead.objects.filter(seller=seller)
+    sources = sorted(set(leads.exclude(source="").values_list("source", flat=True)))
+    filters = LeadFilterForm(request.GET or None, sources=sources)
+    if filters.is_valid():
+        q, status, source = (filters.cleaned_data[k] for k in ("q", "status", "source"))
+        if q:
+            leads = leads.filter(Q(name__icontains=q) | Q(company__icontains=q) | Q(email__icontains=q))
+        if status:
+            leads = leads.filter(status=status)
+        if source:
+            leads = leads.filter(source=source)
+    page = Paginator(leads.order_by("name", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "web/leads.html", {
+        "filters": filters, "page": page, "query": query.urlencode(), "form": LeadForm(),
+    })
+
+
+@seller_view
+def lead_new(request):
+    form = LeadForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            lead = services.lead_create(
+                seller=request.seller, name=data["name"], email=data["email"], phone=data["phone"],
+                company=data["company"], source=data["source"], notes=data["notes"], timezone_name=data["timezone"],
+            )
+        except RebookError as e:
+            _error_to_field(form, e)
+        else:
+            return done(request, f"Added {lead.name}.", "lead", lead.pk)
+    return render(request, "web/lead_new.html", {"form": form})
+
+
+def _error_to_field(form, error: RebookError) -> None:
+    """Put a service's error next to the field it names ("lead name: ...", "--email: ..."), else on top."""
+    text = str(error)
+    for name in form.fields:
+        for prefix in (f"lead {name}: ", f"--{name}: ", f"{name}: "):
+            if text.startswith(prefix):
+                form.add_error(name, text.removeprefix(prefix))
+                return
+    form.add_error(None, text)
+
+
+def _timeline(loaded, messages, tz):
+    entries = []
+    for a in loaded.activities:
+        entries.append({"at": a.at, "kind": "contact", "title": f"{a.get_kind_display()} ({a.get_direction_display().lower()})", "text": a.notes})
+    for a in loaded.appointments:
+        entries.append({"at": a.booked_at, "kind": "booked", "title": f"Booked a meeting for {a.start.astimezone(tz):%a %d %b %H:%M}", "text": a.location, "appointment": a})
+    for c in loaded.cancellations:
+        entries.append({"at": c.at, "kind": "cancelled", "title": f"{c.get_kind_display().capitalize()} by {c.get_by_display()}", "text": c.reason, "cancellation": c})
+    for m in messages:
+        if m.status == "sent":
+            entries.append({"at": m.sent_at, "kind": "message", "title": f"Sent: {m.subject or m.kind}", "text": "", "message": m})
+    return sorted(entries, key=lambda e: e["at"], reverse=True)
+
+
+@seller_view
+def lead_detail(request, lead_id: int):
+    seller, moment = request.seller, now()
+    lead = owned(lead_get, seller=seller, lead_id=lead_id)
+    loaded = lead_history(lead)
+    messages = list(lead.messages.order_by("due", "id"))
+    for c in loaded.cancellations:
+        c.lead = lead
+        c.steps = cancellation_checklist(c, loaded) if c.by == "prospect" else None
+    upcoming = [a for a in loaded.appointments if a.status == Appointment.Status.SCHEDULED]
+    return render(request, "web/lead.html", {
+        "lead": lead,
+        "interest": lead_interest(lead, loaded),
+        "steps": lead_next_steps(lead, loaded, messages, moment),
+        "appointments": loaded.appointments,
+        "upcoming": upcoming,
+        "cancellations": loaded.cancellations,
+        "messages": [m for m in messages if m.status in ("review", "scheduled", "failed")],
+        "timeline": _timeline(loaded, messages, seller.tz),
+        "now": moment,
+        "book_form": BookForm(seller=seller),
+        "log_form": ActivityForm(seller=seller),
+        "reason_form": ReasonForm(),
+        "edit_form": LeadForm(initial={f: getattr(lead, f) for f in LeadForm.base_fields}),
+        "terminal": lead.status in ("won", "lost", "do_not_contact"),
+    })
+
+
+@seller_view
+@require_POST
+def lead_edit(request, lead_id: int):
+    lead = owned(lead_get, seller=request.seller, lead_id=lead_id)
+    form = LeadForm(request.POST)
+    if form.is_valid():
+        try:
+            services.lead_update(lead=lead, **{k: v for k, v in form.cleaned_data.items()})
+        except RebookError as e:
+            _error_to_field(form, e)
+        else:
+            return done(request, "Saved.", "lead", lead.pk)
+    return render(request, "web/lead_form.html", {"lead": lead, "form": form}, status=400)
+
+
+@seller_view
+@require_POST
+def lead_log(request, lead_id: int):
+    lead = owned(lead_get, seller=request.seller, lead_id=lead_id)
+    form = ActivityForm(request.POST, seller=request.seller)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.activity_log(lead=lead, kind=data["kind"], direction=data["direction"], at=data["at"], notes=data["notes"])
+        except RebookError as e:
+            _error_to_field(form, e)
+        else:
+            return done(request, "Contact logged.", "lead", lead.pk)
+    return render(request, "web/lead_log.html", {"lead": lead, "form": form}, status=400)
+
+
+@seller_view
+def lead_book(request, lead_id: int):
+    lead = owned(lead_get, seller=request.seller, lead_id=lead_id)
+    form = BookForm(request.POST or None, seller=request.seller)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            appointment = services.appointment_book(
+                lead=lead, start=data["start"], end=data["start"] + data["duration"], location=data["location"],
+                booked_by=data["booked_by"], timezone_name=request.seller.timezone,
+            )
+        except RebookError as e:
+            _error_to_field(form, e)
+        else:
+            local = appointment.start.astimezone(request.seller.tz)
+            return done(request, f"Booked {lead.name} for {local:%A %d %B at %H:%M}.", "lead", lead.pk)
+    return render(request, "web/lead_book.html", {"lead": lead, "form": form}, status=400 if form.errors else 200)
+
+
+@seller_view
+@require_POST
+def lead_not_interested(request, lead_id: int):
+    lead = owned(lead_get, seller=request.seller, lead_id=lead_id)
+    form = ReasonForm(request.POST)
+    form.is_valid()
+    try:
+        services.lead_not_interested(lead=lead, reason=form.cleaned_data.get("reason", ""))
+    except RebookError as e:
+        return refused(request, e, "lead", lead.pk)
+    return done(request, f"{lead.name} is on the nurture list; a kind note is planned.", "lead", lead.pk)
+
+
+@seller_view
+@require_POST
+def lead_reactivate(request, lead_id: int):
+    lead = owned(lead_get, seller=request.seller, lead_id=lead_id)
+    try:
+        services.lead_reactivate(lead=lead)
+    except RebookError as e:
+        return refused(request, e, "lead", lead.pk)
+    return done(request, f"{lead.name} is active again, with a clean slate.", "lead", lead.pk)
+
+
+@seller_view
+@require_POST
+def lead_qualify(request, lead_id: int):
+    lead = owned(lead_get, seller=request.seller, lead_id=lead_id)
+    try:
+        services.lead_qualify(lead=lead, notes=request.POST.get("notes", ""))
+    except RebookError as e:
+        return refused(request, e, "lead", lead.pk)
+    return done(request, f"{lead.name} is qualified.", "lead", lead.pk)
+
+
+@seller_view
+@require_POST
+def lead_set_status(request, lead_id: int):
+    lead = owned(lead_get, seller=request.seller, lead_id=lead_id)
+    try:
+        services.lead_set_status(lead=lead, status=request.POST.get("status", ""))
+    except RebookError as e:
+        return refused(request, e, "lead", lead.pk)
+    return done(request, f"{lead.name} is marked {lead.get_status_display()}.", "lead", lead.pk)
+
+
+@seller_view
+def nurture(request):
+    from rebook.outbox.models import PlannedMessage
+    from rebook.strategy.followups import NURTURE_CHECKIN
+
+    leads = list(Lead.objects.filter(seller=request.seller, status=Lead.Status.NURTURE).order_by("-nurture_since"))
+    checkins = dict(
+        PlannedMessage.objects.filter(lead__in=leads, kind=NURTURE_CHECKIN, status__in=PlannedMessage.PENDING)
+        .values_list("lead_id", "due")
+    )
+    for lead in leads:
+        lead.next_checkin = checkins.get(lead.pk)
+    return render(request, "web/nurture.html", {"leads": leads})
+

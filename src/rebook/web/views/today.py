@@ -1,0 +1,53 @@
+"""Today: the meetings ahead, cancellations that need action, messages to review, the pipeline, freed time."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django.shortcuts import render
+
+from rebook.leads.models import Appointment, Cancellation, Party
+from rebook.leads.selectors import cancellation_checklist, freed, lead_history, pipeline
+from rebook.outbox.models import PlannedMessage
+from rebook.strategy.followups import FOLLOW_UP_WINDOW
+from rebook.web.views.base import now, seller_view
+
+SHOWN = 10  # at most this many cancellations and freed slots on the page; the rest are a click away
+
+
+@seller_view
+def today(request):
+    seller, moment = request.seller, now()
+    tz = seller.tz
+    midnight = datetime.combine(moment.astimezone(tz).date() + timedelta(days=1), time(0), tzinfo=tz)
+    upcoming = Appointment.objects.filter(
+        lead__seller=seller, status=Appointment.Status.SCHEDULED, start__gte=moment - timedelta(hours=2),
+        start__lt=moment + timedelta(days=7),
+    ).select_related("lead").order_by("start")
+    upcoming = list(upcoming)
+    recent = list(
+        Cancellation.objects.filter(lead__seller=seller, by=Party.PROSPECT, at__gte=moment - FOLLOW_UP_WINDOW)
+        .select_related("lead__seller", "appointment")
+        .order_by("-at")[:SHOWN]
+    )
+    needing_action = []
+    for c in recent:
+        steps = cancellation_checklist(c, lead_history(c.lead))
+        open_steps = [s for s, _ in steps if not s.done and not s.skipped]
+        if open_steps or c.needs_review:
+            needing_action.append({"cancellation": c, "steps": steps, "open": len(open_steps)})
+    opened = Appointment.objects.filter(
+        lead__seller=seller, status__in=[Appointment.Status.CANCELLED, Appointment.Status.RESCHEDULED], start__gt=moment
+    ).select_related("lead__seller").order_by("start")[:3]
+    freed_slots = [{"appointment": a, "suggestions": freed(appointment=a, now=moment)[:3]} for a in opened]
+    review = PlannedMessage.objects.filter(lead__seller=seller, status=PlannedMessage.Status.REVIEW).select_related("lead")
+    return render(request, "web/today.html", {
+        "today": [a for a in upcoming if a.start < midnight],
+        "week": [a for a in upcoming if a.start >= midnight],
+        "needing_action": needing_action,
+        "review": list(review.order_by("due")[:5]),
+        "review_count": review.count(),
+        "failed_count": PlannedMessage.objects.filter(lead__seller=seller, status=PlannedMessage.Status.FAILED).count(),
+        "pipeline": pipeline(seller=seller, now=moment),
+        "freed": freed_slots,
+    })
