@@ -98,7 +98,7 @@ def lead_detail(request, lead_id: int):
         "appointments": loaded.appointments,
         "upcoming": upcoming,
         "cancellations": loaded.cancellations,
-        "messages": [m for m in messages if m.status in ("review", "scheduled", "failed")],
+        "planned": [m for m in messages if m.status in ("review", "scheduled", "failed")],  # "messages" is the flash
         "timeline": _timeline(loaded, messages, seller.tz),
         "now": moment,
         "book_form": BookForm(seller=seller),

@@ -47,6 +47,8 @@ def message_detail(request, message_id: int):
         try:
             services.message_edit(message=message, subject=data["subject"], body=data["body"], html=html)
         except RebookError as e:
+            if message.status not in services.EDITABLE:
+                return refused(request, e, "message", message.pk)  # the edit form is not on the page
             form.add_error(None, str(e))
         else:
             return done(request, "Saved your changes. The message still waits for your approval."

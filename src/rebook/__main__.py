@@ -1,0 +1,3 @@
+from rebook.cli import main
+
+main()

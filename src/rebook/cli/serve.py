@@ -1,0 +1,104 @@
+"""rebook serve: the web app under gunicorn, with one outbox worker beside it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+
+from rebook.cli import cli
+from rebook.cli.base import fail, setup_django
+from rebook.errors import RebookError
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for every interface).")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Web worker processes.")
+@click.option("--no-worker", is_flag=True, help="Do not start an outbox worker (run `rebook worker` elsewhere).")
+def serve_command(host, port, workers, no_worker) -> None:
+    """Run the web app at http://HOST:PORT with a production server (gunicorn) and one outbox worker."""
+    try:
+        setup_django()
+        from django.conf import settings
+
+        username = _ensure_account()
+    except RebookError as e:
+        fail(str(e))
+        return
+    outbox_worker = None
+    if no_worker:
+        click.echo("Not starting an outbox worker (--no-worker).")
+    elif settings.EMAIL_BACKEND.endswith("NotConfiguredBackend"):
+        click.echo("REBOOK_SMTP_URL is not set: messages are planned and reviewed, but nothing is sent.")
+    else:
+        outbox_worker = subprocess.Popen([sys.executable, "-m", "rebook", "worker"])
+    click.echo(f"Rebook is running at http://{host}:{port}/ (sign in as {username}). Stop it with Ctrl-C.")
+    try:
+        _run_gunicorn({"bind": f"{host}:{port}", "workers": workers})
+    finally:
+        if outbox_worker is not None:
+            outbox_worker.terminate()  # SIGTERM: it finishes the message in hand
+            try:
+                outbox_worker.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                outbox_worker.kill()
+
+
+def _ensure_account() -> str:
+    """Someone must be able to sign in; on the first start, ask for an account on the terminal."""
+    from django.contrib.auth import get_user_model
+
+    from rebook.sellers.models import Seller
+    from rebook.sellers.services import seller_create, seller_set_password
+
+    ready = [u for u in get_user_model().objects.filter(seller__isnull=False).order_by("id") if u.has_usable_password()]
+    if ready:
+        return ready[0].get_username()
+    if not sys.stdin.isatty():
+        raise RebookError(
+            "no account can sign in yet; create one first: REBOOK_PASSWORD=... rebook user add USERNAME"
+        )
+    existing = Seller.objects.select_related("user").order_by("id").first()
+    click.echo("No account can sign in yet. Choose a password" + (f" for {existing.username}." if existing else "."))
+    username = existing.username if existing else click.prompt("User name")
+    while True:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            if existing:
+                seller_set_password(seller=existing, password=password)
+            else:
+                seller_create(username=username, password=password)
+        except RebookError as e:
+            click.echo(str(e))
+            continue
+        return username
+
+
+def _run_gunicorn(options: dict) -> None:
+    from gunicorn.app.base import BaseApplication  # imported here: only `serve` needs it
+
+    class Rebook(BaseApplication):
+        def load_config(self) -> None:
+            config = {
+                "worker_class": "gthread",
+                "threads": 4,
+                "timeout": 60,
+                "graceful_timeout": 20,
+                "accesslog": "-",
+                "errorlog": "-",
+                "proc_name": "rebook",
+                **options,
+            }
+            if "control_socket_disable" in self.cfg.settings:
+                config["control_socket_disable"] = True  # no socket in the user's home; `rebook serve` is the control
+            for key, value in config.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            from rebook.wsgi import application
+
+            return application
+
+    Rebook().run()
