@@ -224,27 +224,32 @@ def freed(*, appointment: Appointment, now: datetime) -> list[Suggestion]:
     return freed_time(candidates, appointment.end, now)
 
 
-def lead_next_steps(lead: Lead, loaded: LoadedHistory, messages: list, now: datetime) -> list[str]:
-    """Plain sentences: what the seller should do next for this lead."""
+def lead_next_steps(
+    lead: Lead, loaded: LoadedHistory, messages: list, now: datetime, *, commands: bool = True
+) -> list[str]:
+    """Plain sentences: what the seller should do next for this lead (with the command to type, for the CLI)."""
+
+    def hint(text: str) -> str:
+        return text if commands else ""
     from rebook.outbox.models import PlannedMessage
 
     steps = []
     for c in loaded.cancellations:
         if c.needs_review:
             steps.append(
-                f'Judge cancellation #{c.pk} ("{c.reason}"): the reason was not recognised; '
-                f"rebook cancellation judge {c.pk} --valid or --not-valid"
+                f'Judge cancellation #{c.pk} ("{c.reason}"): the reason was not recognised'
+                + hint(f"; rebook cancellation judge {c.pk} --valid or --not-valid")
             )
     review = [m for m in messages if m.status == PlannedMessage.Status.REVIEW]
     if review:
-        steps.append(f"Review {len(review)} planned message(s): rebook outbox --status review")
+        steps.append(f"Review {len(review)} planned message(s)" + hint(": rebook outbox --status review"))
     if lead.status == Lead.Status.NURTURE:
         checkin = next((m for m in messages if m.kind == NURTURE_CHECKIN and m.status in PlannedMessage.PENDING), None)
         why = "they said they are not interested" if lead.nurture_reason == "not_interested" else "strike limit reached"
         steps.append(
             f"On the nurture list ({why}); keep in touch gently"
             + (f", next check-in due {checkin.due:%Y-%m-%d}" if checkin else "")
-            + f". Reactivate with: rebook lead reactivate {lead.pk}"
+            + hint(f". Reactivate with: rebook lead reactivate {lead.pk}")
         )
         return steps
     if lead.status in ("won", "lost", "do_not_contact"):
@@ -259,7 +264,7 @@ def lead_next_steps(lead: Lead, loaded: LoadedHistory, messages: list, now: date
         if open_steps:
             steps.append(f"Checklist for appointment #{latest.appointment_id}: " + "; ".join(open_steps).lower())
     if not upcoming:
-        steps.append(f"Book the next meeting: rebook appt book {lead.pk} --at TIME")
+        steps.append("Book the next meeting" + hint(f": rebook appt book {lead.pk} --at TIME"))
     if lead.strikes and lead.strikes == lead.seller.strike_limit - 1:
         steps.append("One more cancellation without a valid reason moves this lead to the nurture list")
     return steps

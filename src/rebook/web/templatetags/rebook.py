@@ -13,7 +13,9 @@ def pct5(value) -> str:
         number = float(value)
     except (TypeError, ValueError):
         return "w0"
-    return f"w{int(min(max(round(number / 5) * 5, 0), 100))}"
+    if number <= 0:
+        return "w0"
+    return f"w{int(min(max(round(number / 5) * 5, 5), 100))}"  # a non-zero share stays visible
 
 
 @register.filter
@@ -30,3 +32,10 @@ def day(value) -> str:
     if not value:
         return ""
     return f"{value:%a} {value.day} {value:%b}"
+
+
+@register.filter
+def short_day(value) -> str:
+    if not value:
+        return ""
+    return f"{value.day} {value:%b}"

@@ -94,7 +94,7 @@ def lead_detail(request, lead_id: int):
     return render(request, "web/lead.html", {
         "lead": lead,
         "interest": lead_interest(lead, loaded),
-        "steps": lead_next_steps(lead, loaded, messages, moment),
+        "steps": lead_next_steps(lead, loaded, messages, moment, commands=False),
         "appointments": loaded.appointments,
         "upcoming": upcoming,
         "cancellations": loaded.cancellations,

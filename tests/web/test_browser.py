@@ -1,0 +1,185 @@
+"""End to end in headless Chromium (Debian's package, driven by Playwright): the main journeys, a
+screenshot of every main page at phone and desktop sizes, and no sideways scrolling on a phone.
+
+Screenshots land in artifacts/screenshots/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.web.conftest import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync"]
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make are still
+    # plain synchronous code, so Django's async guard is lifted for these tests only.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield browser
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def screenshots_folder():
+    shutil.rmtree(SHOTS, ignore_errors=True)
+    SHOTS.mkdir(parents=True)
+
+
+@pytest.fixture
+def seller(db):
+    from rebook.sellers.services import seller_create
+
+    return seller_create(username="sam", display_name="Sam Seller", email="sam@example.com",
+                         timezone_name="America/New_York", password=PASSWORD)
+
+
+def sign_in(page, live_server, username="sam"):
+    page.goto(f"{live_server.url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def no_sideways_scroll(page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"{page.url} is {width}px wide on a {page.viewport_size['width']}px screen"
+
+
+def test_the_cancellation_journey_from_sign_in_to_a_sent_message(browser, live_server, seller, settings):
+    from rebook.leads.models import Lead
+    from rebook.outbox.models import PlannedMessage
+    from rebook.outbox.worker import Worker
+    from tests.smtpserver import SMTPServer
+
+    seller.quiet_hours = "off"  # the test runs at any hour of the real day
+    seller.save()
+    page = browser.new_page(viewport=DESKTOP)
+    sign_in(page, live_server)
+
+    page.get_by_role("link", name="Leads").click()
+    page.get_by_role("link", name="Add a lead").click()
+    page.get_by_label("Name").fill("Dana Reyes")
+    page.get_by_label("Email").fill("dana@example.com")
+    page.get_by_label("Company").fill("Reyes Landscaping")
+    page.get_by_role("button", name="Add the lead").click()
+    page.get_by_text("Added Dana Reyes.").wait_for()
+    lead = Lead.objects.get(name="Dana Reyes")
+
+    for day in (3, 4, 5):
+        page.get_by_role("link", name="Book a meeting").click()
+        page.get_by_label("Starts").fill(f"2030-06-0{day}T10:00")
+        page.get_by_role("button", name="Book it").click()
+        page.get_by_text("Booked Dana Reyes").wait_for()
+        page.get_by_role("link", name="Cancel", exact=True).click()
+        page.get_by_label("Reason").fill("something came up")
+        page.locator("#verdict").get_by_text("not valid").wait_for()  # the live suggestion
+        page.get_by_role("button", name="Record the cancellation").click()
+        page.get_by_text("Cancel recorded").wait_for()
+
+    page.get_by_text("has moved to the nurture list").wait_for()
+    lead.refresh_from_db()
+    assert lead.status == "nurture"
+    page.get_by_role("link", name="Nurture").first.click()
+    page.get_by_role("link", name="Dana Reyes").wait_for()
+
+    page.get_by_role("link", name="Outbox").click()
+    row = page.locator("tr", has_text="Moved to nurture")
+    row.get_by_role("button", name="Approve").click()
+    page.get_by_text("Approved: it goes to Dana Reyes when due.").wait_for()
+
+    server = SMTPServer().start()
+    try:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+        assert Worker(name="browser-test").run(until_idle=True).sent == 1
+    finally:
+        server.stop()
+    [mail] = server.messages
+    assert mail["To"] == "Dana Reyes <dana@example.com>" and mail["Subject"] == "No pressure at all"
+
+    page.goto(f"{live_server.url}/outbox/?status=sent")
+    page.get_by_role("link", name="Moved to nurture").wait_for()
+    assert PlannedMessage.objects.get(lead=lead, kind="nurture_move").status == "sent"
+    page.close()
+
+
+def test_every_main_page_fits_a_phone_and_is_photographed(browser, live_server, seller):
+    from django.utils import timezone
+
+    from rebook.demo import load_demo
+
+    load_demo(seller=seller, now=timezone.now())
+    from rebook.leads.models import Appointment, Lead
+    from rebook.outbox.models import PlannedMessage
+
+    lead = Lead.objects.filter(cancellations__isnull=False).order_by("id").first()
+    ahead = Appointment.objects.filter(status="scheduled", start__gt=timezone.now()).first()
+    pages = {
+        "today": "/", "leads": "/leads/", "lead": f"/leads/{lead.pk}/", "book": f"/leads/{lead.pk}/book/",
+        "cancel": f"/appointments/{ahead.pk}/cancel/", "reschedule": f"/appointments/{ahead.pk}/reschedule/",
+        "nurture": "/nurture/", "outbox": "/outbox/", "message": f"/outbox/{PlannedMessage.objects.first().pk}/",
+        "templates": "/templates/", "template": "/templates/connecting_moment/", "infopack": "/info-pack/",
+        "policy": "/policy/", "reports": "/reports/",
+    }
+    for size_name, size in (("phone", PHONE), ("desktop", DESKTOP)):
+        context = browser.new_context(viewport=size)
+        page = context.new_page()
+        errors = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        sign_in(page, live_server)
+        for name, path in pages.items():
+            page.goto(f"{live_server.url}{path}")
+            page.wait_for_load_state("networkidle")
+            assert page.locator("h1").first.is_visible(), name
+            page.screenshot(path=SHOTS / f"{name}-{size_name}.png", full_page=True)
+            if size_name == "phone":
+                no_sideways_scroll(page)
+        # No page breaks its Content-Security-Policy (an inline style or script would show up here).
+        assert not [e for e in errors if re.search("Content Security Policy|Refused", e)], errors
+        context.close()
+    assert len(list(SHOTS.glob("*.png"))) == 2 * len(pages)
+
+
+def test_the_checklist_ticks_in_place(browser, live_server, seller):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from rebook.leads.services import appointment_book, appointment_cancel, lead_create
+
+    lead = lead_create(seller=seller, name="Eli Park", email="eli@example.com")
+    start = timezone.now() + timedelta(days=3)
+    c = appointment_cancel(appointment=appointment_book(lead=lead, start=start, end=start + timedelta(hours=1)),
+                           by="prospect", reason="my son is sick")
+    page = browser.new_page(viewport=PHONE)
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/leads/{lead.pk}/")
+    page.get_by_role("button", name="Tick: Respond graciously").click()
+    page.get_by_role("button", name="Untick: Respond graciously").wait_for()
+    assert c.checklist.get(step="respond").done_by == "seller"
+    page.close()
