@@ -149,8 +149,8 @@ def test_every_main_page_fits_a_phone_and_is_photographed(browser, live_server, 
     for size_name, size in (("phone", PHONE), ("desktop", DESKTOP)):
         context = browser.new_context(viewport=size)
         page = context.new_page()
-        errors = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        errors: list[str] = []
+        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
         sign_in(page, live_server)
         for name, path in pages.items():
             page.goto(f"{live_server.url}{path}")
