@@ -56,7 +56,7 @@ def _ensure_account() -> str:
     ready = [u for u in get_user_model().objects.filter(seller__isnull=False).order_by("id") if u.has_usable_password()]
     if ready:
         return ready[0].get_username()
-    if not sys.stdin.isatty():
+    if not _interactive():
         raise RebookError(
             "no account can sign in yet; create one first: REBOOK_PASSWORD=... rebook user add USERNAME"
         )
@@ -74,6 +74,10 @@ def _ensure_account() -> str:
             click.echo(str(e))
             continue
         return username
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
 
 
 def _run_gunicorn(options: dict) -> None:

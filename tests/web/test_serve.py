@@ -1,0 +1,68 @@
+"""`rebook serve`: a real server in a child process, and the first start that asks for an account."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from rebook.cli import serve as serve_module
+from tests.clirunner import Rebook
+from tests.conftest import child_env, rebook_executable
+from tests.smtpserver import free_port
+from tests.web.conftest import PASSWORD
+
+
+@pytest.mark.subprocess
+@pytest.mark.django_db(transaction=True)
+def test_serve_answers_pages_and_static_files_and_stops_cleanly(tmp_path):
+    env = child_env(tmp_path, REBOOK_PASSWORD=PASSWORD)
+    subprocess.run([rebook_executable(), "user", "add", "sam", "--timezone", "Europe/Berlin"], env=env, check=True,
+                   capture_output=True)
+    port = free_port()
+    server = subprocess.Popen([rebook_executable(), "serve", "--port", str(port), "--workers", "2"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, server.stdout.read()
+                time.sleep(0.2)
+        assert page.status == 200 and b"Sign in" in page.read()
+        assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+        css = urllib.request.urlopen(f"http://127.0.0.1:{port}/static/rebook/app.css", timeout=5)
+        assert css.status == 200 and css.headers["Content-Type"].startswith("text/css")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, out
+    assert "Rebook is running at http://127.0.0.1:" in out and "sign in as sam" in out
+    assert "REBOOK_SMTP_URL is not set" in out  # so no outbox worker was started
+
+
+def test_the_first_start_asks_for_a_password_on_the_terminal(alice, monkeypatch):
+    started = []
+    monkeypatch.setattr(serve_module, "_run_gunicorn", lambda options: started.append(options))
+    monkeypatch.setattr(serve_module, "_interactive", lambda: True)
+    result = Rebook().runner.invoke(serve_module.serve_command, ["--port", "8123", "--no-worker"],
+                                    input=f"short\nshort\n{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert "No account can sign in yet. Choose a password for alice." in result.output
+    assert "This password is too short" in result.output  # refused, asked again
+    alice.user.refresh_from_db()
+    assert alice.user.check_password(PASSWORD)
+    assert started == [{"bind": "127.0.0.1:8123", "workers": 2}]
+
+
+def test_without_a_terminal_serve_says_how_to_create_an_account(alice, monkeypatch):
+    monkeypatch.setattr(serve_module, "_run_gunicorn", lambda options: pytest.fail("must not start"))
+    monkeypatch.setattr(serve_module, "_interactive", lambda: False)
+    result = Rebook().runner.invoke(serve_module.serve_command, [])
+    assert result.exit_code == 1
+    assert "no account can sign in yet; create one first: REBOOK_PASSWORD=... rebook user add USERNAME" in result.stderr
