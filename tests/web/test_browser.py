@@ -183,3 +183,20 @@ def test_the_checklist_ticks_in_place(browser, live_server, seller):
     page.get_by_role("button", name="Untick: Respond graciously").wait_for()
     assert c.checklist.get(step="respond").done_by == "seller"
     page.close()
+
+
+def test_a_template_previews_as_it_is_typed_and_a_broken_one_is_refused(browser, live_server, seller):
+    from rebook.outbox.models import MessageTemplate
+
+    page = browser.new_page(viewport=DESKTOP)
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/templates/confirmation/")
+    page.get_by_label("Subject").fill("See you soon, {{ lead.first_name }}")
+    page.locator("#preview").get_by_text("See you soon, Sam").wait_for()  # rendered for Sam Sample
+    page.get_by_label("Text body").fill("Hello {{ lead.first_name }},\n{{ appointment.wen }}")
+    page.locator("#preview").get_by_text("unknown variable 'appointment.wen'").wait_for()
+    page.get_by_role("button", name="Save").click()
+    page.locator("form .errorlist").get_by_text("Line 2: unknown variable 'appointment.wen'").wait_for()
+    assert page.get_by_label("Text body").input_value() == "Hello {{ lead.first_name }},\n{{ appointment.wen }}"
+    assert not MessageTemplate.objects.exists()
+    page.close()
