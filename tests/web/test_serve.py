@@ -66,3 +66,12 @@ def test_without_a_terminal_serve_says_how_to_create_an_account(alice, monkeypat
     result = Rebook().runner.invoke(serve_module.serve_command, [])
     assert result.exit_code == 1
     assert "no account can sign in yet; create one first: REBOOK_PASSWORD=... rebook user add USERNAME" in result.stderr
+
+
+def test_a_forgotten_password_is_reset_from_the_command_line(alice, monkeypatch):
+    monkeypatch.setenv("REBOOK_PASSWORD", PASSWORD)
+    assert Rebook()("user", "password", "alice").stdout.strip() == "Set the password of alice"
+    alice.user.refresh_from_db()
+    assert alice.user.check_password(PASSWORD)
+    monkeypatch.setenv("REBOOK_PASSWORD", "123")
+    assert "password: This password is too short" in Rebook().error("user", "password", "alice")

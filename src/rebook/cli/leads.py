@@ -95,6 +95,28 @@ def user_add(new_username, name, email, timezone_name, manager, as_json) -> None
     run_guarded(body, as_json)
 
 
+@user_group.command("password")
+@click.argument("username")
+@json_option
+def user_password(username, as_json) -> None:
+    """Set a seller's web password: from REBOOK_PASSWORD, else asked on the terminal."""
+
+    def body() -> Result:
+        import os
+
+        setup_django()
+        from rebook.sellers.services import seller_resolve, seller_set_password
+
+        seller = seller_resolve(username)
+        password = os.environ.get("REBOOK_PASSWORD") or click.prompt(
+            f"New password for {seller.username}", hide_input=True, confirmation_prompt=True, err=True
+        )
+        seller_set_password(seller=seller, password=password)
+        return Result(_seller_json(seller), f"Set the password of {seller.username}")
+
+    run_guarded(body, as_json)
+
+
 @user_group.command("list")
 @json_option
 def user_list(as_json) -> None:
