@@ -112,6 +112,16 @@ class Appointment(models.Model):
     )
     # One id for the whole chain of reschedules: the UID of the calendar invitation.
     chain = models.UUIDField(default=uuid.uuid4, editable=False)
+    # Where an imported calendar event came from: its UID (and RECURRENCE-ID for one occurrence of a
+    # series), and the SEQUENCE and DTSTAMP of the version applied, so a stale update is recognised.
+    title = models.CharField(max_length=300, blank=True)
+    all_day = models.BooleanField(default=False)
+    ical_uid = models.CharField(max_length=500, blank=True, db_index=True)
+    recurrence_id = models.DateTimeField(null=True, blank=True)
+    ical_sequence = models.BigIntegerField(default=0)
+    ical_stamp = models.DateTimeField(null=True, blank=True)
+    # Other people invited besides the lead, as [{"name": ..., "email": ...}].
+    participants = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=utcnow)
 
     class Meta:
