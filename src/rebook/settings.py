@@ -183,5 +183,9 @@ if _base_host and _base_host not in ALLOWED_HOSTS:
     ALLOWED_HOSTS.append(_base_host)
 LOGIN_FAILURE_LIMIT = envint("REBOOK_LOGIN_FAILURE_LIMIT", 5, "Failed sign-ins for one account or address before a 15-minute pause.")
 
+REBOOK_PHONE_REGION = env(
+    "REBOOK_PHONE_REGION", "US", "Region for phone numbers written without a country code, e.g. US, GB, DE."
+).upper()
+
 REBOOK_USER = env("REBOOK_USER", "", "The seller every command acts for when --user is not given.")
 REBOOK_TIMEZONE = env("REBOOK_TIMEZONE", "", "Time zone for a new seller; by default the machine's own.")

@@ -1,0 +1,220 @@
+"""Importing contacts as leads: checked, normalised, merged with what is there, never doubled.
+
+A row is usable when it gives a name, a valid e-mail address or a valid phone number. Addresses are
+checked for syntax only (no network look-ups); phone numbers become E.164 with a default region. A
+contact is the same lead as another when the e-mail matches, else the phone, else name and company;
+a match fills in what the lead is missing and changes nothing else, so re-importing a file changes
+nothing. Rows are streamed and written in batches, so large files stay in bounded memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import BinaryIO
+
+import phonenumbers
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from email_validator import EmailNotValidError, validate_email
+
+from rebook.contacts.reading import Contact, detect_encoding, read_csv, read_vcards
+from rebook.errors import RebookError
+from rebook.leads.models import Lead
+from rebook.sellers.models import Seller
+
+BATCH = 2000
+FILL = ("email", "phone", "company", "source", "notes")
+
+
+@dataclass
+class ContactImport:
+    file: str
+    kind: str  # "csv" or "vcard"
+    dry_run: bool = False
+    created: int = 0
+    merged: int = 0
+    unchanged: int = 0
+    refused: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+    notes: list[tuple[int, str]] = field(default_factory=list)  # (line, what was dropped)
+    columns: dict[str, str] = field(default_factory=dict)  # header -> field
+    encoding: str = ""
+
+    @property
+    def rows(self) -> int:
+        return self.created + self.merged + self.unchanged + len(self.refused)
+
+    def as_dict(self) -> dict:
+        return {
+            "file": self.file, "kind": self.kind, "dry_run": self.dry_run, "rows": self.rows,
+            "created": self.created, "merged": self.merged, "unchanged": self.unchanged,
+            "refused": [{"line": line, "reason": reason} for line, reason in self.refused],
+            "notes": [{"line": line, "note": note} for line, note in self.notes],
+            "columns": self.columns, "encoding": self.encoding,
+        }
+
+    def report_csv(self) -> str:
+        """The rows that were not (fully) imported, for a spreadsheet."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["line", "outcome", "reason"])
+        for line, reason in sorted(self.refused + [(line, f"note: {n}") for line, n in self.notes]):
+            outcome = "imported with a change" if reason.startswith("note: ") else "not imported"
+            writer.writerow([line, outcome, neutralise(reason.removeprefix("note: "))])
+        return out.getvalue()
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet would run as a formula (=, +, -, @) is made plain text."""
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
+
+
+def detect_kind(head: bytes) -> str:
+    text = head.decode(detect_encoding(head), errors="ignore").lstrip("\ufeff").lstrip().upper()
+    return "vcard" if text.startswith("BEGIN:VCARD") else "csv"
+
+
+class _Index:
+    """The seller's leads by e-mail, phone and name+company, including the ones this import creates."""
+
+    def __init__(self, seller: Seller):
+        self.by_email: dict[str, Lead] = {}
+        self.by_phone: dict[str, Lead] = {}
+        self.by_name: dict[tuple[str, str], Lead] = {}
+        for lead in Lead.objects.filter(seller=seller).only("id", "email", "phone", "name", "company", "source", "notes"):
+            self.add(lead)
+
+    def add(self, lead: Lead) -> None:
+        if lead.email:
+            self.by_email.setdefault(lead.email.lower(), lead)
+        if lead.phone:
+            self.by_phone.setdefault(lead.phone, lead)
+        self.by_name.setdefault((lead.name.casefold(), lead.company.casefold()), lead)
+
+    def find(self, email: str, phone: str, name: str, company: str) -> Lead | None:
+        return (
+            (self.by_email.get(email.lower()) if email else None)
+            or (self.by_phone.get(phone) if phone else None)
+            or (self.by_name.get((name.casefold(), company.casefold())) if name else None)
+        )
+
+
+def _email(contact: Contact, notes: list[str]) -> str:
+    ordered = [a for a, primary in contact.emails if primary] + [a for a, primary in contact.emails if not primary]
+    for address in ordered:
+        try:
+            return validate_email(address, check_deliverability=False).normalized
+        except EmailNotValidError as e:
+            notes.append(f"e-mail address {address!r} is not valid ({e}); left out")
+    return ""
+
+
+def _phone(contact: Contact, region: str, notes: list[str]) -> str:
+    ordered = [p for p, primary in contact.phones if primary] + [p for p, primary in contact.phones if not primary]
+    for raw in ordered:
+        try:
+            number = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is not None and phonenumbers.is_possible_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        notes.append(f"phone number {raw!r} is not a possible number (region {region}); left out")
+    return ""
+
+
+def contact_import(
+    *,
+    seller: Seller,
+    stream: BinaryIO,
+    name: str,
+    overrides: dict[str, str] | None = None,
+    region: str | None = None,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+    now: datetime | None = None,
+) -> ContactImport:
+    """Import a CSV or vCard file of contacts as leads. Raises RebookError when the file cannot be read at all."""
+    now = now or timezone.now()
+    region = (region or settings.REBOOK_PHONE_REGION).upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise RebookError(f"--region: {region!r} is not a region code such as US, GB or DE")
+    head = stream.read(4096)
+    stream.seek(0)
+    kind = detect_kind(head)
+    report = ContactImport(file=name, kind=kind, dry_run=dry_run)
+    if kind == "vcard":
+        if overrides:
+            raise RebookError("--map is for CSV files; a vCard names its fields itself")
+        data = stream.read()
+        report.encoding = "vcard"
+        contacts: Iterable[Contact] = read_vcards(data)
+    else:
+        layout, contacts = read_csv(stream, overrides=overrides)
+        report.encoding = layout.encoding
+        report.columns = {layout.header[i]: target for i, target in layout.mapping.items()}
+    source = f"import: {name}"
+    with transaction.atomic():
+        index = _Index(seller)
+        pending: list[Lead] = []
+        touched: dict[int, Lead] = {}
+        for count, contact in enumerate(contacts, start=1):
+            _one(contact, seller, region, source, now, index, pending, touched, report)
+            if len(pending) >= BATCH:
+                _flush(pending, touched, dry_run)
+            if progress and count % 500 == 0:
+                progress(stream.tell() if not stream.closed else 0)
+        _flush(pending, touched, dry_run)
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+def _one(contact, seller, region, source, now, index, pending, touched, report) -> None:
+    if contact.notes.startswith("\x00"):
+        report.refused.append((contact.line, contact.notes[1:]))
+        return
+    notes: list[str] = []
+    email = _email(contact, notes)
+    phone = _phone(contact, region, notes)
+    name = contact.full_name()[:200]
+    if not (name or email or phone):
+        reason = "no name, e-mail address or phone number"
+        report.refused.append((contact.line, "; ".join([reason, *notes]) if notes else reason))
+        return
+    report.notes += [(contact.line, n) for n in notes]
+    name = name or email or phone
+    company = contact.company[:200]
+    values = {"email": email, "phone": phone, "company": company, "source": contact.source[:200] or source,
+              "notes": contact.notes}
+    lead = index.find(email, phone, name, company)
+    if lead is None:
+        lead = Lead(seller=seller, name=name, created_at=now, **values)
+        pending.append(lead)
+        index.add(lead)
+        report.created += 1
+        return
+    changed = False
+    for key in FILL:
+        if values[key] and not getattr(lead, key):
+            setattr(lead, key, values[key])
+            changed = True
+    if changed:
+        index.add(lead)
+        if lead.pk is not None:
+            touched[lead.pk] = lead
+        report.merged += 1
+    else:
+        report.unchanged += 1
+
+
+def _flush(pending: list[Lead], touched: dict[int, Lead], dry_run: bool) -> None:
+    if pending:
+        Lead.objects.bulk_create(pending, batch_size=BATCH)
+        pending.clear()
+    if touched:
+        Lead.objects.bulk_update(list(touched.values()), list(FILL), batch_size=BATCH)
+        touched.clear()
