@@ -88,6 +88,10 @@ def detect_encoding(sample: bytes) -> str:
         japanese = ""
     if japanese and re.search(r"[\u3040-\u30ff]|[\u4e00-\u9fff]{2}", japanese):
         return "cp932"
+    # Western exports from Windows: every non-ASCII character a Latin letter or common punctuation.
+    western = sample.decode("cp1252", errors="replace")
+    if all(ch.isascii() or "\u00a0" <= ch <= "\u017f" or ch in "\u2018\u2019\u201c\u201d\u2013\u2014\u20ac\u2026" for ch in western):
+        return "cp1252"
     from charset_normalizer import from_bytes
 
     best = from_bytes(sample).best()

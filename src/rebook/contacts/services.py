@@ -120,7 +120,8 @@ def _phone(contact: Contact, region: str, notes: list[str]) -> str:
             number = phonenumbers.parse(raw, region)
         except phonenumbers.NumberParseException:
             number = None
-        if number is not None and phonenumbers.is_possible_number(number):
+        possible = phonenumbers.ValidationResult.IS_POSSIBLE
+        if number is not None and phonenumbers.is_possible_number_with_reason(number) == possible:
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         notes.append(f"phone number {raw!r} is not a possible number (region {region}); left out")
     return ""

@@ -41,6 +41,8 @@ class Seller(models.Model):
     working_hours = models.CharField(max_length=20, default=_DEFAULTS.working_hours)
     # Edited phrase lists for the reason classifier, by category; categories not here use the defaults.
     reason_phrases = models.JSONField(default=dict, blank=True)
+    # The secret in the private calendar feed's URL; rotating it cuts off every old subscription.
+    feed_token = models.CharField(max_length=64, blank=True, db_index=True)
     # The info pack: what the connecting-moment message shares (files are InfoPackFile rows).
     info_text = models.TextField(blank=True)
     info_links = models.JSONField(default=list, blank=True)
