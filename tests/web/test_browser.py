@@ -144,7 +144,7 @@ def test_every_main_page_fits_a_phone_and_is_photographed(browser, live_server, 
         "cancel": f"/appointments/{ahead.pk}/cancel/", "reschedule": f"/appointments/{ahead.pk}/reschedule/",
         "nurture": "/nurture/", "outbox": "/outbox/", "message": f"/outbox/{PlannedMessage.objects.first().pk}/",
         "templates": "/templates/", "template": "/templates/connecting_moment/", "infopack": "/info-pack/",
-        "policy": "/policy/", "reports": "/reports/",
+        "policy": "/policy/", "reports": "/reports/", "data": "/data/",
     }
     for size_name, size in (("phone", PHONE), ("desktop", DESKTOP)):
         context = browser.new_context(viewport=size)

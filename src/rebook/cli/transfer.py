@@ -7,28 +7,9 @@ from pathlib import Path
 import click
 
 from rebook.cli import cli
-from rebook.cli.base import Ctx, Result, seller_command
+from rebook.cli.base import Ctx, Result, json_option, run_guarded, seller_command, setup_django
 from rebook.errors import RebookError
-
-
-CONTACT_SUFFIXES = {".csv", ".tsv", ".txt", ".vcf", ".vcard"}
-CALENDAR_SUFFIXES = {".ics", ".ical", ".ifb", ".eml", ".mbox", ".mbx"}
-
-
-def file_kind(name: str, head: bytes) -> str:
-    """"calendar" or "contacts", by the file's name, else by what it starts with."""
-    suffix = Path(name).suffix.lower()
-    if suffix in CONTACT_SUFFIXES:
-        return "contacts"
-    if suffix in CALENDAR_SUFFIXES:
-        return "calendar"
-    text = head.decode("utf-8", errors="ignore").lstrip("\ufeff").lstrip()
-    upper = text.upper()
-    if upper.startswith("BEGIN:VCARD"):
-        return "contacts"
-    if "BEGIN:VCALENDAR" in upper or text.startswith("From ") or "MIME-VERSION:" in upper:
-        return "calendar"
-    return "contacts"
+from rebook.filekind import file_kind
 
 
 @seller_command(cli, "import")
@@ -89,7 +70,7 @@ def _import_contacts(ctx, stream, head, path, name, mapping, region, report_path
     from rebook.contacts.services import contact_import
 
     if path == "-":  # a pipe cannot seek: keep it in a temporary file (bounded memory)
-        spool = tempfile.TemporaryFile()
+        spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed with the process; read below)
         spool.write(head)
         for chunk in iter(lambda: stream.read(1 << 20), b""):
             spool.write(chunk)
@@ -128,3 +109,85 @@ class _NoBar:
 
     def update(self, n: int) -> None:
         pass
+
+
+@seller_command(cli, "export")
+@click.argument("fmt", metavar="ics|csv|json", type=click.Choice(["ics", "csv", "json"]))
+@click.option("--table", default="leads", show_default=True,
+              type=click.Choice(["leads", "appointments", "cancellations", "contacts", "messages"]),
+              help="csv: which table (json holds them all).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, allow_dash=True), default="-",
+              help="Write to this file instead of standard output.")
+def export_command(ctx: Ctx, fmt, table, output) -> Result | None:
+    """Write your calendar (ics, the same as the feed), one table as CSV, or everything as JSON."""
+    from rebook.backup import export_csv, export_json
+    from rebook.calendars.feed import feed
+
+    if ctx.as_json and output == "-":
+        raise RebookError("--json is for messages about the export; the export itself goes to standard output")
+    if fmt == "ics":
+        with click.open_file(output, "wb") as out:
+            out.write(feed(ctx.seller, now=ctx.now()))
+    else:
+        with _text_output(output) as out:
+            if fmt == "csv":
+                export_csv(ctx.seller, table, out)
+            else:
+                export_json(ctx.seller, out, now=ctx.now())
+    if output == "-":
+        return None
+    return Result({"format": fmt, "file": output}, f"Wrote {output}")
+
+
+def _text_output(output: str):
+    import contextlib
+    import sys
+
+    if output == "-":
+        return contextlib.nullcontext(sys.stdout)
+    return open(output, "w", encoding="utf-8", newline="")  # noqa: SIM115 (returned to a with block)
+
+
+@seller_command(cli, "feed")
+@click.option("--rotate", is_flag=True, help="Make a new secret URL; the old one stops working.")
+def feed_command(ctx: Ctx, rotate) -> Result:
+    """Your private calendar feed URL, for Google Calendar, Outlook or Apple Calendar to subscribe to."""
+    from rebook.calendars.feed import feed_token_rotate, feed_url
+
+    if rotate:
+        feed_token_rotate(seller=ctx.seller)
+    url = feed_url(ctx.seller)
+    return Result({"url": url}, url)
+
+
+@cli.command("backup")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, writable=True))
+@json_option
+def backup_command(path, as_json) -> None:
+    """Write a consistent snapshot of the whole database (safe while Rebook runs)."""
+
+    def body() -> Result:
+        setup_django()
+        from rebook.backup import backup
+
+        kind = backup(Path(path))
+        what = "a SQLite copy" if kind == "sqlite" else "a JSON dump"
+        return Result({"file": path, "kind": kind}, f"Backed up to {path} ({what})")
+
+    run_guarded(body, as_json)
+
+
+@cli.command("restore")
+@click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
+@json_option
+def restore_command(path, as_json) -> None:
+    """Bring a backup back into an empty database."""
+
+    def body() -> Result:
+        setup_django()
+        from rebook.backup import restore
+
+        counts = restore(Path(path))
+        return Result(counts, "Restored " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+
+    run_guarded(body, as_json)

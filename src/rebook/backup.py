@@ -1,0 +1,215 @@
+"""Everything out and back: exports for spreadsheets and scripts, and whole-database backup and restore.
+
+A backup is a consistent snapshot taken while Rebook runs: SQLite's online backup API on SQLite, and
+on PostgreSQL a JSON dump read in one REPEATABLE READ transaction. `restore` brings either kind back
+into an empty database (a SQLite backup can also go into PostgreSQL, through a JSON dump).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import sqlite3
+import tempfile
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import TextIO
+
+from django.core import serializers
+from django.core.management.color import no_style
+from django.db import connection, connections, transaction
+from django.utils.duration import duration_iso_string
+
+from rebook.contacts.services import neutralise
+from rebook.errors import RebookError
+from rebook.leads.models import Activity, Appointment, Cancellation, Lead
+from rebook.outbox.models import PlannedMessage
+from rebook.sellers.models import Seller
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+# What a backup holds, in an order that loads without breaking foreign keys.
+BACKUP_MODELS = [
+    "auth.user", "sellers.seller", "sellers.infopackfile", "leads.lead", "leads.activity", "leads.appointment",
+    "leads.cancellation", "leads.checklistitem", "outbox.plannedmessage", "outbox.messagetemplate",
+]
+
+EXPORT_TABLES: dict[str, tuple[type, list[str]]] = {
+    "leads": (Lead, ["id", "name", "company", "email", "phone", "source", "timezone", "status", "strikes",
+                     "qualified_at", "nurture_since", "nurture_reason", "not_interested_at", "unsubscribed_at",
+                     "notes", "qualifying_notes", "created_at"]),
+    "appointments": (Appointment, ["id", "lead_id", "start", "end", "timezone", "location", "title", "status",
+                                   "booked_at", "booked_by", "rescheduled_from_id", "chain", "all_day", "ical_uid"]),
+    "cancellations": (Cancellation, ["id", "lead_id", "appointment_id", "by", "kind", "at", "reason", "category",
+                                     "suggested_valid", "valid_override", "is_strike"]),
+    "contacts": (Activity, ["id", "lead_id", "kind", "direction", "at", "notes"]),
+    "messages": (PlannedMessage, ["id", "lead_id", "kind", "due", "status", "status_note", "subject", "body",
+                                  "sent_at", "to_email", "attempts", "last_error"]),
+}
+
+
+def _value(obj, name: str, tz):
+    value = getattr(obj, name)
+    if isinstance(value, datetime):
+        return value.astimezone(tz).isoformat()
+    if value is None:
+        return ""
+    return str(value) if not isinstance(value, (bool, int)) else value
+
+
+def export_rows(seller: Seller, table: str) -> Iterator[dict]:
+    if table not in EXPORT_TABLES:
+        raise RebookError(f"unknown table {table!r}; tables: {', '.join(EXPORT_TABLES)}")
+    model, columns = EXPORT_TABLES[table]
+    rows = model.objects.filter(seller=seller) if model is Lead else model.objects.filter(lead__seller=seller)
+    tz = seller.tz
+    for obj in rows.order_by("id").iterator(chunk_size=2000):
+        yield {c: _value(obj, c, tz) for c in columns}
+
+
+def export_csv(seller: Seller, table: str, out: TextIO) -> int:
+    """One table as CSV; cells a spreadsheet would run as a formula are made plain text."""
+    if table not in EXPORT_TABLES:
+        raise RebookError(f"unknown table {table!r}; tables: {', '.join(EXPORT_TABLES)}")
+    columns = EXPORT_TABLES[table][1]
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    n = 0
+    for row in export_rows(seller, table):
+        writer.writerow([neutralise(v) if isinstance(v, str) else v for v in row.values()])
+        n += 1
+    return n
+
+
+def export_json(seller: Seller, out: TextIO, *, now: datetime) -> None:
+    document = {"seller": seller.username, "timezone": seller.timezone, "exported_at": now.isoformat()}
+    document |= {table: list(export_rows(seller, table)) for table in EXPORT_TABLES}
+    json.dump(document, out, indent=1, ensure_ascii=False)
+
+
+# --- backup and restore --------------------------------------------------------------------------
+
+
+def backup(path: Path) -> str:
+    """Write a consistent snapshot to ``path``; returns "sqlite" or "json"."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        target = sqlite3.connect(path)
+        try:
+            connection.connection.backup(target)  # the online backup API: consistent while others write
+        finally:
+            target.close()
+        return "sqlite"
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        with open(path, "w", encoding="utf-8") as out:
+            _dump(out, using="default")
+    return "json"
+
+
+def _dump(out: TextIO, *, using: str) -> None:
+    """Every object as Django's "python" serialization, written one by one (full microseconds, bounded memory)."""
+    from django.apps import apps
+
+    out.write('{"rebook_backup": 1, "objects": [\n')
+    first = True
+    for label in BACKUP_MODELS:
+        model = apps.get_model(label)
+        for obj in model.objects.using(using).order_by("pk").iterator(chunk_size=2000):
+            record = serializers.serialize("python", [obj])[0]
+            out.write(("" if first else ",\n") + json.dumps(record, default=_plain, ensure_ascii=False))
+            first = False
+    out.write("\n]}\n")
+
+
+def _plain(value):
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()  # json's DjangoJSONEncoder would cut microseconds to milliseconds
+    if isinstance(value, (bytes, memoryview)):
+        return base64.b64encode(bytes(value)).decode()
+    if isinstance(value, (uuid.UUID, Decimal, timedelta)):
+        return str(value) if not isinstance(value, timedelta) else duration_iso_string(value)
+    raise TypeError(f"cannot back up a {type(value).__name__}")
+
+
+def database_is_empty() -> bool:
+    return not (Seller.objects.exists() or Lead.objects.exists())
+
+
+def restore(path: Path) -> dict[str, int]:
+    """Bring a backup back into this (empty) database; returns how many of each were restored."""
+    if not path.exists():
+        raise RebookError(f"{path}: no such file")
+    if not database_is_empty():
+        raise RebookError(
+            f"this database is not empty ({Seller.objects.count()} seller(s), {Lead.objects.count()} lead(s)); "
+            "restore into a new REBOOK_HOME or an empty DATABASE_URL"
+        )
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if head == SQLITE_MAGIC:
+        _restore_sqlite(path)
+    elif head.lstrip().startswith(b"{"):
+        _restore_json(path)
+    else:
+        raise RebookError(f"{path} is not a Rebook backup (neither a SQLite database nor a JSON dump)")
+    return {"sellers": Seller.objects.count(), "leads": Lead.objects.count(),
+            "appointments": Appointment.objects.count(), "messages": PlannedMessage.objects.count()}
+
+
+def _restore_json(path: Path) -> None:
+    with open(path, encoding="utf-8") as f:
+        try:
+            document = json.load(f)
+        except json.JSONDecodeError as e:
+            raise RebookError(f"{path}: not a readable backup (line {e.lineno}: {e.msg})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("objects"), list):
+        raise RebookError(f"{path}: not a Rebook backup (no \"objects\" in it)")
+    models = set()
+    with transaction.atomic():
+        try:
+            for item in serializers.deserialize("python", document["objects"]):
+                item.save()
+                models.add(type(item.object))
+        except serializers.base.DeserializationError as e:
+            raise RebookError(f"{path}: a damaged backup ({e})") from None
+        # New rows must get ids after the restored ones (PostgreSQL keeps a sequence per table).
+        statements = connection.ops.sequence_reset_sql(no_style(), list(models))
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+
+
+def _restore_sqlite(path: Path) -> None:
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        source = sqlite3.connect(path)
+        try:
+            _check_sqlite_backup(source, path)
+            source.backup(connection.connection)
+        finally:
+            source.close()
+        return
+    # Into PostgreSQL: read the SQLite file through a second connection and load what it dumps.
+    alias = "rebook_restore_source"
+    connections.settings[alias] = {**connections.settings["default"], "ENGINE": "django.db.backends.sqlite3",
+                                   "NAME": str(path), "OPTIONS": {}, "TEST": {}}
+    try:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8", delete=False) as tmp:
+            _dump(tmp, using=alias)
+        _restore_json(Path(tmp.name))
+        Path(tmp.name).unlink(missing_ok=True)
+    finally:
+        connections[alias].close()
+        del connections.settings[alias]
+
+
+def _check_sqlite_backup(source: sqlite3.Connection, path: Path) -> None:
+    tables = {row[0] for row in source.execute("select name from sqlite_master where type='table'")}
+    if "leads_lead" not in tables:
+        raise RebookError(f"{path} is a SQLite database, but not a Rebook backup")

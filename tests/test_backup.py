@@ -1,0 +1,114 @@
+"""Everything out and back: exports, and a backup restored into an empty database loses nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import uuid
+
+import pytest
+from django.db import connection
+
+from rebook.backup import export_csv
+from rebook.leads.services import lead_create
+from tests.clirunner import Rebook
+from tests.conftest import child_env, rebook_executable
+
+
+def test_csv_cells_that_look_like_formulas_are_neutralised(alice):
+    lead_create(seller=alice, name="=HYPERLINK(\"http://evil\",\"x\")", company="@SUM(A1)", notes="-2+3",
+                email="dana@example.com", phone="+1 555 201 0100")
+    out = io.StringIO()
+    export_csv(alice, "leads", out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert rows[0]["name"] == "'=HYPERLINK(\"http://evil\",\"x\")"
+    assert (rows[0]["company"], rows[0]["notes"], rows[0]["phone"]) == ("'@SUM(A1)", "'-2+3", "'+1 555 201 0100")
+    assert rows[0]["email"] == "dana@example.com"
+
+
+def test_export_json_holds_every_table(alice, charlie):
+    data = json.loads(Rebook()("export", "json").stdout)
+    assert set(data) >= {"leads", "appointments", "cancellations", "contacts", "messages", "exported_at"}
+    assert data["leads"][0]["name"] == "Charlie Chen"
+
+
+def _run(env, *args):
+    done = subprocess.run([rebook_executable(), *args], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.subprocess
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_restored_into_an_empty_database_loses_nothing(tmp_path):
+    source = child_env(tmp_path / "a")
+    _run(source, "demo")
+    backup = tmp_path / "backup.data"
+    kind = json.loads(_run(source, "backup", str(backup), "--json"))["kind"]
+    assert kind == ("json" if connection.vendor == "postgresql" else "sqlite")
+
+    target = child_env(tmp_path / "b")
+    empty_db = None
+    if connection.vendor == "postgresql":
+        empty_db = f"rebook_restore_{uuid.uuid4().hex[:8]}"
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {empty_db}")
+        target["DATABASE_URL"] = target["DATABASE_URL"].rsplit("/", 1)[0] + f"/{empty_db}"
+    try:
+        restored = json.loads(_run(target, "restore", str(backup), "--json"))
+        assert restored["leads"] == 24 and restored["sellers"] == 1
+        before = json.loads(_run(source, "export", "json"))
+        after = json.loads(_run(target, "export", "json"))
+        for doc in (before, after):
+            doc.pop("exported_at")
+        for table in ("leads", "appointments", "cancellations", "contacts", "messages"):
+            diffs = [(k, b[k], a[k]) for b, a in zip(before[table], after[table], strict=True) for k in b if a[k] != b[k]]
+            assert not diffs, (table, diffs[:3])
+        assert after == before
+        # A second restore is refused: the database is no longer empty.
+        again = subprocess.run([rebook_executable(), "restore", str(backup)], env=target, capture_output=True, text=True)
+        assert again.returncode == 1 and "this database is not empty" in again.stderr
+    finally:
+        if empty_db:
+            from django.db import connections
+
+            for conn in connections.all():
+                conn.close()
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS {empty_db} WITH (FORCE)")
+
+
+def test_restore_refuses_what_is_not_a_backup(db, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    assert "is not a Rebook backup" in Rebook().error("restore", str(path))
+
+
+@pytest.mark.subprocess
+@pytest.mark.django_db(transaction=True)
+def test_a_sqlite_backup_moves_into_postgresql(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("moves a SQLite backup into PostgreSQL")
+    sqlite_home = child_env(tmp_path / "a")
+    sqlite_home.pop("DATABASE_URL")
+    _run(sqlite_home, "demo")
+    backup = tmp_path / "backup.sqlite3"
+    assert json.loads(_run(sqlite_home, "backup", str(backup), "--json"))["kind"] == "sqlite"
+    target = child_env(tmp_path / "b")
+    empty_db = f"rebook_restore_{uuid.uuid4().hex[:8]}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {empty_db}")
+    target["DATABASE_URL"] = target["DATABASE_URL"].rsplit("/", 1)[0] + f"/{empty_db}"
+    try:
+        _run(target, "restore", str(backup))
+        before, after = json.loads(_run(sqlite_home, "export", "json")), json.loads(_run(target, "export", "json"))
+        for doc in (before, after):
+            doc.pop("exported_at")
+        assert after == before
+        # New rows get fresh ids after the restored ones.
+        _run(target, "lead", "add", "After Restore")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {empty_db} WITH (FORCE)")
