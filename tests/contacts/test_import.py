@@ -48,14 +48,14 @@ def test_encodings_are_detected(alice):
 
 def test_a_linkedin_export_with_its_preamble(alice):
     data = (
-        "Notes:\n"
-        '"When exporting your connection data, you may notice that some of the email addresses are missing."\n'
-        "\n"
-        "First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
-        'Priya,"Nayak, MSc, MBA",https://www.linkedin.com/in/priya,,Acme,CEO,02 Jun 2022\n'
-        ",,,,,,02 Jun 2022\n"
-        "Igor\t,Petrov,https://www.linkedin.com/in/igor,igor@example.com,,,01 May 2021\n"
-    ).encode()
+        b"Notes:\n"
+        b'"When exporting your connection data, you may notice that some of the email addresses are missing."\n'
+        b"\n"
+        b"First Name,Last Name,URL,Email Address,Company,Position,Connected On\n"
+        b'Priya,"Nayak, MSc, MBA",https://www.linkedin.com/in/priya,,Acme,CEO,02 Jun 2022\n'
+        b",,,,,,02 Jun 2022\n"
+        b"Igor\t,Petrov,https://www.linkedin.com/in/igor,igor@example.com,,,01 May 2021\n"
+    )
     report = load(alice, data, name="Connections.csv")
     assert report.created == 2
     assert report.columns == {"First Name": "first_name", "Last Name": "last_name", "Email Address": "email",
@@ -67,10 +67,10 @@ def test_a_linkedin_export_with_its_preamble(alice):
 
 def test_google_marks_the_primary_address(alice):
     data = (
-        "Name,Given Name,Family Name,E-mail 1 - Type,E-mail 1 - Value,E-mail 2 - Type,E-mail 2 - Value,Phone 1 - Type,Phone 1 - Value\n"
-        "Dana Reyes,Dana,Reyes,* Home,dana@home.example,Work,dana@work.example,Mobile,(555) 201-0100\n"
-        "Ben Carter,Ben,Carter,Home,ben@home.example,* Work,ben@work.example,,\n"
-    ).encode()
+        b"Name,Given Name,Family Name,E-mail 1 - Type,E-mail 1 - Value,E-mail 2 - Type,E-mail 2 - Value,Phone 1 - Type,Phone 1 - Value\n"
+        b"Dana Reyes,Dana,Reyes,* Home,dana@home.example,Work,dana@work.example,Mobile,(555) 201-0100\n"
+        b"Ben Carter,Ben,Carter,Home,ben@home.example,* Work,ben@work.example,,\n"
+    )
     load(alice, data)
     assert dict(Lead.objects.values_list("name", "email")) == {"Dana Reyes": "dana@home.example",
                                                                "Ben Carter": "ben@work.example"}
