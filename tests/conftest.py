@@ -40,6 +40,18 @@ def charlie(alice):
     return lead_create(seller=alice, name="Charlie Chen", email="charlie@chen.example", company="Chen Bakery")
 
 
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice.user)
+    return client
+
+
+@pytest.fixture
+def bob_client(client, bob):
+    client.force_login(bob.user)
+    return client
+
+
 def pytest_report_header(config):
     return f"database: {os.environ.get('DATABASE_URL') or 'SQLite (default)'}"
 

@@ -60,12 +60,16 @@ INSTALLED_APPS = [
     "rebook.leads",
     "rebook.outbox",
     "rebook.web",
+    "rebook.api",
+    "rebook.webhooks",
+    "ninja",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "rebook.web.middleware.content_security_policy",
+    "rebook.api.idempotency.idempotency",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -186,6 +190,8 @@ LOGIN_FAILURE_LIMIT = envint("REBOOK_LOGIN_FAILURE_LIMIT", 5, "Failed sign-ins f
 REBOOK_PHONE_REGION = env(
     "REBOOK_PHONE_REGION", "US", "Region for phone numbers written without a country code, e.g. US, GB, DE."
 ).upper()
+
+REBOOK_API_RATE_LIMIT = envint("REBOOK_API_RATE_LIMIT", 120, "API requests per minute for one token before 429.")
 
 REBOOK_USER = env("REBOOK_USER", "", "The seller every command acts for when --user is not given.")
 REBOOK_TIMEZONE = env("REBOOK_TIMEZONE", "", "Time zone for a new seller; by default the machine's own.")

@@ -10,18 +10,6 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture
-def alice_client(client, alice):
-    client.force_login(alice.user)
-    return client
-
-
-@pytest.fixture
-def bob_client(client, bob):
-    client.force_login(bob.user)
-    return client
-
-
-@pytest.fixture
 def story(alice, charlie):
     """Alice's lead Charlie with one cancelled meeting, one ahead, a planned message and a checklist."""
     from rebook.leads.services import appointment_book, appointment_cancel

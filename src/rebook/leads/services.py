@@ -83,7 +83,7 @@ def lead_create(
 ) -> Lead:
     if not name or not name.strip():
         raise RebookError("lead name: must not be empty")
-    return Lead.objects.create(
+    lead = Lead.objects.create(
         timezone=_clean_timezone(timezone_name),
         seller=seller,
         name=name.strip(),
@@ -94,6 +94,8 @@ def lead_create(
         notes=notes,
         created_at=_now(now),
     )
+    _emit(lead, "lead.created", now)
+    return lead
 
 
 @transaction.atomic
@@ -245,7 +247,24 @@ def appointment_book(
         created_at=now,
     )
     lead_reevaluate(lead=lead, now=now)
+    _emit(lead, "appointment.booked", now, appointment=appointment)
     return appointment
+
+
+def _emit(lead: Lead, event: str, now: datetime | None, *, appointment: Appointment | None = None,
+          cancellation: Cancellation | None = None, **extra) -> None:
+    """A webhook event, queued in the same transaction as the change."""
+    from rebook.webhooks.services import emit
+
+    data: dict = {"lead": {"id": lead.pk, "name": lead.name, "email": lead.email, "status": lead.status,
+                           "strikes": lead.strikes}}
+    if appointment is not None:
+        data["appointment"] = {"id": appointment.pk, "start": appointment.start.isoformat(),
+                               "end": appointment.end.isoformat(), "status": appointment.status}
+    if cancellation is not None:
+        data["cancellation"] = {"id": cancellation.pk, "by": cancellation.by, "reason": cancellation.reason,
+                                "valid": cancellation.valid, "strike": cancellation.is_strike}
+    emit(seller_id=lead.seller_id, event=event, data=data | extra, now=now)
 
 
 def _record_cancellation(
@@ -323,6 +342,7 @@ def appointment_cancel(
     _set_status(appointment, Appointment.Status.CANCELLED)
     lead_reevaluate(lead=appointment.lead, now=now)
     cancellation.refresh_from_db()
+    _emit(appointment.lead, "appointment.cancelled", now, appointment=appointment, cancellation=cancellation)
     return cancellation
 
 
@@ -356,6 +376,7 @@ def appointment_reschedule(
         _set_status(appointment, Appointment.Status.CANCELLED)
         lead_reevaluate(lead=lead, now=now)
         cancellation.refresh_from_db()
+        _emit(lead, "appointment.cancelled", now, appointment=appointment, cancellation=cancellation)
         return cancellation, None
     moved = Appointment.objects.create(
         lead=lead,
@@ -371,6 +392,8 @@ def appointment_reschedule(
     )
     lead_reevaluate(lead=lead, now=now)
     cancellation.refresh_from_db()
+    _emit(lead, "appointment.rescheduled", now, appointment=moved, cancellation=cancellation,
+          previous_appointment_id=appointment.pk)
     return cancellation, moved
 
 
@@ -380,6 +403,7 @@ def appointment_mark_held(*, appointment: Appointment, now: datetime | None = No
     _begin_change(appointment, "marked held", started_by=now)
     _set_status(appointment, Appointment.Status.HELD)
     lead_reevaluate(lead=appointment.lead, now=now)
+    _emit(appointment.lead, "appointment.held", now, appointment=appointment)
     return appointment
 
 
@@ -394,6 +418,7 @@ def appointment_mark_no_show(*, appointment: Appointment, now: datetime | None =
     _set_status(appointment, Appointment.Status.NO_SHOW)
     lead_reevaluate(lead=appointment.lead, now=now)
     cancellation.refresh_from_db()
+    _emit(appointment.lead, "appointment.no_show", now, appointment=appointment, cancellation=cancellation)
     return cancellation
 
 
@@ -452,6 +477,7 @@ def lead_reevaluate(*, lead: Lead, now: datetime | None = None) -> Lead:
     status = lead_status(
         lead.status, decision, has_appointments=bool(loaded.appointments), qualified=lead.qualified_at is not None
     )
+    moved_to_nurture = status == Status.NURTURE and lead.status != Status.NURTURE
 
     lead.status = status
     lead.strikes = decision.strikes
@@ -470,6 +496,8 @@ def lead_reevaluate(*, lead: Lead, now: datetime | None = None) -> Lead:
         now=now, quiet=policy.quiet_window,
     )
     _checklists_sync(lead, loaded, decision, now)
+    if moved_to_nurture:
+        _emit(lead, "lead.moved_to_nurture", now, reason=lead.nurture_reason)
     return lead
 
 

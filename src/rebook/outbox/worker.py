@@ -77,13 +77,30 @@ class Worker:
         return self.tally
 
     def step(self) -> bool:
-        """Handle one due message; False when there was none."""
+        """Handle one due message or webhook delivery; False when there was none."""
         now = timezone.now()
         message = services.message_claim(worker=self.name, now=now, lease=self.lease)
-        if message is None:
-            return False
-        self._handle(message)
-        return True
+        if message is not None:
+            self._handle(message)
+            return True
+        from rebook.webhooks.services import delivery_claim
+
+        delivery = delivery_claim(worker=self.name, now=now, lease=self.lease)
+        if delivery is not None:
+            self._deliver(delivery)
+            return True
+        return False
+
+    def _deliver(self, delivery) -> None:
+        from rebook.webhooks.delivery import post
+        from rebook.webhooks.services import delivery_record
+
+        status, response = post(delivery, now=timezone.now())
+        delivery_record(delivery=delivery, worker=self.name, now=timezone.now(), status_code=status, response=response)
+        outcome = "delivered" if status and 200 <= status < 300 else f"not delivered ({status or response[:80]})"
+        line = f"webhook {delivery.pk} ({delivery.event}) to {delivery.endpoint.url}: {outcome}"
+        self.tally.lines.append(line)
+        self.report(line)
 
     def _handle(self, message: PlannedMessage) -> None:
         now = timezone.now()
@@ -142,6 +159,12 @@ class Worker:
             if recorded:
                 # A sent check-in plans the next one; a sent connecting moment ticks the checklist.
                 lead_reevaluate(lead=lead, now=now)
+                from rebook.webhooks.services import emit
+
+                emit(seller_id=lead.seller_id, event="message.sent", now=now, data={
+                    "lead": {"id": lead.pk, "name": lead.name, "email": lead.email},
+                    "message": {"id": message.pk, "kind": message.kind, "subject": composed.subject},
+                })
         self._say(message, f"sent to {lead.email}", "sent")
 
     def _say(self, message: PlannedMessage, what: str, outcome: str) -> None:

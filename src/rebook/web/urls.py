@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from rebook.web.views import appointments, auth, data, leads, outbox, reports, setup, today
+from rebook.web.views import appointments, auth, data, leads, outbox, reports, setup, today, tokens
 
 urlpatterns = [
     path("", today.today, name="today"),
@@ -40,6 +40,8 @@ urlpatterns = [
     path("reports/", reports.report, name="reports"),
     path("team/", reports.team, name="team"),
     path("data/", data.data, name="data"),
+    path("tokens/", tokens.tokens, name="tokens"),
+    path("tokens/<int:token_id>/revoke/", tokens.token_revoke_view, name="token_revoke"),
     path("data/import-report.csv", data.import_report, name="import_report"),
     path("data/export.<slug:fmt>", data.export, name="export"),
     path("data/feed/rotate/", data.feed_rotate, name="feed_rotate"),

@@ -1,0 +1,58 @@
+"""Schemathesis, property-based, against the generated OpenAPI document: for every operation it sends
+generated requests (valid and not) and checks that no answer is a server error and that every
+documented answer matches its schema."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+
+from rebook.api.services import token_create
+
+EXAMPLES = 25
+
+
+@pytest.fixture
+def token(alice, charlie):
+    from django.utils import timezone
+
+    from rebook.leads.services import appointment_book, appointment_cancel
+
+    now = timezone.now()
+    first = appointment_book(lead=charlie, start=now + timedelta(days=2), end=now + timedelta(days=2, hours=1))
+    appointment_cancel(appointment=first, by="prospect", reason="something came up")
+    appointment_book(lead=charlie, start=now + timedelta(days=5), end=now + timedelta(days=5, hours=1))
+    return token_create(seller=alice, name="schemathesis")[1]
+
+
+def test_no_server_errors_and_no_answer_that_breaks_the_schema(token, settings):
+    from django.core.wsgi import get_wsgi_application
+    from hypothesis import given
+
+    settings.REBOOK_API_RATE_LIMIT = 100_000
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 30
+    failures = []
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @hypothesis_settings(max_examples=EXAMPLES, deadline=None, database=None,
+                             suppress_health_check=list(HealthCheck))
+        def exercise(case):
+            case.call_and_validate(
+                headers={"Authorization": f"Bearer {token}"},
+                checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+            )
+
+        try:
+            exercise()
+        except Exception as e:  # collect every operation's failure, then report them together
+            failures.append(f"{operation.method.upper()} {operation.path}: {e}"[:2000])
+    assert not failures, "\n\n".join(failures)
