@@ -7,7 +7,7 @@ import base64
 import io
 import json
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -15,7 +15,7 @@ from ninja import Body, File, Form, NinjaAPI, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from rebook.api.models import ApiToken, ImportRun, InboundHook
 from rebook.api.services import RateLimited, rate_limit_check, token_lookup
@@ -133,6 +133,20 @@ def aware(moment: datetime | None, seller) -> datetime | None:
 # --- schemas -------------------------------------------------------------------------------------
 
 
+def _clean_text(value: str) -> str:
+    """Text a database can hold: no NUL character and no lone surrogate (broken UTF-16)."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("is not valid Unicode text") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_clean_text)]
+
+
 class Problem(Schema):
     type: str
     title: str
@@ -141,23 +155,23 @@ class Problem(Schema):
 
 
 class LeadIn(Schema):
-    name: str = Field(min_length=1, max_length=200)
-    email: str = Field("", max_length=254)
-    phone: str = Field("", max_length=50)
-    company: str = Field("", max_length=200)
-    source: str = Field("", max_length=200)
-    notes: str = ""
-    timezone: str = Field("", max_length=64)
+    name: Text = Field(min_length=1, max_length=200)
+    email: Text = Field("", max_length=254)
+    phone: Text = Field("", max_length=50)
+    company: Text = Field("", max_length=200)
+    source: Text = Field("", max_length=200)
+    notes: Text = ""
+    timezone: Text = Field("", max_length=64)
 
 
 class LeadPatch(Schema):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    email: str | None = Field(None, max_length=254)
-    phone: str | None = Field(None, max_length=50)
-    company: str | None = Field(None, max_length=200)
-    source: str | None = Field(None, max_length=200)
-    notes: str | None = None
-    timezone: str | None = Field(None, max_length=64)
+    name: Text | None = Field(None, min_length=1, max_length=200)
+    email: Text | None = Field(None, max_length=254)
+    phone: Text | None = Field(None, max_length=50)
+    company: Text | None = Field(None, max_length=200)
+    source: Text | None = Field(None, max_length=200)
+    notes: Text | None = None
+    timezone: Text | None = Field(None, max_length=64)
 
 
 class LeadOut(Schema):
@@ -178,11 +192,11 @@ class LeadOut(Schema):
 
 class LeadPage(Schema):
     items: list[LeadOut]
-    next_cursor: str | None
+    next_cursor: Text | None
 
 
 class ReasonIn(Schema):
-    reason: str = ""
+    reason: Text = ""
 
 
 class AppointmentIn(Schema):
@@ -190,7 +204,7 @@ class AppointmentIn(Schema):
     start: datetime
     end: datetime | None = None
     duration_minutes: int = Field(45, ge=1, le=24 * 60)
-    location: str = Field("", max_length=300)
+    location: Text = Field("", max_length=300)
     booked_by: Literal["seller", "prospect"] = "seller"
 
 
@@ -214,12 +228,12 @@ class AppointmentOut(Schema):
 
 class AppointmentPage(Schema):
     items: list[AppointmentOut]
-    next_cursor: str | None
+    next_cursor: Text | None
 
 
 class CancelIn(Schema):
     by: Literal["prospect", "seller"]
-    reason: str = ""
+    reason: Text = ""
     valid: bool | None = None
     at: datetime | None = None
 
@@ -245,7 +259,7 @@ class CancellationOut(Schema):
 
 class CancellationPage(Schema):
     items: list[CancellationOut]
-    next_cursor: str | None
+    next_cursor: Text | None
 
 
 class Outcome(Schema):
@@ -263,7 +277,7 @@ class StepOut(Schema):
     title: str
     done: bool
     done_by: str
-    skipped: str | None
+    skipped: Text | None
 
 
 class TickIn(Schema):
@@ -289,18 +303,18 @@ class MessageOut(Schema):
 
 class MessagePage(Schema):
     items: list[MessageOut]
-    next_cursor: str | None
+    next_cursor: Text | None
 
 
 class WebhookIn(Schema):
-    url: str = Field(max_length=500)
-    events: list[str] = []
+    url: Text = Field(max_length=500)
+    events: list[Text] = []
 
 
 class WebhookOut(Schema):
     id: int
     url: str
-    events: list[str]
+    events: list[Text]
     active: bool
     created_at: datetime
 
@@ -332,12 +346,12 @@ class ImportOut(Schema):
 class InboundIn(Schema):
     event: Literal["cancelled", "rescheduled"]
     appointment_id: int | None = None
-    uid: str | None = Field(None, max_length=500)
-    email: str | None = Field(None, max_length=254)
+    uid: Text | None = Field(None, max_length=500)
+    email: Text | None = Field(None, max_length=254)
     start: datetime | None = None
     new_start: datetime | None = None
     by: Literal["prospect", "seller"] = "prospect"
-    reason: str = ""
+    reason: Text = ""
 
 
 # --- pagination ----------------------------------------------------------------------------------
@@ -376,8 +390,8 @@ def lead_create(request, data: LeadIn):
 
 
 @leads.get("", response={200: LeadPage, 400: Problem, 422: Problem})
-def lead_list(request, status: str | None = None, source: str | None = None, q: str | None = None,
-              cursor: str | None = None, limit: int = 50):
+def lead_list(request, status: Text | None = None, source: Text | None = None, q: Text | None = None,
+              cursor: Text | None = None, limit: int = 50):
     from django.db.models import Q
 
     rows = selectors.lead_list(seller=request.seller, status=status)
@@ -429,7 +443,7 @@ def appointment_book(request, data: AppointmentIn):
 
 
 @appointments.get("", response={200: AppointmentPage, 400: Problem, 422: Problem})
-def appointment_list(request, lead_id: int | None = None, status: str | None = None, cursor: str | None = None,
+def appointment_list(request, lead_id: int | None = None, status: Text | None = None, cursor: Text | None = None,
                      limit: int = 50):
     return page(selectors.appointment_list(seller=request.seller, lead_id=lead_id, status=status), cursor, limit)
 
@@ -486,7 +500,7 @@ cancellations = Router(tags=["cancellations"])
 
 
 @cancellations.get("", response={200: CancellationPage, 400: Problem})
-def cancellation_list(request, needs_review: bool = False, cursor: str | None = None, limit: int = 50):
+def cancellation_list(request, needs_review: bool = False, cursor: Text | None = None, limit: int = 50):
     rows = Cancellation.objects.filter(lead__seller=request.seller)
     if needs_review:
         rows = rows.filter(category="unknown", valid_override__isnull=True)
@@ -524,7 +538,7 @@ outbox = Router(tags=["outbox"])
 
 
 @outbox.get("", response={200: MessagePage, 400: Problem, 422: Problem})
-def message_list(request, status: str | None = None, cursor: str | None = None, limit: int = 50):
+def message_list(request, status: Text | None = None, cursor: Text | None = None, limit: int = 50):
     rows = PlannedMessage.objects.filter(lead__seller=request.seller)
     if status:
         if status not in PlannedMessage.Status.values:
@@ -570,7 +584,7 @@ def policy_read(request):
 
 
 @overview.patch("/policy", response={200: dict[str, str], 422: Problem})
-def policy_update(request, data: dict[str, str | int | bool] = Body(...)):
+def policy_update(request, data: dict[Text, Text | int | bool] = Body(...)):
     from rebook.sellers.services import PolicyErrors, seller_policy_update
     from rebook.strategy.policy import policy_as_text
 
@@ -589,12 +603,12 @@ imports = Router(tags=["imports"])
 
 
 @imports.post("", response={201: ImportOut, 422: Problem})
-def import_upload(request, file: UploadedFile = File(...), dry_run: bool = Form(False), columns: str = Form("")):
+def import_upload(request, file: UploadedFile = File(...), dry_run: bool = Form(False), columns: Text = Form("")):
     """Upload a calendar file or e-mail (.ics, .eml, .mbox) or contacts (.csv, .vcf); the report comes back."""
     from rebook.filekind import file_kind
 
     raw = file.read()
-    name = file.name or "upload"
+    name = _clean_name(file.name or "") or "upload"
     mapping = {}
     for line in columns.splitlines():
         column, sep, target = line.rpartition("=")
@@ -613,6 +627,10 @@ def import_upload(request, file: UploadedFile = File(...), dry_run: bool = Form(
     run = ImportRun.objects.create(seller=request.seller, file=name[:255], kind=kind, report=report,
                                    created_at=timezone.now())
     return Status(201, run)
+
+
+def _clean_name(name: str) -> str:
+    return name.replace("\x00", "").encode("utf-8", errors="ignore").decode()[:255]
 
 
 @imports.get("/{import_id}", response={200: ImportOut, 404: Problem})

@@ -53,7 +53,7 @@ _EMPTY_TZID_LINE = re.compile(r"^TZID:[ \t]*$", re.IGNORECASE | re.MULTILINE)
 
 
 def parse_calendar_text(text: str) -> icalendar.Calendar:
-    text = text.lstrip("\ufeff")
+    text = text.lstrip("\ufeff").replace("\x00", "")  # no database keeps NUL
     text = re.sub(r"\r+\n|\r", "\n", text)  # CRLF, CR CR LF and lone CR all become one line break
     text = re.sub(r"\n[ \t]", "", text)  # unfold long lines (RFC 5545, 3.1)
     # Exchange CDO writes "BYDAY=MO, TU, WE": a rule has no spaces.

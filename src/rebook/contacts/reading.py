@@ -191,7 +191,7 @@ def _csv_rows(reader, layout: CsvLayout) -> Iterator[Contact]:
             continue
         contact = Contact(line=reader.line_num)
         for i, target in layout.mapping.items():
-            value = row[i].strip() if i < len(row) else ""
+            value = row[i].replace("\x00", "").strip() if i < len(row) else ""  # no database keeps NUL
             if not value:
                 continue
             marked = i in primary_markers or (i in type_columns and type_columns[i] < len(row)
@@ -233,7 +233,7 @@ def _type_columns(header: list[str]) -> dict[int, int]:
 def read_vcards(data: bytes) -> Iterator[Contact]:
     """Every card in a vCard file (2.1, 3.0 or 4.0), with the line it starts on."""
     encoding = detect_encoding(data[:65536])
-    text = data.decode(encoding, errors="replace").lstrip("\ufeff")
+    text = data.decode(encoding, errors="replace").lstrip("\ufeff").replace("\x00", "")
     lines = re.split(r"\r*\n|\r", text)
     card: Contact | None = None
     logical: list[list] = []  # [line number, unfolded line]
