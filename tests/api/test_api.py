@@ -206,3 +206,18 @@ def test_the_openapi_document_and_docs_are_served(client):
     document = client.get("/api/v1/openapi.json").json()
     assert document["openapi"].startswith("3.") and "/api/v1/leads" in document["paths"]
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_qualify_status_contacts_and_reading_and_editing_a_message(api, charlie):
+    assert api.post(f"/leads/{charlie.pk}/qualify", {"notes": "budget agreed"})["status"] == "qualified"
+    contact = api.post(f"/leads/{charlie.pk}/activities", {"kind": "call", "direction": "inbound",
+                                                           "notes": "called back"}, status=201)
+    assert (contact["kind"], contact["direction"]) == ("call", "inbound")
+    api.post("/appointments", {"lead_id": charlie.pk, "start": "2026-03-10T15:00:00Z"}, status=201)
+    message = api.get("/messages", {"status": "review"})["items"][0]
+    full = api.get(f"/messages/{message['id']}")
+    assert full["to"] == "Charlie Chen <charlie@chen.example>" and full["calendar"] == "REQUEST" and "Hello Charlie" in full["body"]
+    edited = api.patch(f"/messages/{message['id']}", {"subject": "See you soon"})
+    assert edited["subject"] == "See you soon" and edited["status"] == "review"
+    assert api.post(f"/leads/{charlie.pk}/status", {"status": "won"})["status"] == "won"
+    assert api.post(f"/leads/{charlie.pk}/status", {"status": "nurture"}, status=422)["errors"]

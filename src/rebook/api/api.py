@@ -145,6 +145,7 @@ def _clean_text(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_clean_text)]
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]  # what the database can hold; beyond it nothing exists
 
 
 class Problem(Schema):
@@ -200,7 +201,7 @@ class ReasonIn(Schema):
 
 
 class AppointmentIn(Schema):
-    lead_id: int
+    lead_id: Id
     start: datetime
     end: datetime | None = None
     duration_minutes: int = Field(45, ge=1, le=24 * 60)
@@ -210,7 +211,7 @@ class AppointmentIn(Schema):
 
 class AppointmentOut(Schema):
     id: int
-    lead_id: int
+    lead_id: Id
     start: datetime
     end: datetime
     timezone: str
@@ -244,8 +245,8 @@ class RescheduleIn(CancelIn):
 
 class CancellationOut(Schema):
     id: int
-    appointment_id: int
-    lead_id: int
+    appointment_id: Id
+    lead_id: Id
     by: str
     kind: str
     at: datetime
@@ -286,7 +287,7 @@ class TickIn(Schema):
 
 class MessageOut(Schema):
     id: int
-    lead_id: int
+    lead_id: Id
     kind: str
     due: datetime
     status: str
@@ -345,7 +346,7 @@ class ImportOut(Schema):
 
 class InboundIn(Schema):
     event: Literal["cancelled", "rescheduled"]
-    appointment_id: int | None = None
+    appointment_id: Id | None = None
     uid: Text | None = Field(None, max_length=500)
     email: Text | None = Field(None, max_length=254)
     start: datetime | None = None
@@ -403,27 +404,71 @@ def lead_list(request, status: Text | None = None, source: Text | None = None, q
 
 
 @leads.get("/{lead_id}", response={200: LeadOut, 404: Problem})
-def lead_read(request, lead_id: int):
+def lead_read(request, lead_id: Id):
     return owned(selectors.lead_get, seller=request.seller, lead_id=lead_id)
 
 
 @leads.patch("/{lead_id}", response={200: LeadOut, **ERRORS})
-def lead_update(request, lead_id: int, data: LeadPatch):
+def lead_update(request, lead_id: Id, data: LeadPatch):
     lead = owned(selectors.lead_get, seller=request.seller, lead_id=lead_id)
     changes = {k: v for k, v in data.dict(exclude_unset=True).items() if v is not None}
     return services.lead_update(lead=lead, **changes) if changes else lead
 
 
 @leads.post("/{lead_id}/not-interested", response={200: LeadOut, **ERRORS})
-def lead_not_interested(request, lead_id: int, data: ReasonIn):
+def lead_not_interested(request, lead_id: Id, data: ReasonIn):
     lead = owned(selectors.lead_get, seller=request.seller, lead_id=lead_id)
     return services.lead_not_interested(lead=lead, reason=data.reason)
 
 
 @leads.post("/{lead_id}/reactivate", response={200: LeadOut, **ERRORS})
-def lead_reactivate(request, lead_id: int):
+def lead_reactivate(request, lead_id: Id):
     lead = owned(selectors.lead_get, seller=request.seller, lead_id=lead_id)
     return services.lead_reactivate(lead=lead)
+
+
+class QualifyIn(Schema):
+    notes: Text = ""
+
+
+class StatusIn(Schema):
+    status: Literal["won", "lost", "do_not_contact"]
+
+
+class ActivityIn(Schema):
+    kind: Literal["call", "email", "text", "meeting", "note"] = "call"
+    direction: Literal["outbound", "inbound"] = "outbound"
+    at: datetime | None = None
+    notes: Text = ""
+
+
+class ActivityOut(Schema):
+    id: int
+    lead_id: Id
+    kind: str
+    direction: str
+    at: datetime
+    notes: str
+
+
+@leads.post("/{lead_id}/qualify", response={200: LeadOut, **ERRORS})
+def lead_qualify(request, lead_id: Id, data: QualifyIn):
+    lead = owned(selectors.lead_get, seller=request.seller, lead_id=lead_id)
+    return services.lead_qualify(lead=lead, notes=data.notes)
+
+
+@leads.post("/{lead_id}/status", response={200: LeadOut, **ERRORS})
+def lead_set_status(request, lead_id: Id, data: StatusIn):
+    lead = owned(selectors.lead_get, seller=request.seller, lead_id=lead_id)
+    return services.lead_set_status(lead=lead, status=data.status)
+
+
+@leads.post("/{lead_id}/activities", response={201: ActivityOut, **ERRORS})
+def lead_log(request, lead_id: Id, data: ActivityIn):
+    lead = owned(selectors.lead_get, seller=request.seller, lead_id=lead_id)
+    activity = services.activity_log(lead=lead, kind=data.kind, direction=data.direction,
+                                     at=aware(data.at, request.seller), notes=data.notes)
+    return Status(201, activity)
 
 
 # --- appointments --------------------------------------------------------------------------------
@@ -443,13 +488,13 @@ def appointment_book(request, data: AppointmentIn):
 
 
 @appointments.get("", response={200: AppointmentPage, 400: Problem, 422: Problem})
-def appointment_list(request, lead_id: int | None = None, status: Text | None = None, cursor: Text | None = None,
+def appointment_list(request, lead_id: Id | None = None, status: Text | None = None, cursor: Text | None = None,
                      limit: int = 50):
     return page(selectors.appointment_list(seller=request.seller, lead_id=lead_id, status=status), cursor, limit)
 
 
 @appointments.get("/{appointment_id}", response={200: AppointmentOut, 404: Problem})
-def appointment_read(request, appointment_id: int):
+def appointment_read(request, appointment_id: Id):
     return owned(selectors.appointment_get, seller=request.seller, appointment_id=appointment_id)
 
 
@@ -459,7 +504,7 @@ def _outcome(c: Cancellation, moved: Appointment | None = None) -> dict:
 
 
 @appointments.post("/{appointment_id}/cancel", response={200: Outcome, **ERRORS})
-def appointment_cancel(request, appointment_id: int, data: CancelIn):
+def appointment_cancel(request, appointment_id: Id, data: CancelIn):
     appointment = owned(selectors.appointment_get, seller=request.seller, appointment_id=appointment_id)
     c = services.appointment_cancel(appointment=appointment, by=data.by, reason=data.reason, valid=data.valid,
                                     at=aware(data.at, request.seller))
@@ -467,7 +512,7 @@ def appointment_cancel(request, appointment_id: int, data: CancelIn):
 
 
 @appointments.post("/{appointment_id}/reschedule", response={200: Outcome, **ERRORS})
-def appointment_reschedule(request, appointment_id: int, data: RescheduleIn):
+def appointment_reschedule(request, appointment_id: Id, data: RescheduleIn):
     appointment = owned(selectors.appointment_get, seller=request.seller, appointment_id=appointment_id)
     c, moved = services.appointment_reschedule(appointment=appointment, to=aware(data.to, request.seller), by=data.by,
                                                reason=data.reason, valid=data.valid, at=aware(data.at, request.seller))
@@ -475,19 +520,19 @@ def appointment_reschedule(request, appointment_id: int, data: RescheduleIn):
 
 
 @appointments.post("/{appointment_id}/held", response={200: AppointmentOut, **ERRORS})
-def appointment_held(request, appointment_id: int):
+def appointment_held(request, appointment_id: Id):
     appointment = owned(selectors.appointment_get, seller=request.seller, appointment_id=appointment_id)
     return services.appointment_mark_held(appointment=appointment)
 
 
 @appointments.post("/{appointment_id}/no-show", response={200: Outcome, **ERRORS})
-def appointment_no_show(request, appointment_id: int):
+def appointment_no_show(request, appointment_id: Id):
     appointment = owned(selectors.appointment_get, seller=request.seller, appointment_id=appointment_id)
     return _outcome(services.appointment_mark_no_show(appointment=appointment))
 
 
 @appointments.get("/{appointment_id}/freed", response={200: list[dict[str, Any]], **ERRORS})
-def appointment_freed(request, appointment_id: int):
+def appointment_freed(request, appointment_id: Id):
     from dataclasses import asdict
 
     appointment = owned(selectors.appointment_get, seller=request.seller, appointment_id=appointment_id)
@@ -508,7 +553,7 @@ def cancellation_list(request, needs_review: bool = False, cursor: Text | None =
 
 
 @cancellations.post("/{cancellation_id}/judge", response={200: CancellationOut, **ERRORS})
-def cancellation_judge(request, cancellation_id: int, data: JudgeIn):
+def cancellation_judge(request, cancellation_id: Id, data: JudgeIn):
     c = owned(selectors.cancellation_get, seller=request.seller, cancellation_id=cancellation_id)
     services.cancellation_judge(cancellation=c, valid=data.valid)
     c.refresh_from_db()
@@ -521,12 +566,12 @@ def _steps(c) -> list[dict]:
 
 
 @cancellations.get("/{cancellation_id}/checklist", response={200: list[StepOut], **ERRORS})
-def checklist_read(request, cancellation_id: int):
+def checklist_read(request, cancellation_id: Id):
     return _steps(owned(selectors.cancellation_get, seller=request.seller, cancellation_id=cancellation_id))
 
 
 @cancellations.post("/{cancellation_id}/checklist/{step}", response={200: list[StepOut], **ERRORS})
-def checklist_tick(request, cancellation_id: int, step: str, data: TickIn):
+def checklist_tick(request, cancellation_id: Id, step: str, data: TickIn):
     c = owned(selectors.cancellation_get, seller=request.seller, cancellation_id=cancellation_id)
     services.checklist_tick(cancellation=c, step=step, done=data.done)
     return _steps(selectors.cancellation_get(seller=request.seller, cancellation_id=cancellation_id))
@@ -547,19 +592,69 @@ def message_list(request, status: Text | None = None, cursor: Text | None = None
     return page(rows, cursor, limit)
 
 
-def _message(request, message_id: int) -> PlannedMessage:
+def _message(request, message_id: Id) -> PlannedMessage:
     from rebook.outbox.selectors import message_get
 
     return owned(message_get, seller=request.seller, message_id=message_id)
 
 
+class MessageFull(Schema):
+    id: int
+    lead_id: int
+    kind: str
+    due: datetime
+    status: str
+    note: str
+    subject: str
+    attempts: int
+    last_error: str
+    sent_at: datetime | None
+    to: str
+    body: str
+    html: str
+    attachments: list[str]
+    calendar: str | None
+
+
+class MessageEdit(Schema):
+    subject: Text | None = Field(None, max_length=300)
+    body: Text | None = None
+    html: Text | None = None
+
+
+def _full(message: PlannedMessage) -> dict:
+    from rebook.outbox.selectors import message_preview
+
+    preview = message_preview(message, now=timezone.now())
+    composed = preview.composed
+    basics = {f: getattr(message, f) for f in ("id", "lead_id", "kind", "due", "status", "attempts", "last_error", "sent_at")}
+    return {
+        **basics, "note": message.status_note, "subject": composed.subject, "to": preview.to, "body": composed.text,
+        "html": composed.html, "attachments": [a.name for a in composed.attachments],
+        "calendar": composed.calendar.method if composed.calendar else None,
+    }
+
+
+@outbox.get("/{message_id}", response={200: MessageFull, 404: Problem})
+def message_read(request, message_id: Id):
+    """The message as it will go out (or went): recipient, subject, both bodies, attachments."""
+    return _full(_message(request, message_id))
+
+
+@outbox.patch("/{message_id}", response={200: MessageFull, **ERRORS})
+def message_edit(request, message_id: Id, data: MessageEdit):
+    message = outbox_services.message_edit(message=_message(request, message_id), subject=data.subject,
+                                           body=data.body, html=data.html)
+    return _full(message)
+
+
 @outbox.post("/{message_id}/approve", response={200: MessageOut, **ERRORS})
-def message_approve(request, message_id: int):
+def message_approve(request, message_id: Id):
     return outbox_services.message_approve(message=_message(request, message_id))
 
 
 @outbox.post("/{message_id}/discard", response={200: MessageOut, **ERRORS})
-def message_discard(request, message_id: int):
+def message_discard(request, message_id: Id):
     return outbox_services.message_discard(message=_message(request, message_id))
 
 
@@ -634,7 +729,7 @@ def _clean_name(name: str) -> str:
 
 
 @imports.get("/{import_id}", response={200: ImportOut, 404: Problem})
-def import_read(request, import_id: int):
+def import_read(request, import_id: Id):
     run = ImportRun.objects.filter(seller=request.seller, pk=import_id).first()
     if run is None:
         raise Http404(f"no import with id {import_id}")
@@ -657,7 +752,7 @@ def webhook_list(request):
     return list(Endpoint.objects.filter(seller=request.seller))
 
 
-def _endpoint(request, webhook_id: int) -> Endpoint:
+def _endpoint(request, webhook_id: Id) -> Endpoint:
     endpoint = Endpoint.objects.filter(seller=request.seller, pk=webhook_id).first()
     if endpoint is None:
         raise Http404(f"no webhook with id {webhook_id}")
@@ -665,13 +760,13 @@ def _endpoint(request, webhook_id: int) -> Endpoint:
 
 
 @webhooks.delete("/{webhook_id}", response={204: None, 404: Problem})
-def webhook_delete(request, webhook_id: int):
+def webhook_delete(request, webhook_id: Id):
     webhook_services.endpoint_delete(endpoint=_endpoint(request, webhook_id))
     return Status(204, None)
 
 
 @webhooks.get("/{webhook_id}/deliveries", response={200: list[DeliveryOut], 404: Problem})
-def webhook_deliveries(request, webhook_id: int, limit: int = 50):
+def webhook_deliveries(request, webhook_id: Id, limit: int = 50):
     endpoint = _endpoint(request, webhook_id)
     return list(Delivery.objects.filter(endpoint=endpoint).order_by("-id")[: max(1, min(limit, MAX_LIMIT))])
 
