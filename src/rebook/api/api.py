@@ -297,10 +297,6 @@ class MessageOut(Schema):
     last_error: str
     sent_at: datetime | None
 
-    @staticmethod
-    def resolve_note(obj) -> str:
-        return obj.status_note
-
 
 class MessagePage(Schema):
     items: list[MessageOut]
@@ -598,17 +594,7 @@ def _message(request, message_id: Id) -> PlannedMessage:
     return owned(message_get, seller=request.seller, message_id=message_id)
 
 
-class MessageFull(Schema):
-    id: int
-    lead_id: int
-    kind: str
-    due: datetime
-    status: str
-    note: str
-    subject: str
-    attempts: int
-    last_error: str
-    sent_at: datetime | None
+class MessageFull(MessageOut):
     to: str
     body: str
     html: str

@@ -70,6 +70,11 @@ class PlannedMessage(models.Model):
     def __str__(self) -> str:
         return f"message #{self.pk} ({self.kind})"
 
+    @property
+    def note(self) -> str:
+        """Why it was withdrawn or failed, or why it is held (the API's name for status_note)."""
+        return self.status_note
+
 
 class MessageTemplate(models.Model):
     """A seller's own version of one kind of message; kinds without a row use the shipped default."""
