@@ -65,7 +65,7 @@ def test_without_a_terminal_serve_says_how_to_create_an_account(alice, monkeypat
     monkeypatch.setattr(serve_module, "_interactive", lambda: False)
     result = Rebook().runner.invoke(serve_module.serve_command, [])
     assert result.exit_code == 1
-    assert "no account can sign in yet; create one first: REBOOK_PASSWORD=... rebook user add USERNAME" in result.stderr
+    assert "no account can sign in yet; give one a password first: REBOOK_PASSWORD=... rebook user password alice" in result.stderr
 
 
 def test_a_forgotten_password_is_reset_from_the_command_line(alice, monkeypatch):

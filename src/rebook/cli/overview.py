@@ -121,6 +121,6 @@ def demo_command(ctx: Ctx, seed) -> Result:
     text = (
         f"Loaded {summary['leads']} leads, {summary['appointments']} appointments and "
         f"{summary['cancellations']} cancellations for {ctx.seller.username}.\n"
-        "Try: rebook lead list, rebook lead list --status nurture, rebook outbox, rebook pipeline"
+        "Try: rebook serve (the web app), rebook lead list, rebook lead list --status nurture, rebook outbox, rebook pipeline"
     )
     return Result(summary, text)

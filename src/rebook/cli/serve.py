@@ -56,11 +56,10 @@ def _ensure_account() -> str:
     ready = [u for u in get_user_model().objects.filter(seller__isnull=False).order_by("id") if u.has_usable_password()]
     if ready:
         return ready[0].get_username()
-    if not _interactive():
-        raise RebookError(
-            "no account can sign in yet; create one first: REBOOK_PASSWORD=... rebook user add USERNAME"
-        )
     existing = Seller.objects.select_related("user").order_by("id").first()
+    if not _interactive():
+        how = f"rebook user password {existing.username}" if existing else "rebook user add USERNAME"
+        raise RebookError(f"no account can sign in yet; give one a password first: REBOOK_PASSWORD=... {how}")
     click.echo("No account can sign in yet. Choose a password" + (f" for {existing.username}." if existing else "."))
     username = existing.username if existing else click.prompt("User name")
     while True:
