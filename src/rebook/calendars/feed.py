@@ -8,7 +8,7 @@ calendar), cancelled ones marked CANCELLED; each planned follow-up a short, free
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import icalendar
 from django.conf import settings
@@ -90,7 +90,3 @@ def feed(seller: Seller, *, now: datetime) -> bytes:
         event.add("url", f"{settings.REBOOK_BASE_URL}{reverse('message', args=[m.pk])}")
         cal.add_component(event)
     return cal.to_ical()
-
-
-def export_filename(seller: Seller, today: date) -> str:
-    return f"rebook-{seller.username}-{today:%Y%m%d}.ics"

@@ -145,8 +145,23 @@ def cancellation_checklist(
         )
     loaded = loaded or lead_history(c.lead)
     decision = decide_strikes(loaded.facts, c.lead.seller.policy)
-    items = {i.step: i for i in c.checklist.all()}
-    sent = sent_message_keys(c.lead)
+    return _checklist_steps(c, loaded, decision, sent_message_keys(c.lead), {i.step: i for i in c.checklist.all()})
+
+
+def lead_checklists(lead: Lead, loaded: LoadedHistory) -> dict[int, list[tuple[Step, ChecklistItem | None]]]:
+    """The checklist of each of the lead's prospect cancellations, by cancellation id, in three queries."""
+    prospect = [c for c in loaded.cancellations if c.by == h.PROSPECT]
+    if not prospect:
+        return {}
+    decision = decide_strikes(loaded.facts, lead.seller.policy)
+    sent = sent_message_keys(lead)
+    items: dict[int, dict[str, ChecklistItem]] = {c.pk: {} for c in prospect}
+    for item in ChecklistItem.objects.filter(cancellation__lead=lead):
+        items.setdefault(item.cancellation_id, {})[item.step] = item
+    return {c.pk: _checklist_steps(c, loaded, decision, sent, items[c.pk]) for c in prospect}
+
+
+def _checklist_steps(c, loaded, decision, sent: set[str], items: dict) -> list[tuple[Step, ChecklistItem | None]]:
     ticked = frozenset(step for step, i in items.items() if i.done_by == checklist_rules.SELLER and i.done_at)
     steps = checklist_rules.checklist(checklist_facts(c, loaded, decision, sent, ticked))
     return [(s, items.get(s.key)) for s in steps]

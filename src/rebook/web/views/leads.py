@@ -9,8 +9,8 @@ from django.views.decorators.http import require_POST
 
 from rebook.errors import RebookError
 from rebook.leads import services
-from rebook.leads.models import Appointment, Lead
-from rebook.leads.selectors import cancellation_checklist, lead_get, lead_history, lead_interest, lead_next_steps
+from rebook.leads.models import Lead
+from rebook.leads.selectors import lead_checklists, lead_get, lead_history, lead_interest, lead_next_steps
 from rebook.web.forms import ActivityForm, BookForm, LeadFilterForm, LeadForm, ReasonForm
 from rebook.web.views.base import done, now, owned, refused, seller_view
 
@@ -87,16 +87,15 @@ def lead_detail(request, lead_id: int):
     lead = owned(lead_get, seller=seller, lead_id=lead_id)
     loaded = lead_history(lead)
     messages = list(lead.messages.order_by("due", "id"))
+    checklists = lead_checklists(lead, loaded)
     for c in loaded.cancellations:
         c.lead = lead
-        c.steps = cancellation_checklist(c, loaded) if c.by == "prospect" else None
-    upcoming = [a for a in loaded.appointments if a.status == Appointment.Status.SCHEDULED]
+        c.steps = checklists.get(c.pk)
     return render(request, "web/lead.html", {
         "lead": lead,
         "interest": lead_interest(lead, loaded),
         "steps": lead_next_steps(lead, loaded, messages, moment, commands=False),
         "appointments": loaded.appointments,
-        "upcoming": upcoming,
         "cancellations": loaded.cancellations,
         "planned": [m for m in messages if m.status in ("review", "scheduled", "failed")],  # "messages" is the flash
         "timeline": _timeline(loaded, messages, seller.tz),
@@ -159,50 +158,47 @@ def lead_book(request, lead_id: int):
     return render(request, "web/lead_book.html", {"lead": lead, "form": form}, status=400 if form.errors else 200)
 
 
+def _lead_action(request, lead_id: int, act, said):
+    """Run one lead service; flash what it did (from the lead it returns), or why it could not."""
+    lead = owned(lead_get, seller=request.seller, lead_id=lead_id)
+    try:
+        lead = act(lead)
+    except RebookError as e:
+        return refused(request, e, "lead", lead.pk)
+    return done(request, said(lead), "lead", lead.pk)
+
+
 @seller_view
 @require_POST
 def lead_not_interested(request, lead_id: int):
-    lead = owned(lead_get, seller=request.seller, lead_id=lead_id)
     form = ReasonForm(request.POST)
     form.is_valid()
-    try:
-        services.lead_not_interested(lead=lead, reason=form.cleaned_data.get("reason", ""))
-    except RebookError as e:
-        return refused(request, e, "lead", lead.pk)
-    return done(request, f"{lead.name} is on the nurture list; a kind note is planned.", "lead", lead.pk)
+    reason = form.cleaned_data.get("reason", "")
+    return _lead_action(request, lead_id, lambda lead: services.lead_not_interested(lead=lead, reason=reason),
+                        lambda lead: f"{lead.name} is on the nurture list; a kind note is planned.")
 
 
 @seller_view
 @require_POST
 def lead_reactivate(request, lead_id: int):
-    lead = owned(lead_get, seller=request.seller, lead_id=lead_id)
-    try:
-        services.lead_reactivate(lead=lead)
-    except RebookError as e:
-        return refused(request, e, "lead", lead.pk)
-    return done(request, f"{lead.name} is active again, with a clean slate.", "lead", lead.pk)
+    return _lead_action(request, lead_id, lambda lead: services.lead_reactivate(lead=lead),
+                        lambda lead: f"{lead.name} is active again, with a clean slate.")
 
 
 @seller_view
 @require_POST
 def lead_qualify(request, lead_id: int):
-    lead = owned(lead_get, seller=request.seller, lead_id=lead_id)
-    try:
-        services.lead_qualify(lead=lead, notes=request.POST.get("notes", ""))
-    except RebookError as e:
-        return refused(request, e, "lead", lead.pk)
-    return done(request, f"{lead.name} is qualified.", "lead", lead.pk)
+    notes = request.POST.get("notes", "")
+    return _lead_action(request, lead_id, lambda lead: services.lead_qualify(lead=lead, notes=notes),
+                        lambda lead: f"{lead.name} is qualified.")
 
 
 @seller_view
 @require_POST
 def lead_set_status(request, lead_id: int):
-    lead = owned(lead_get, seller=request.seller, lead_id=lead_id)
-    try:
-        services.lead_set_status(lead=lead, status=request.POST.get("status", ""))
-    except RebookError as e:
-        return refused(request, e, "lead", lead.pk)
-    return done(request, f"{lead.name} is marked {lead.get_status_display()}.", "lead", lead.pk)
+    status = request.POST.get("status", "")
+    return _lead_action(request, lead_id, lambda lead: services.lead_set_status(lead=lead, status=status),
+                        lambda lead: f"{lead.name} is marked {lead.get_status_display()}.")
 
 
 @seller_view
