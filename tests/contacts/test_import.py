@@ -159,3 +159,27 @@ def test_a_large_file_imports_in_batches(alice):
     rows = "".join(f"Lead {i},lead{i}@example.com,555-{i % 1000:03d}-{i % 10000:04d}\n" for i in range(5000))
     report = load(alice, ("Name,Email,Phone\n" + rows).encode())
     assert report.created == 5000 and Lead.objects.count() == 5000
+
+
+# Exact header lines of real exports (see tests/fixtures/csv/HEADERS.md), with a made-up row each.
+OUTLOOK_HEADER = ("First Name,Middle Name,Last Name,Title,Suffix,Initials,Web Page,Gender,Birthday,Anniversary,"
+                  "Location,Language,Internet Free Busy,Notes,E-mail Address,E-mail 2 Address,E-mail 3 Address,"
+                  "Primary Phone,Home Phone,Home Phone 2,Mobile Phone,Pager,Home Fax,Street Number,Street Name,"
+                  "Street name 2,Home Street 3,Home Address PO Box,City,State,Zip,Home Country,Spouse,Children,"
+                  "Manager's Name,Assistant's Name,")
+SALESFORCE_HEADER = ('"Id","IsDeleted","MasterRecordId","LastName","FirstName","Salutation","Name","Title","Company",'
+                     '"Street","City","State","PostalCode","Country","Phone","MobilePhone","Fax","Email","Website",'
+                     '"Description","LeadSource","Status"')
+
+
+def test_outlook_and_salesforce_exports_map_their_columns(alice):
+    outlook_row = "Dana,,Reyes,,,,,,,,,,,Met at the fair,dana@example.com,,,(555) 201-0100" + "," * 18
+    load(alice, f"{OUTLOOK_HEADER}\r\n{outlook_row}\r\n".encode(), name="outlook.csv")
+    salesforce_row = ('"00Q1","0","","Carter","Ben","Mr.","Ben Carter","CEO","Carter & Co","","","","","",'
+                      '"555 201 0111","","","ben@example.com","","Wants a demo","Web","Open"')
+    report = load(alice, f"{SALESFORCE_HEADER}\n{salesforce_row}\n".encode(), name="Lead.csv")
+    assert report.columns["LeadSource"] == "source" and report.columns["Email"] == "email"
+    dana = Lead.objects.get(email="dana@example.com")
+    assert (dana.name, dana.phone, dana.notes) == ("Dana Reyes", "+15552010100", "Met at the fair")
+    ben = Lead.objects.get(email="ben@example.com")
+    assert (ben.name, ben.company, ben.source, ben.phone) == ("Ben Carter", "Carter & Co", "Web", "+15552010111")

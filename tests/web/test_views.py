@@ -281,3 +281,17 @@ def test_only_a_manager_sees_the_team_and_only_figures(client, alice, bob, story
     page = client.get("/team/").content.decode()
     assert "Alice Adams" in page and "Bob Brown" in page
     assert "Charlie" not in page and "Since we weren" not in page
+
+
+def test_another_sellers_api_token_cannot_be_revoked_from_the_web(bob_client, alice):
+    from rebook.api.services import token_create
+
+    row, _ = token_create(seller=alice, name="alice's")
+    assert bob_client.post(f"/tokens/{row.pk}/revoke/").status_code == 404
+    row.refresh_from_db()
+    assert row.revoked_at is None
+
+
+def test_marking_a_lead_says_its_new_status(alice_client, charlie):
+    response = alice_client.post(f"/leads/{charlie.pk}/status/", {"status": "won"}, follow=True)
+    assert f"{charlie.name} is marked Won." in response.content.decode()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from rebook.api.models import ApiToken
 from rebook.api.services import token_create, token_revoke
 from rebook.errors import RebookError
-from rebook.web.views.base import done, refused, seller_view
+from rebook.web.views.base import done, seller_view
 
 
 @seller_view
@@ -27,5 +28,5 @@ def token_revoke_view(request, token_id: int):
     try:
         token_revoke(seller=request.seller, token_id=token_id)
     except RebookError as e:
-        return refused(request, e, "tokens")
+        raise Http404(str(e)) from None  # another seller's token, like any object not theirs
     return done(request, "Revoked: requests with that token are refused from now on.", "tokens")
