@@ -113,14 +113,53 @@ def reasons_reset(ctx: Ctx, category) -> Result:
 
 @seller_command(cli, "demo")
 @click.option("--seed", default=7, show_default=True, help="Same seed, same data.")
-def demo_command(ctx: Ctx, seed) -> Result:
+@click.option(
+    "--scale", type=click.IntRange(min=1), default=None,
+    help="Instead of the small story: N sellers' worth of generated history in bulk, 5,000 leads and "
+    "20,000 appointments each (you get the first; the others are new users seller002, seller003 ...).",
+)
+@click.option(
+    "--leads-per-seller", type=click.IntRange(min=1), default=None,
+    help="With --scale: leads per seller (default 5,000; four appointments per lead on average).",
+)
+def demo_command(ctx: Ctx, seed, scale, leads_per_seller) -> Result:
     """Load a realistic demo: months of one seller's leads, bookings and cancellations."""
-    from rebook.demo import load_demo
+    if scale is None:
+        if leads_per_seller is not None:
+            raise RebookError("--leads-per-seller: only with --scale")
+        from rebook.demo import load_demo
 
-    summary = load_demo(seller=ctx.seller, now=ctx.now(), seed=seed)
-    text = (
-        f"Loaded {summary['leads']} leads, {summary['appointments']} appointments and "
-        f"{summary['cancellations']} cancellations for {ctx.seller.username}.\n"
-        "Try: rebook serve (the web app), rebook lead list, rebook lead list --status nurture, rebook outbox, rebook pipeline"
+        summary = load_demo(seller=ctx.seller, now=ctx.now(), seed=seed)
+        text = (
+            f"Loaded {summary['leads']} leads, {summary['appointments']} appointments and "
+            f"{summary['cancellations']} cancellations for {ctx.seller.username}.\n"
+            "Try: rebook serve (the web app), rebook lead list, rebook lead list --status nurture, rebook outbox, rebook pipeline"
+        )
+        return Result(summary, text)
+    return _demo_at_scale(ctx, seed, scale, leads_per_seller)
+
+
+def _demo_at_scale(ctx: Ctx, seed: int, scale: int, leads_per_seller: int | None) -> Result:
+    import time
+    from dataclasses import asdict
+
+    from rebook.scale import LEADS_PER_SELLER, generate
+
+    started = time.perf_counter()
+
+    def progress(done: int, total) -> None:
+        if not ctx.as_json and scale > 1:
+            click.echo(f"  {done}/{scale} sellers, {total.appointments:,} appointments", err=True)
+
+    summary = generate(
+        sellers=scale, now=ctx.now(), seed=seed, leads_per_seller=leads_per_seller or LEADS_PER_SELLER,
+        first_seller=ctx.seller, progress=progress,
     )
-    return Result(summary, text)
+    data = asdict(summary) | {"seconds": round(time.perf_counter() - started, 1)}
+    text = (
+        f"Generated {summary.sellers} seller(s), {summary.leads:,} leads, {summary.appointments:,} appointments, "
+        f"{summary.cancellations:,} cancellations and {summary.messages:,} messages in {data['seconds']} s.\n"
+        f"You have the first history ({ctx.seller.username})."
+        + (" The other sellers have no password yet: rebook user password USERNAME." if scale > 1 else "")
+    )
+    return Result(data, text)
