@@ -43,6 +43,7 @@ from rebook.strategy.followups import (
     is_rebooking,
     plan_messages,
 )
+from rebook.strategy.freed import touchpoints
 from rebook.strategy.hours import defer_past_quiet_hours
 from rebook.strategy.reasons import NO_SHOW, NOT_INTERESTED
 from rebook.strategy.strikes import TERMINAL_STATUSES, decide_strikes, lead_status
@@ -273,7 +274,8 @@ class _SellerHistory:
         while local.weekday() >= 5:
             local += timedelta(days=1)
         hour = self.rng.choice((9, 10, 11, 13, 14, 15, 16))
-        return localize(datetime.combine(local, time(hour, self.rng.choice((0, 30)))), self.tz)
+        # In UTC, as the database gives times back: sums on local times would follow the wall clock.
+        return localize(datetime.combine(local, time(hour, self.rng.choice((0, 30)))), self.tz).astimezone(UTC)
 
     def _lead(self, index: int, appointments: int) -> int:
         rng, now = self.rng, self.now
@@ -384,6 +386,9 @@ class _SellerHistory:
             return None  # in the past and never marked: sellers forget
         return ("held",)
 
+    def _defer(self, moment: datetime) -> datetime:
+        return defer_past_quiet_hours(moment, self.tz, self.quiet).astimezone(UTC)
+
     def _reason(self, valid: bool) -> str:
         if valid:
             return self.rng.choice(VALID_REASONS)
@@ -430,10 +435,11 @@ class _SellerHistory:
         decision = decide_strikes(facts, policy)
         checkins: list[datetime] = []
         if decision.nurture_since is not None and lead.status not in TERMINAL_STATUSES:
-            at = decision.nurture_since + policy.nurture_checkin_interval
+            # Each check-in goes when the quiet hours allow, and the next is planned from when it went.
+            at = self._defer(decision.nurture_since + policy.nurture_checkin_interval)
             while at < now:
                 checkins.append(at)
-                at += policy.nurture_checkin_interval
+                at = self._defer(at + policy.nurture_checkin_interval)
             facts = self._facts(lead, appts, cancels, activities, checkins)
         lead.status = lead_status(lead.status, decision, has_appointments=bool(appts), qualified=lead.qualified_at is not None)
         lead.strikes = decision.strikes
@@ -441,6 +447,9 @@ class _SellerHistory:
             lead.nurture_since, lead.nurture_reason = decision.nurture_since, decision.nurture_reason or ""
         for c in cancels:
             c.is_strike = c.pk in decision.ever_counted
+        touch = touchpoints(facts)
+        lead.last_touch_at, lead.open_cancellation_at = touch.last_touch, touch.open_cancellation_at
+        lead.scheduled_until = touch.scheduled_until
 
         sent = self._sent_messages(lead, facts, decision, checkins)
         pursuing = lead.status not in TERMINAL_STATUSES
@@ -452,7 +461,7 @@ class _SellerHistory:
             pending.append(PlannedMessage(
                 pk=self.ids.take(PlannedMessage), lead=lead, kind=plan.kind, key=plan.key,
                 appointment_id=plan.appointment_id, cancellation_id=plan.cancellation_id,
-                due=defer_past_quiet_hours(plan.due, self.tz, self.quiet), status=fresh, created_at=now,
+                due=self._defer(plan.due), status=fresh, created_at=now,
             ))
 
         loaded = SimpleNamespace(facts=facts)
@@ -520,7 +529,7 @@ class _SellerHistory:
             wanted = [w for w in wanted if w[2] <= decision.nurture_since or w[1] in (NURTURE_MOVE, NURTURE_CHECKIN)]
         sent = {}
         for key, kind, due, appointment_id, cancellation_id in wanted:
-            due = defer_past_quiet_hours(due, self.tz, self.quiet)
+            due = self._defer(due)
             if due >= now:
                 continue
             sent[key] = PlannedMessage(

@@ -50,6 +50,10 @@ class Lead(models.Model):
     nurture_reason = models.CharField(max_length=30, blank=True)
     not_interested_at = models.DateTimeField(null=True, blank=True)
     reactivated_at = models.DateTimeField(null=True, blank=True)
+    # Kept by lead_reevaluate from the history (rebook.strategy.freed.touchpoints), for freed-time suggestions.
+    last_touch_at = models.DateTimeField(null=True, blank=True)
+    open_cancellation_at = models.DateTimeField(null=True, blank=True)
+    scheduled_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=utcnow)
     updated_at = models.DateTimeField(auto_now=True)
 

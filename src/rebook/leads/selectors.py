@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, Q, QuerySet
 
 from rebook.errors import RebookError
 from rebook.leads.models import Activity, Appointment, Cancellation, ChecklistItem, Lead
@@ -14,7 +14,7 @@ from rebook.strategy import checklist as checklist_rules
 from rebook.strategy import history as h
 from rebook.strategy.checklist import ChecklistFacts, Step
 from rebook.strategy.followups import CONFIRMATION, CONNECTING_MOMENT, NURTURE_CHECKIN, RESCHEDULE_OFFER, rebooking_of
-from rebook.strategy.freed import Candidate, Suggestion, freed_time
+from rebook.strategy.freed import CHECKIN_AHEAD, MAX_SUGGESTIONS, OVERDUE_AFTER, Candidate, Suggestion, freed_time
 from rebook.strategy.interest import InterestBalance, interest_balance
 from rebook.strategy.pipeline import PipelineFacts, PipelineHealth, pipeline_health
 from rebook.strategy.reasons import UNKNOWN
@@ -81,17 +81,41 @@ class LoadedHistory:
 
 
 def lead_history(lead: Lead) -> LoadedHistory:
+    return lead_histories([lead])[lead.pk]
+
+
+def lead_histories(leads: list[Lead]) -> dict[int, LoadedHistory]:
+    """The histories of several leads in four queries, whatever their number: by lead id."""
     from rebook.outbox.models import PlannedMessage
 
-    appointments = list(lead.appointments.order_by("start", "id"))
+    ids = [lead.pk for lead in leads]
+    one = len(ids) == 1  # "= id" rather than "IN (id)": the same plan, a simpler query to read in logs
+    where = {"lead_id": ids[0]} if one else {"lead_id__in": ids}
+    appointments: dict[int, list[Appointment]] = {pk: [] for pk in ids}
+    for a in Appointment.objects.filter(**where).order_by("start", "id"):
+        appointments[a.lead_id].append(a)
+    cancellations: dict[int, list[Cancellation]] = {pk: [] for pk in ids}
+    for c in Cancellation.objects.filter(**where).order_by("at", "id"):
+        cancellations[c.lead_id].append(c)
+    activities: dict[int, list[Activity]] = {pk: [] for pk in ids}
+    for x in Activity.objects.filter(**where).order_by("at", "id"):
+        activities[x.lead_id].append(x)
+    checkins: dict[int, list[datetime]] = {pk: [] for pk in ids}
+    for lead_id, sent_at in PlannedMessage.objects.filter(
+        **where, kind=NURTURE_CHECKIN, status=PlannedMessage.Status.SENT, sent_at__isnull=False
+    ).values_list("lead_id", "sent_at"):
+        checkins[lead_id].append(sent_at)
+    return {
+        lead.pk: _loaded(lead, appointments[lead.pk], cancellations[lead.pk], activities[lead.pk], checkins[lead.pk])
+        for lead in leads
+    }
+
+
+def _loaded(lead: Lead, appointments, cancellations, activities, checkins) -> LoadedHistory:
     by_id = {a.pk: a for a in appointments}
-    cancellations = list(lead.cancellations.order_by("at", "id"))
     for c in cancellations:
         c.appointment = by_id[c.appointment_id]  # spare a query per cancellation
-    activities = list(lead.activities.order_by("at", "id"))
-    checkins = PlannedMessage.objects.filter(
-        lead=lead, kind=NURTURE_CHECKIN, status=PlannedMessage.Status.SENT
-    ).values_list("sent_at", flat=True)
+        c.lead = lead
     facts = h.LeadHistory(
         lead_id=lead.pk,
         appointments=tuple(
@@ -105,7 +129,7 @@ def lead_history(lead: Lead) -> LoadedHistory:
         contacts=tuple(h.Contact(a.at, a.direction) for a in activities),
         not_interested_at=lead.not_interested_at,
         reactivated_at=lead.reactivated_at,
-        checkins_sent=tuple(t for t in checkins if t is not None),
+        checkins_sent=tuple(checkins),
     )
     return LoadedHistory(facts, appointments, cancellations, activities)
 
@@ -149,16 +173,38 @@ def cancellation_checklist(
 
 
 def lead_checklists(lead: Lead, loaded: LoadedHistory) -> dict[int, list[tuple[Step, ChecklistItem | None]]]:
-    """The checklist of each of the lead's prospect cancellations, by cancellation id, in three queries."""
+    """The checklist of each of the lead's prospect cancellations, by cancellation id, in two queries."""
     prospect = [c for c in loaded.cancellations if c.by == h.PROSPECT]
+    return _checklists(prospect, {lead.pk: loaded})
+
+
+def cancellations_checklists(cancellations: list[Cancellation]) -> dict[int, list[tuple[Step, ChecklistItem | None]]]:
+    """The checklists of prospect cancellations of any leads (e.g. the Today page's), in six queries."""
+    prospect = [c for c in cancellations if c.by == h.PROSPECT]
+    leads = list({c.lead_id: c.lead for c in prospect}.values())
+    return _checklists(prospect, lead_histories(leads)) if leads else {}
+
+
+def _checklists(prospect: list[Cancellation], loaded: dict[int, LoadedHistory]):
     if not prospect:
         return {}
-    decision = decide_strikes(loaded.facts, lead.seller.policy)
-    sent = sent_message_keys(lead)
+    from rebook.outbox.models import PlannedMessage
+
+    lead_ids = list(loaded)
+    sent: dict[int, set[str]] = {pk: set() for pk in lead_ids}
+    for lead_id, key in PlannedMessage.objects.filter(
+        lead_id__in=lead_ids, status=PlannedMessage.Status.SENT
+    ).values_list("lead_id", "key"):
+        sent[lead_id].add(key)
     items: dict[int, dict[str, ChecklistItem]] = {c.pk: {} for c in prospect}
-    for item in ChecklistItem.objects.filter(cancellation__lead=lead):
-        items.setdefault(item.cancellation_id, {})[item.step] = item
-    return {c.pk: _checklist_steps(c, loaded, decision, sent, items[c.pk]) for c in prospect}
+    for item in ChecklistItem.objects.filter(cancellation_id__in=[c.pk for c in prospect]):
+        items[item.cancellation_id][item.step] = item
+    policies = {c.lead_id: c.lead.seller.policy for c in prospect}
+    decisions = {pk: decide_strikes(loaded[pk].facts, policy) for pk, policy in policies.items()}
+    return {
+        c.pk: _checklist_steps(c, loaded[c.lead_id], decisions[c.lead_id], sent[c.lead_id], items[c.pk])
+        for c in prospect
+    }
 
 
 def _checklist_steps(c, loaded, decision, sent: set[str], items: dict) -> list[tuple[Step, ChecklistItem | None]]:
@@ -185,58 +231,55 @@ def pipeline(*, seller: Seller, now: datetime) -> PipelineHealth:
     return pipeline_health(facts, seller.policy, now)
 
 
-def _latest(model, field: str) -> Subquery:
-    return Subquery(model.objects.filter(lead=OuterRef("pk")).order_by(f"-{field}").values(field)[:1])
-
-
-def freed(*, appointment: Appointment, now: datetime) -> list[Suggestion]:
-    """What to do with the slot a cancelled future appointment left open."""
-    from rebook.outbox.models import PlannedMessage
-
+def freed(*, appointment: Appointment, now: datetime, candidates: list[Candidate] | None = None) -> list[Suggestion]:
+    """What to do with the slot a cancelled future appointment left open. Pass ``candidates`` (from
+    ``freed_candidates``) when asking for several slots of one seller."""
     if appointment.status not in (Appointment.Status.CANCELLED, Appointment.Status.RESCHEDULED):
         raise RebookError(
             f"appointment {appointment.pk} is {appointment.status}; freed time is for a cancelled or moved appointment"
         )
     if appointment.end <= now:
         raise RebookError(f"appointment {appointment.pk} was in the past; its time cannot be re-used any more")
-    seller = appointment.lead.seller
-    # One subquery per column: joining all three histories at once would multiply rows per lead.
-    leads = (
-        Lead.objects.filter(seller=seller, status__in=["new", "qualified", "active", "nurture"])
-        .annotate(
-            last_activity=_latest(Activity, "at"),
-            last_booked=_latest(Appointment, "booked_at"),
-            last_cancel=_latest(Cancellation, "at"),
-        )
-        .order_by("id")
-    )
-    next_appt = dict(
-        Appointment.objects.filter(lead__seller=seller, status=Appointment.Status.SCHEDULED, start__gt=now)
-        .values("lead_id")
-        .annotate(first=Min("start"))
-        .values_list("lead_id", "first")
-    )
-    checkins = dict(
-        PlannedMessage.objects.filter(lead__seller=seller, kind=NURTURE_CHECKIN, status__in=PlannedMessage.PENDING)
-        .values_list("lead_id", "due")
-    )
-    candidates = []
-    for lead in leads:
-        touches = [t for t in (lead.last_activity, lead.last_booked, lead.last_cancel) if t is not None]
-        last_cancel = lead.last_cancel
-        open_cancel = last_cancel if last_cancel and (lead.last_booked is None or lead.last_booked < last_cancel) else None
-        candidates.append(
-            Candidate(
-                lead_id=lead.pk,
-                name=lead.name,
-                status=lead.status,
-                last_touch=max(touches) if touches else None,
-                open_cancellation_at=open_cancel,
-                next_appointment=next_appt.get(lead.pk),
-                next_checkin=checkins.get(lead.pk),
-            )
-        )
+    if candidates is None:
+        candidates = freed_candidates(seller=appointment.lead.seller, now=now, until=appointment.end)
     return freed_time(candidates, appointment.end, now)
+
+
+def freed_candidates(*, seller: Seller, now: datetime, until: datetime | None = None) -> list[Candidate]:
+    """The leads worth a freed slot ending by ``until``, in three queries whatever the number of leads:
+    the first few of each kind that ``freed_time`` ranks (it still decides the order), read off the
+    touchpoints that ``lead_reevaluate`` keeps on each lead."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from rebook.outbox.models import PlannedMessage
+
+    pursued = Lead.objects.filter(seller=seller, status__in=["new", "qualified", "active"]).filter(
+        Q(scheduled_until__isnull=True) | Q(scheduled_until__lte=now)  # nothing booked ahead
+    )
+    follow = pursued.filter(open_cancellation_at__isnull=False, last_touch_at__lte=now - OVERDUE_AFTER).order_by(
+        "open_cancellation_at", "id"
+    )[:MAX_SUGGESTIONS]
+    rank = Case(When(status="qualified", then=Value(0)), When(status="active", then=Value(1)), default=Value(2),
+                output_field=IntegerField())
+    book = pursued.filter(open_cancellation_at__isnull=True).annotate(rank=rank).order_by(
+        "rank", F("last_touch_at").desc(nulls_last=True), "id"
+    )[:MAX_SUGGESTIONS]
+    candidates = [
+        Candidate(lead_id=lead.pk, name=lead.name, status=lead.status, last_touch=lead.last_touch_at,
+                  open_cancellation_at=lead.open_cancellation_at)
+        for lead in [*follow, *book]
+    ]
+    checkins = (
+        PlannedMessage.objects.filter(lead__seller=seller, lead__status="nurture", kind=NURTURE_CHECKIN,
+                                      status__in=PlannedMessage.PENDING, due__lte=(until or now) + CHECKIN_AHEAD)
+        .select_related("lead").order_by("due", "id")[:MAX_SUGGESTIONS]
+    )
+    candidates += [
+        Candidate(lead_id=m.lead_id, name=m.lead.name, status="nurture", last_touch=m.lead.last_touch_at,
+                  next_checkin=m.due)
+        for m in checkins
+    ]
+    return candidates
 
 
 def lead_next_steps(

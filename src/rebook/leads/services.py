@@ -19,6 +19,7 @@ from rebook.outbox.services import messages_reconcile
 from rebook.sellers.models import Seller
 from rebook.strategy import checklist as checklist_rules
 from rebook.strategy.followups import plan_messages
+from rebook.strategy.freed import touchpoints
 from rebook.strategy.reasons import NO_SHOW, NOT_INTERESTED
 from rebook.strategy.strikes import TERMINAL_STATUSES, StrikeDecision, decide_strikes, lead_status
 from rebook.timeparse import zone
@@ -483,7 +484,11 @@ def lead_reevaluate(*, lead: Lead, now: datetime | None = None) -> Lead:
     lead.strikes = decision.strikes
     lead.nurture_since = decision.nurture_since if status == Status.NURTURE else None
     lead.nurture_reason = (decision.nurture_reason or "") if status == Status.NURTURE else ""
-    lead.save(update_fields=["status", "strikes", "nurture_since", "nurture_reason", "updated_at"])
+    touch = touchpoints(loaded.facts)
+    lead.last_touch_at, lead.open_cancellation_at = touch.last_touch, touch.open_cancellation_at
+    lead.scheduled_until = touch.scheduled_until
+    lead.save(update_fields=["status", "strikes", "nurture_since", "nurture_reason", "last_touch_at",
+                             "open_cancellation_at", "scheduled_until", "updated_at"])
 
     flipped = [c for c in loaded.cancellations if c.is_strike != (c.pk in decision.ever_counted)]
     for c in flipped:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from rebook.strategy.history import SCHEDULED, LeadHistory
+
 # A lead who cancelled and has not heard from the seller for this long is overdue a follow-up.
 OVERDUE_AFTER = timedelta(days=2)
 # Nurture check-ins due within this long after the slot are worth doing early.
@@ -66,3 +68,23 @@ def freed_time(candidates: list[Candidate], slot_end: datetime, now: datetime) -
         for _, c, r in sorted(book, key=lambda x: (rank[x[1].status], x[0], x[1].lead_id))
     ]
     return out[:MAX_SUGGESTIONS]
+
+
+@dataclass(frozen=True)
+class Touchpoints:
+    """What freed-time suggestions need from a lead's history, kept on the lead so that finding
+    candidates among thousands of leads is one indexed query, not a walk through every history."""
+
+    last_touch: datetime | None  # the latest contact, booking or cancellation
+    open_cancellation_at: datetime | None  # the latest cancellation, if nothing was booked after it
+    scheduled_until: datetime | None  # the start of the latest meeting still scheduled
+
+
+def touchpoints(history: LeadHistory) -> Touchpoints:
+    last_activity = max((c.at for c in history.contacts), default=None)
+    last_booked = max((a.booked_at for a in history.appointments), default=None)
+    last_cancel = max((c.at for c in history.cancellations), default=None)
+    moments = [t for t in (last_activity, last_booked, last_cancel) if t is not None]
+    open_cancel = last_cancel if last_cancel and (last_booked is None or last_booked < last_cancel) else None
+    scheduled = max((a.start for a in history.appointments if a.status == SCHEDULED), default=None)
+    return Touchpoints(max(moments) if moments else None, open_cancel, scheduled)

@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from django.shortcuts import render
 
 from rebook.leads.models import Appointment, Cancellation, Party
-from rebook.leads.selectors import cancellation_checklist, freed, lead_history, pipeline
+from rebook.leads.selectors import cancellations_checklists, freed, freed_candidates, pipeline
 from rebook.outbox.models import PlannedMessage
 from rebook.strategy.followups import FOLLOW_UP_WINDOW
 from rebook.web.views.base import now, seller_view
@@ -31,15 +31,20 @@ def today(request):
         .order_by("-at")[:SHOWN]
     )
     needing_action = []
+    checklists = cancellations_checklists(recent)
     for c in recent:
-        steps = cancellation_checklist(c, lead_history(c.lead))
+        steps = checklists[c.pk]
         open_steps = [s for s, _ in steps if not s.done and not s.skipped]
         if open_steps or c.needs_review:
             needing_action.append({"cancellation": c, "steps": steps, "open": len(open_steps)})
     opened = Appointment.objects.filter(
         lead__seller=seller, status__in=[Appointment.Status.CANCELLED, Appointment.Status.RESCHEDULED], start__gt=moment
     ).select_related("lead__seller").order_by("start")[:3]
-    freed_slots = [{"appointment": a, "suggestions": freed(appointment=a, now=moment)[:3]} for a in opened]
+    opened = list(opened)
+    candidates = freed_candidates(seller=seller, now=moment, until=max(a.end for a in opened)) if opened else []
+    freed_slots = [
+        {"appointment": a, "suggestions": freed(appointment=a, now=moment, candidates=candidates)[:3]} for a in opened
+    ]
     review = PlannedMessage.objects.filter(lead__seller=seller, status=PlannedMessage.Status.REVIEW).select_related("lead")
     return render(request, "web/today.html", {
         "today": [a for a in upcoming if a.start < midnight],

@@ -1,0 +1,168 @@
+"""Measurements inside one Rebook database, run by bench/run.py in a child process (DATABASE_URL set).
+
+    python bench/measure.py pages|services|feed [--seller USERNAME] [--reps N]
+
+Prints one JSON object. Times are milliseconds of server time: the whole Django request (middleware,
+view, templates, queries) through the test client, without a network in between.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rebook.settings")
+    import django
+
+    django.setup()
+    from django.core.signals import request_started
+    from django.db import reset_queries
+
+    request_started.disconnect(reset_queries)  # else each request empties the log the query counts read
+
+
+def stats(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"median_ms": round(statistics.median(ordered), 3), "p95_ms": round(p95, 3), "n": len(ordered)}
+
+
+def _client_for(seller):
+    from django.test import Client
+
+    client = Client(raise_request_exception=True)
+    client.force_login(seller.user)
+    return client
+
+
+def pages(username: str, reps: int, budget: float) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rebook.api.services import token_create
+    from rebook.sellers.models import Seller
+    from rebook.sellers.services import seller_create
+    from rebook.tour import tour
+
+    seller = Seller.objects.select_related("user").get(user__username=username)
+    manager = Seller.objects.filter(user__username="bench-manager").first() or seller_create(
+        username="bench-manager", is_manager=True
+    )
+    _, token = token_create(seller=seller, name="bench")
+    clients = {False: _client_for(seller), True: _client_for(manager)}
+    out = {}
+    for stop in tour(seller):
+        client = clients[stop.manager]
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if stop.api else {}
+        for _ in range(2):
+            response = client.get(stop.path, **headers)
+            assert response.status_code == 200, (stop, response.status_code)
+        with CaptureQueriesContext(connection) as queries:
+            client.get(stop.path, **headers)
+        count = len(queries)  # now: the log is emptied at the next request
+        samples: list[float] = []
+        started = time.perf_counter()
+        while len(samples) < reps and (len(samples) < 5 or time.perf_counter() - started < budget):
+            t = time.perf_counter()
+            response = client.get(stop.path, **headers)
+            samples.append((time.perf_counter() - t) * 1000)
+            assert response.status_code == 200
+        out[stop.name] = {"path": stop.path, "queries": count, **stats(samples)}
+    return out
+
+
+def services(reps: int, seed: int) -> dict:
+    """Book fresh meetings for distinct bookable leads (untimed), then time cancelling half of them and
+    rescheduling the other half, as the seller's prospect would: the services with strikes, messages and
+    checklist, committed, as in the app."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from rebook.leads import services as s
+    from rebook.leads.models import Appointment, Lead
+    from rebook.leads.selectors import appointment_get
+
+    now = timezone.now()
+    ids = list(Lead.objects.filter(status__in=["active", "qualified", "new"], unsubscribed_at__isnull=True)
+               .values_list("id", flat=True))
+    rng = random.Random(seed)
+    leads = rng.sample(ids, min(len(ids), 2 * reps + 10))
+    booked, book_ms = [], []
+    for i, lead_id in enumerate(leads):
+        lead = Lead.objects.select_related("seller__user").get(pk=lead_id)
+        start = (now + timedelta(days=3 + i % 20)).replace(hour=15, minute=0, second=0, microsecond=0)
+        t = time.perf_counter()
+        appt = s.appointment_book(lead=lead, start=start, end=start + timedelta(minutes=45), now=now)
+        book_ms.append((time.perf_counter() - t) * 1000)
+        booked.append(appt.pk)
+    reasons = ["Something came up", "My son is sick", "", "Double booked", "Flight was cancelled"]
+    results = {"book": stats(book_ms[5:])}
+    for name, chosen in (("cancel", booked[0::2]), ("reschedule", booked[1::2])):
+        samples = []
+        for i, pk in enumerate(chosen):
+            appt = appointment_get(seller=Appointment.objects.get(pk=pk).lead.seller, appointment_id=pk)
+            t = time.perf_counter()
+            if name == "cancel":
+                s.appointment_cancel(appointment=appt, by="prospect", reason=reasons[i % len(reasons)], now=now)
+            else:
+                s.appointment_reschedule(appointment=appt, to=appt.start + timedelta(days=7), by="prospect",
+                                         reason=reasons[i % len(reasons)], now=now)
+            samples.append((time.perf_counter() - t) * 1000)
+        results[name] = stats(samples[5:])  # the first few warm caches and connections
+    counts = {"appointments": Appointment.objects.count(), "leads": Lead.objects.count()}
+    return {"operations": results, "size": counts}
+
+
+def feed(username: str, reps: int) -> dict:
+    from django.test import Client
+    from django.urls import reverse
+
+    from rebook.calendars.feed import feed_token_rotate
+    from rebook.leads.models import Appointment
+    from rebook.sellers.models import Seller
+
+    seller = Seller.objects.get(user__username=username)
+    if not seller.feed_token:
+        feed_token_rotate(seller=seller)
+    client = Client(raise_request_exception=True)
+    path = reverse("feed", args=[seller.feed_token])
+    client.get(path)
+    samples, size = [], 0
+    for _ in range(reps):
+        t = time.perf_counter()
+        response = client.get(path)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        samples.append((time.perf_counter() - t) * 1000)
+        size = len(body)
+    return {"feed": {**stats(samples), "bytes": size, "events": body.count(b"BEGIN:VEVENT"),
+                     "appointments": Appointment.objects.filter(lead__seller=seller).count()}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("what", choices=["pages", "services", "feed"])
+    parser.add_argument("--seller", default="seller001")
+    parser.add_argument("--reps", type=int, default=30)
+    parser.add_argument("--budget", type=float, default=8.0, help="seconds per page at most (at least 5 runs)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    _setup()
+    if args.what == "pages":
+        result = pages(args.seller, args.reps, args.budget)
+    elif args.what == "services":
+        result = services(args.reps, args.seed)
+    else:
+        result = feed(args.seller, args.reps)
+    json.dump(result, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
