@@ -146,21 +146,53 @@ def feed(username: str, reps: int) -> dict:
                      "appointments": Appointment.objects.filter(lead__seller=seller).count()}}
 
 
+def worker_prepare(ids_file: str) -> dict:
+    """Queue, due now, every message the strategy wants: the generator's pending ones, as if the seller
+    approved them all (the same ones again in later rounds, their ids kept in ``ids_file``); unrendered,
+    as with auto-send. The history's sent messages stay sent: the strategy no longer wants them, and the
+    worker would withdraw them. Quiet hours are off so that nothing is held, whatever the time of day."""
+    from datetime import timedelta
+    from pathlib import Path
+
+    from django.utils import timezone
+
+    from rebook.outbox.models import PlannedMessage
+    from rebook.sellers.models import Seller
+    from rebook.sellers.services import seller_policy_set
+
+    for seller in Seller.objects.all():
+        seller_policy_set(seller=seller, key="quiet_hours", value="off")
+    path = Path(ids_file)
+    if path.exists():
+        ids = json.loads(path.read_text())
+    else:
+        ids = list(PlannedMessage.objects.filter(status__in=["review", "scheduled"]).values_list("id", flat=True))
+        path.write_text(json.dumps(ids))
+    queued = PlannedMessage.objects.filter(id__in=ids).update(
+        status="scheduled", frozen=False, subject="", body="", html_body="", message_id="", attempts=0,
+        sent_at=None, last_error="", claimed_by="", lease_until=None, due=timezone.now() - timedelta(minutes=1),
+    )
+    return {"queued": queued}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["pages", "services", "feed"])
+    parser.add_argument("what", choices=["pages", "services", "feed", "worker-prepare"])
     parser.add_argument("--seller", default="seller001")
     parser.add_argument("--reps", type=int, default=30)
     parser.add_argument("--budget", type=float, default=8.0, help="seconds per page at most (at least 5 runs)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--ids", help="worker-prepare: the file that keeps the ids of the messages to queue")
     args = parser.parse_args()
     _setup()
     if args.what == "pages":
         result = pages(args.seller, args.reps, args.budget)
     elif args.what == "services":
         result = services(args.reps, args.seed)
-    else:
+    elif args.what == "feed":
         result = feed(args.seller, args.reps)
+    else:
+        result = worker_prepare(args.ids)
     json.dump(result, sys.stdout)
 
 

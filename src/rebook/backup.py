@@ -173,9 +173,15 @@ def _restore_json(path: Path) -> None:
     models = set()
     with transaction.atomic():
         try:
+            seller_of: dict[int, int] = {}  # lead -> seller, for backups made before rows carried the seller
             for item in serializers.deserialize("python", document["objects"]):
+                obj = item.object
+                if isinstance(obj, Lead):
+                    seller_of[obj.pk] = obj.seller_id
+                elif isinstance(obj, Appointment | PlannedMessage) and obj.seller_id is None:
+                    obj.seller_id = seller_of.get(obj.lead_id)
                 item.save()
-                models.add(type(item.object))
+                models.add(type(obj))
         except serializers.base.DeserializationError as e:
             raise RebookError(f"{path}: a damaged backup ({e})") from None
         # New rows must get ids after the restored ones (PostgreSQL keeps a sequence per table).

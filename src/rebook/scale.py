@@ -305,7 +305,7 @@ class _SellerHistory:
             else:
                 start = self._slot(t + timedelta(days=rng.choice((2, 3, 4, 5, 7, 7, 10, 14, 14, 21, 28, 42))))
             appt = Appointment(
-                pk=self.ids.take(Appointment), lead=lead, start=start, end=start + timedelta(minutes=rng.choice((30, 45, 60))),
+                pk=self.ids.take(Appointment), lead=lead, seller=self.seller, start=start, end=start + timedelta(minutes=rng.choice((30, 45, 60))),
                 timezone=self.seller.timezone, location=rng.choice(LOCATIONS), booked_at=t, booked_by=booked_by,
                 rescheduled_from=previous, chain=previous.chain if previous else uuid.UUID(int=rng.getrandbits(128)),
                 status=Appointment.Status.SCHEDULED, created_at=t,
@@ -459,7 +459,7 @@ class _SellerHistory:
             if plan.key in sent:
                 continue
             pending.append(PlannedMessage(
-                pk=self.ids.take(PlannedMessage), lead=lead, kind=plan.kind, key=plan.key,
+                pk=self.ids.take(PlannedMessage), lead=lead, seller=self.seller, kind=plan.kind, key=plan.key,
                 appointment_id=plan.appointment_id, cancellation_id=plan.cancellation_id,
                 due=self._defer(plan.due), status=fresh, created_at=now,
             ))
@@ -533,7 +533,7 @@ class _SellerHistory:
             if due >= now:
                 continue
             sent[key] = PlannedMessage(
-                pk=self.ids.take(PlannedMessage), lead=lead, kind=kind, key=key, appointment_id=appointment_id,
+                pk=self.ids.take(PlannedMessage), lead=lead, seller=self.seller, kind=kind, key=key, appointment_id=appointment_id,
                 cancellation_id=cancellation_id, due=due, status=PlannedMessage.Status.SENT, frozen=True,
                 subject=_SUBJECTS[kind].format(name=lead.name.split()[0]),
                 body=_BODY.format(name=lead.name.split()[0], seller=self.seller.name), to_email=lead.email,

@@ -33,11 +33,11 @@ def tour(seller: Seller) -> list[Stop]:
     busiest, surname = leads.annotate(n=Count("appointments")).order_by("-n", "id").values_list("id", "name").first() \
         or (None, "")
     upcoming = (
-        Appointment.objects.filter(lead__seller=seller, status=Appointment.Status.SCHEDULED, start__gt=now,
+        Appointment.objects.filter(seller=seller, status=Appointment.Status.SCHEDULED, start__gt=now,
                                    lead__status__in=[Lead.Status.ACTIVE, Lead.Status.QUALIFIED])
         .order_by("start", "id").values_list("id", flat=True).first()
     )
-    message = PlannedMessage.objects.filter(lead__seller=seller).order_by("-id").values_list("id", flat=True).first()
+    message = PlannedMessage.objects.filter(seller=seller).order_by("-id").values_list("id", flat=True).first()
     cancellation = (
         Cancellation.objects.filter(lead__seller=seller, by="prospect").exclude(kind="no_show")
         .order_by("-id").values_list("id", flat=True).first()

@@ -86,10 +86,10 @@ def test_appointments_reschedule_held_no_show_freed(api, charlie):
     moved = api.post(f"/appointments/{a['id']}/reschedule", {"to": "2026-03-06T15:00:00Z", "by": "seller"})
     assert moved["appointment"]["rescheduled_from_id"] == a["id"] and moved["appointment"]["chain"] == a["chain"]
     assert isinstance(api.get(f"/appointments/{a['id']}/freed"), list)
-    past = Appointment.objects.create(lead=charlie, start=NOW - timedelta(days=1), end=NOW - timedelta(hours=23),
+    past = Appointment.objects.create(lead=charlie, seller=charlie.seller, start=NOW - timedelta(days=1), end=NOW - timedelta(hours=23),
                                       timezone="UTC", booked_at=NOW - timedelta(days=3))
     assert api.post(f"/appointments/{past.pk}/held")["status"] == "held"
-    other = Appointment.objects.create(lead=charlie, start=NOW - timedelta(days=2), end=NOW - timedelta(hours=47),
+    other = Appointment.objects.create(lead=charlie, seller=charlie.seller, start=NOW - timedelta(days=2), end=NOW - timedelta(hours=47),
                                        timezone="UTC", booked_at=NOW - timedelta(days=3))
     assert api.post(f"/appointments/{other.pk}/no-show")["cancellation"]["kind"] == "no_show"
     listed = api.get("/appointments", {"lead_id": charlie.pk, "status": "held"})["items"]

@@ -580,7 +580,7 @@ outbox = Router(tags=["outbox"])
 
 @outbox.get("", response={200: MessagePage, 400: Problem, 422: Problem})
 def message_list(request, status: Text | None = None, cursor: Text | None = None, limit: int = 50):
-    rows = PlannedMessage.objects.filter(lead__seller=request.seller)
+    rows = PlannedMessage.objects.filter(seller=request.seller)
     if status:
         if status not in PlannedMessage.Status.values:
             raise RebookError(f"status: one of {', '.join(PlannedMessage.Status.values)}")
@@ -795,7 +795,7 @@ def inbound_event(request, token: str):
 
 
 def _inbound_appointment(seller, data: InboundIn) -> Appointment:
-    rows = Appointment.objects.filter(lead__seller=seller, status=Appointment.Status.SCHEDULED).select_related("lead")
+    rows = Appointment.objects.filter(seller=seller, status=Appointment.Status.SCHEDULED).select_related("lead")
     if data.appointment_id is not None:
         found = rows.filter(pk=data.appointment_id).first()
     elif data.uid:

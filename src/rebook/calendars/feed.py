@@ -49,7 +49,7 @@ def feed(seller: Seller, *, now: datetime) -> bytes:
     cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", "PT1H")
     appointments = (
-        Appointment.objects.filter(lead__seller=seller, start__gte=now - PAST)
+        Appointment.objects.filter(seller=seller, start__gte=now - PAST)
         .exclude(status=Appointment.Status.RESCHEDULED)  # the chain's latest row stands for it
         .select_related("lead")
         .order_by("start", "id")
@@ -74,7 +74,7 @@ def feed(seller: Seller, *, now: datetime) -> bytes:
         event.add("url", f"{settings.REBOOK_BASE_URL}{reverse('lead', args=[a.lead_id])}")
         cal.add_component(event)
     messages = (
-        PlannedMessage.objects.filter(lead__seller=seller, status__in=PlannedMessage.PENDING, due__gte=now - PAST)
+        PlannedMessage.objects.filter(seller=seller, status__in=PlannedMessage.PENDING, due__gte=now - PAST)
         .select_related("lead")
         .order_by("due", "id")
     )

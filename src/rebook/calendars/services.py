@@ -94,7 +94,7 @@ def calendar_import(
 
 
 def _find(seller: Seller, fact: EventFact) -> Appointment | None:
-    mine = Appointment.objects.filter(lead__seller=seller).select_related("lead__seller")
+    mine = Appointment.objects.filter(seller=seller).select_related("lead__seller")
     if fact.uid.endswith("@rebook"):
         # An answer to an invitation Rebook sent: the UID is the appointment chain.
         try:
@@ -175,7 +175,7 @@ def _cancel(seller, fact, who, existing, declined, now, note) -> Outcome:
 
 
 def _cancel_series(seller, fact, who, now, note) -> Outcome:
-    ahead = Appointment.objects.filter(lead__seller=seller, ical_uid=fact.uid, status=Appointment.Status.SCHEDULED)
+    ahead = Appointment.objects.filter(seller=seller, ical_uid=fact.uid, status=Appointment.Status.SCHEDULED)
     ahead = list(ahead.filter(start__gt=_when(fact, now)))  # the ones still ahead when it was cancelled
     if not ahead:
         raise RebookError("cancels a whole series Rebook has no meetings of, and gives no start time")

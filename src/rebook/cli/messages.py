@@ -39,7 +39,7 @@ def outbox_group(click_ctx: click.Context, status, as_json, username) -> None:
 def _outbox_list(ctx: Ctx, status) -> Result:
     from rebook.outbox.models import PlannedMessage
 
-    messages = PlannedMessage.objects.filter(lead__seller=ctx.seller).select_related("lead__seller").order_by("due", "id")
+    messages = PlannedMessage.objects.filter(seller=ctx.seller).select_related("lead__seller").order_by("due", "id")
     if status:
         if status not in PlannedMessage.Status.values:
             raise RebookError(f"--status: unknown message status {status!r}; use one of {', '.join(PlannedMessage.Status.values)}")

@@ -103,6 +103,9 @@ class Appointment(models.Model):
         NO_SHOW = history.NO_SHOW
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="appointments")
+    # The lead's seller, kept here so that a seller's calendar is one index range, not a join through
+    # every lead (set by the services from the lead; a lead never changes seller).
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="+")
     start = models.DateTimeField()
     end = models.DateTimeField()
     timezone = models.CharField(max_length=64)
@@ -130,7 +133,7 @@ class Appointment(models.Model):
 
     class Meta:
         ordering = ["start", "id"]
-        indexes = [models.Index(fields=["status", "start"])]
+        indexes = [models.Index(fields=["status", "start"]), models.Index(fields=["seller", "status", "start"])]
         constraints = [models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="appointment_ends_after_start")]
 
     def __str__(self) -> str:
@@ -162,6 +165,7 @@ class Cancellation(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        indexes = [models.Index(fields=["at"])]
 
     @property
     def valid(self) -> bool:

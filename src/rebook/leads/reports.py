@@ -85,7 +85,7 @@ def reason_counts(*, seller: Seller, since: datetime) -> list[ReasonCount]:
 def funnel(*, seller: Seller, since: datetime, now: datetime) -> Funnel:
     """What became of the meetings booked since ``since`` (a reschedule counts once, by its outcome)."""
     s = Appointment.Status
-    counts = Appointment.objects.filter(lead__seller=seller, booked_at__gte=since).aggregate(
+    counts = Appointment.objects.filter(seller=seller, booked_at__gte=since).aggregate(
         held=Count("id", filter=Q(status=s.HELD)),
         cancelled=Count("id", filter=Q(status=s.CANCELLED)),
         no_show=Count("id", filter=Q(status=s.NO_SHOW)),
@@ -100,7 +100,7 @@ def coverage(*, seller: Seller, now: datetime, weeks: int = 4) -> list[WeekCover
     first = week_start(now, tz)
     until = datetime.combine(first + timedelta(weeks=weeks), time(0), tzinfo=tz)
     starts = Appointment.objects.filter(
-        lead__seller=seller, status=Appointment.Status.SCHEDULED, start__gte=now, start__lt=until
+        seller=seller, status=Appointment.Status.SCHEDULED, start__gte=now, start__lt=until
     ).values_list("start", flat=True)
     per_week = Counter(week_start(start, tz) for start in starts)
     target = seller.weekly_meeting_target
@@ -132,8 +132,11 @@ def team_figures(*, now: datetime) -> list[SellerFigures]:
     }
     month = now - timedelta(days=30)
     appts = {
-        r["lead__seller"]: r
-        for r in Appointment.objects.values("lead__seller").annotate(
+        r["seller"]: r
+        for r in Appointment.objects.filter(
+            Q(status=Appointment.Status.SCHEDULED, start__gte=now, start__lt=now + timedelta(days=7))
+            | Q(status=Appointment.Status.HELD, start__gte=month, start__lt=now)
+        ).values("seller").annotate(
             ahead=Count("id", filter=Q(status=Appointment.Status.SCHEDULED, start__gte=now, start__lt=now + timedelta(days=7))),
             held=Count("id", filter=Q(status=Appointment.Status.HELD, start__gte=month)),
         )

@@ -31,7 +31,7 @@ def lead_get(*, seller: Seller, lead_id: int) -> Lead:
 def appointment_get(*, seller: Seller, appointment_id: int) -> Appointment:
     appt = (
         Appointment.objects.select_related("lead__seller__user")
-        .filter(lead__seller=seller, pk=appointment_id)
+        .filter(seller=seller, pk=appointment_id)
         .first()
     )
     if appt is None:
@@ -60,7 +60,7 @@ def lead_list(*, seller: Seller, status: str | None = None) -> QuerySet[Lead]:
 
 
 def appointment_list(*, seller: Seller, lead_id: int | None = None, status: str | None = None) -> QuerySet[Appointment]:
-    appts = Appointment.objects.filter(lead__seller=seller).select_related("lead")
+    appts = Appointment.objects.filter(seller=seller).select_related("lead")
     if lead_id is not None:
         appts = appts.filter(lead_id=lead_id)
     if status:
@@ -219,7 +219,7 @@ def lead_interest(lead: Lead, loaded: LoadedHistory | None = None) -> InterestBa
 
 
 def pipeline(*, seller: Seller, now: datetime) -> PipelineHealth:
-    appts = Appointment.objects.filter(lead__seller=seller)
+    appts = Appointment.objects.filter(seller=seller)
     upcoming = tuple(appts.filter(status=Appointment.Status.SCHEDULED, start__gte=now).values_list("start", flat=True))
     # Held and no-show are only possible once the start has passed, so every non-scheduled row is settled.
     past = appts.exclude(status=Appointment.Status.SCHEDULED).count()
@@ -270,7 +270,7 @@ def freed_candidates(*, seller: Seller, now: datetime, until: datetime | None = 
         for lead in [*follow, *book]
     ]
     checkins = (
-        PlannedMessage.objects.filter(lead__seller=seller, lead__status="nurture", kind=NURTURE_CHECKIN,
+        PlannedMessage.objects.filter(seller=seller, lead__status="nurture", kind=NURTURE_CHECKIN,
                                       status__in=PlannedMessage.PENDING, due__lte=(until or now) + CHECKIN_AHEAD)
         .select_related("lead").order_by("due", "id")[:MAX_SUGGESTIONS]
     )

@@ -238,6 +238,7 @@ def appointment_book(
         raise RebookError(f"lead {lead.pk} ({lead.name}) " + UNBOOKABLE[lead.status].format(id=lead.pk))
     appointment = Appointment.objects.create(
         lead=lead,
+        seller_id=lead.seller_id,
         start=start,
         end=end,
         timezone=timezone_name or lead.seller.timezone,
@@ -381,6 +382,7 @@ def appointment_reschedule(
         return cancellation, None
     moved = Appointment.objects.create(
         lead=lead,
+        seller_id=lead.seller_id,
         start=to,
         end=to + (appointment.end - appointment.start),
         timezone=appointment.timezone,
@@ -467,7 +469,8 @@ def _withdraw_note(lead: Lead, new_status: str) -> str:
     return "no longer needed after a change to the lead's appointments"
 
 
-@transaction.atomic
+# No savepoint: it runs inside every service's transaction, and a failure fails the whole change.
+@transaction.atomic(savepoint=False)
 def lead_reevaluate(*, lead: Lead, now: datetime | None = None) -> Lead:
     """Recompute everything that follows from the lead's history and persist it."""
     now = _now(now)

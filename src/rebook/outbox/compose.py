@@ -122,7 +122,7 @@ def offered_slots(seller: Seller, missed: Appointment, tz: ZoneInfo, now: dateti
     """Two or three times from the seller's working hours, clear of their other appointments."""
     horizon = now + timedelta(days=28)
     busy = Appointment.objects.filter(
-        lead__seller=seller, status=Appointment.Status.SCHEDULED, start__lt=horizon, end__gt=now
+        seller=seller, status=Appointment.Status.SCHEDULED, start__lt=horizon, end__gt=now
     ).values_list("start", "end")
     starts = suggest_slots(
         after=now, tz=seller.tz, working=seller.policy.working_window, length=missed.end - missed.start, busy=busy

@@ -33,6 +33,8 @@ class PlannedMessage(models.Model):
     PENDING = (Status.REVIEW, Status.SCHEDULED)
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="messages")
+    # The lead's seller, kept here so that a seller's outbox is one index range (set with the lead).
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=30, choices=KIND_CHOICES)
     # What the strategy calls this message ("connecting_moment:c12"); stable across re-evaluations.
     key = models.CharField(max_length=100)
@@ -62,6 +64,7 @@ class PlannedMessage(models.Model):
         ordering = ["due", "id"]
         constraints = [models.UniqueConstraint(fields=["lead", "key"], name="one_message_per_key")]
         indexes = [
+            models.Index(fields=["seller", "status", "due"]),
             # The worker's query: due messages waiting to go. Partial, so it stays small.
             models.Index(fields=["due"], name="outbox_due_scheduled", condition=models.Q(status="scheduled")),
             models.Index(fields=["lease_until"], name="outbox_lease_sending", condition=models.Q(status="sending")),

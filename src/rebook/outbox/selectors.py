@@ -16,7 +16,7 @@ from rebook.sellers.models import Seller
 def message_get(*, seller: Seller, message_id: int) -> PlannedMessage:
     message = (
         PlannedMessage.objects.select_related("lead__seller__user", "appointment", "cancellation__appointment")
-        .filter(lead__seller=seller, pk=message_id)
+        .filter(seller=seller, pk=message_id)
         .first()
     )
     if message is None:

@@ -25,7 +25,8 @@ from rebook.strategy.hours import DailyWindow, defer_past_quiet_hours
 Status = PlannedMessage.Status
 
 
-@transaction.atomic
+# No savepoint: it runs inside every service's transaction, and a failure fails the whole change.
+@transaction.atomic(savepoint=False)
 def messages_reconcile(
     *,
     lead: Lead,
@@ -53,6 +54,7 @@ def messages_reconcile(
             created.append(
                 PlannedMessage(
                     lead=lead,
+                    seller_id=lead.seller_id,
                     kind=plan.kind,
                     key=key,
                     appointment_id=plan.appointment_id,

@@ -61,7 +61,7 @@ def reason_suggestion(request):
 def _slots(seller, appointment, moment) -> list[tuple[str, str]]:
     horizon = moment + timedelta(days=28)
     busy = Appointment.objects.filter(
-        lead__seller=seller, status=Appointment.Status.SCHEDULED, start__lt=horizon, end__gt=moment
+        seller=seller, status=Appointment.Status.SCHEDULED, start__lt=horizon, end__gt=moment
     ).exclude(pk=appointment.pk).values_list("start", "end")
     starts = suggest_slots(after=moment, tz=seller.tz, working=seller.policy.working_window,
                            length=appointment.end - appointment.start, busy=busy, count=5)

@@ -23,12 +23,12 @@ def outbox(request):
     status = request.GET.get("status", "review")
     if status not in dict(TABS):
         status = "review"
-    messages = PlannedMessage.objects.filter(lead__seller=request.seller, status=status).select_related("lead")
+    messages = PlannedMessage.objects.filter(seller=request.seller, status=status).select_related("lead")
     order = ("-sent_at", "-id") if status == "sent" else ("due", "id")
     page = Paginator(messages.order_by(*order), 50).get_page(request.GET.get("page"))
     counts = {
         row["status"]: row["n"]
-        for row in PlannedMessage.objects.filter(lead__seller=request.seller).values("status").annotate(n=Count("id"))
+        for row in PlannedMessage.objects.filter(seller=request.seller).values("status").annotate(n=Count("id"))
     }
     tabs = [(key, label, counts.get(key, 0)) for key, label in TABS]
     return render(request, "web/outbox.html", {"page": page, "status": status, "tabs": tabs})

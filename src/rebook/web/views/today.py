@@ -21,7 +21,7 @@ def today(request):
     tz = seller.tz
     midnight = datetime.combine(moment.astimezone(tz).date() + timedelta(days=1), time(0), tzinfo=tz)
     upcoming = Appointment.objects.filter(
-        lead__seller=seller, status=Appointment.Status.SCHEDULED, start__gte=moment - timedelta(hours=2),
+        seller=seller, status=Appointment.Status.SCHEDULED, start__gte=moment - timedelta(hours=2),
         start__lt=moment + timedelta(days=7),
     ).select_related("lead").order_by("start")
     upcoming = list(upcoming)
@@ -38,21 +38,21 @@ def today(request):
         if open_steps or c.needs_review:
             needing_action.append({"cancellation": c, "steps": steps, "open": len(open_steps)})
     opened = Appointment.objects.filter(
-        lead__seller=seller, status__in=[Appointment.Status.CANCELLED, Appointment.Status.RESCHEDULED], start__gt=moment
+        seller=seller, status__in=[Appointment.Status.CANCELLED, Appointment.Status.RESCHEDULED], start__gt=moment
     ).select_related("lead__seller").order_by("start")[:3]
     opened = list(opened)
     candidates = freed_candidates(seller=seller, now=moment, until=max(a.end for a in opened)) if opened else []
     freed_slots = [
         {"appointment": a, "suggestions": freed(appointment=a, now=moment, candidates=candidates)[:3]} for a in opened
     ]
-    review = PlannedMessage.objects.filter(lead__seller=seller, status=PlannedMessage.Status.REVIEW).select_related("lead")
+    review = PlannedMessage.objects.filter(seller=seller, status=PlannedMessage.Status.REVIEW).select_related("lead")
     return render(request, "web/today.html", {
         "today": [a for a in upcoming if a.start < midnight],
         "week": [a for a in upcoming if a.start >= midnight],
         "needing_action": needing_action,
         "review": list(review.order_by("due")[:5]),
         "review_count": review.count(),
-        "failed_count": PlannedMessage.objects.filter(lead__seller=seller, status=PlannedMessage.Status.FAILED).count(),
+        "failed_count": PlannedMessage.objects.filter(seller=seller, status=PlannedMessage.Status.FAILED).count(),
         "pipeline": pipeline(seller=seller, now=moment),
         "freed": freed_slots,
     })
