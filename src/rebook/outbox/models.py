@@ -65,6 +65,8 @@ class PlannedMessage(models.Model):
         constraints = [models.UniqueConstraint(fields=["lead", "key"], name="one_message_per_key")]
         indexes = [
             models.Index(fields=["seller", "status", "due"]),
+            # The outbox's Sent tab, newest first.
+            models.Index(fields=["seller", "-sent_at"], name="outbox_sent_by_seller", condition=models.Q(status="sent")),
             # The worker's query: due messages waiting to go. Partial, so it stays small.
             models.Index(fields=["due"], name="outbox_due_scheduled", condition=models.Q(status="scheduled")),
             models.Index(fields=["lease_until"], name="outbox_lease_sending", condition=models.Q(status="sending")),

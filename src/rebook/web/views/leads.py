@@ -206,12 +206,14 @@ def nurture(request):
     from rebook.outbox.models import PlannedMessage
     from rebook.strategy.followups import NURTURE_CHECKIN
 
-    leads = list(Lead.objects.filter(seller=request.seller, status=Lead.Status.NURTURE).order_by("-nurture_since"))
+    leads = Lead.objects.filter(seller=request.seller, status=Lead.Status.NURTURE).order_by("-nurture_since", "id")
+    page = Paginator(leads, PAGE_SIZE).get_page(request.GET.get("page"))
     checkins = dict(
-        PlannedMessage.objects.filter(lead__in=leads, kind=NURTURE_CHECKIN, status__in=PlannedMessage.PENDING)
+        PlannedMessage.objects.filter(lead__in=[lead.pk for lead in page], kind=NURTURE_CHECKIN,
+                                      status__in=PlannedMessage.PENDING)
         .values_list("lead_id", "due")
     )
-    for lead in leads:
+    for lead in page:
         lead.next_checkin = checkins.get(lead.pk)
-    return render(request, "web/nurture.html", {"leads": leads})
+    return render(request, "web/nurture.html", {"page": page, "query": ""})
 
