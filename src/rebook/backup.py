@@ -178,7 +178,7 @@ def _restore_json(path: Path) -> None:
                 obj = item.object
                 if isinstance(obj, Lead):
                     seller_of[obj.pk] = obj.seller_id
-                elif isinstance(obj, Appointment | PlannedMessage) and obj.seller_id is None:
+                elif isinstance(obj, Appointment | Cancellation | PlannedMessage) and obj.seller_id is None:
                     obj.seller_id = seller_of.get(obj.lead_id)
                 item.save()
                 models.add(type(obj))

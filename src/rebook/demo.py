@@ -102,7 +102,7 @@ def load_demo(*, seller: Seller, now: datetime, seed: int = 7) -> dict[str, int]
     return {
         "leads": leads.count(),
         "appointments": Appointment.objects.filter(seller=seller).count(),
-        "cancellations": Cancellation.objects.filter(lead__seller=seller).count(),
+        "cancellations": Cancellation.objects.filter(seller=seller).count(),
         "nurture": leads.filter(status=Lead.Status.NURTURE).count(),
     }
 

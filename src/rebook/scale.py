@@ -402,7 +402,7 @@ class _SellerHistory:
             category, valid, matched = verdict.category, verdict.valid, verdict.matched or ""
         judged = category == "unknown" and self.rng.random() < 0.7
         return Cancellation(
-            pk=self.ids.take(Cancellation), appointment=appt, lead=appt.lead, by=by, kind=kind, at=at,
+            pk=self.ids.take(Cancellation), appointment=appt, lead=appt.lead, seller=self.seller, by=by, kind=kind, at=at,
             reason=reason, category=category, matched=matched, suggested_valid=valid,
             valid_override=(self.rng.random() < 0.5) if judged else None,
             judged_at=at + timedelta(hours=2) if judged else None, created_at=at,

@@ -39,7 +39,7 @@ def tour(seller: Seller) -> list[Stop]:
     )
     message = PlannedMessage.objects.filter(seller=seller).order_by("-id").values_list("id", flat=True).first()
     cancellation = (
-        Cancellation.objects.filter(lead__seller=seller, by="prospect").exclude(kind="no_show")
+        Cancellation.objects.filter(seller=seller, by="prospect").exclude(kind="no_show")
         .order_by("-id").values_list("id", flat=True).first()
     )
     stops = [

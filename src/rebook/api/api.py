@@ -542,7 +542,7 @@ cancellations = Router(tags=["cancellations"])
 
 @cancellations.get("", response={200: CancellationPage, 400: Problem})
 def cancellation_list(request, needs_review: bool = False, cursor: Text | None = None, limit: int = 50):
-    rows = Cancellation.objects.filter(lead__seller=request.seller)
+    rows = Cancellation.objects.filter(seller=request.seller)
     if needs_review:
         rows = rows.filter(category="unknown", valid_override__isnull=True)
     return page(rows, cursor, limit)

@@ -176,7 +176,7 @@ def cancellation_list(ctx: Ctx, needs_review) -> Result:
     """List cancellations, newest first."""
     from rebook.leads.models import Cancellation
 
-    rows = Cancellation.objects.filter(lead__seller=ctx.seller).select_related("appointment", "lead").order_by("-at", "-id")
+    rows = Cancellation.objects.filter(seller=ctx.seller).select_related("appointment", "lead").order_by("-at", "-id")
     if needs_review:
         rows = rows.filter(category="unknown", valid_override__isnull=True)
     late = ctx.seller.policy.late_notice

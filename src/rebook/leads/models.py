@@ -150,6 +150,7 @@ class Cancellation(models.Model):
 
     appointment = models.OneToOneField(Appointment, on_delete=models.CASCADE, related_name="cancellation")
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="cancellations")
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="+")  # as on Appointment
     by = models.CharField(max_length=10, choices=Party.choices)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CANCEL)
     at = models.DateTimeField(help_text="When it was called off.")
@@ -165,7 +166,7 @@ class Cancellation(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["at"])]
+        indexes = [models.Index(fields=["at"]), models.Index(fields=["seller", "by", "at"])]
 
     @property
     def valid(self) -> bool:

@@ -59,7 +59,7 @@ def cancellations_per_week(*, seller: Seller, now: datetime, weeks: int = 12) ->
     tz = seller.tz
     first = week_start(now, tz) - timedelta(weeks=weeks - 1)
     since = datetime.combine(first, time(0), tzinfo=tz)
-    rows = Cancellation.objects.filter(lead__seller=seller, by=Party.PROSPECT, at__gte=since).values_list(
+    rows = Cancellation.objects.filter(seller=seller, by=Party.PROSPECT, at__gte=since).values_list(
         "at", "valid_override", "suggested_valid"
     )
     valid, not_valid = Counter(), Counter()
@@ -74,7 +74,7 @@ def cancellations_per_week(*, seller: Seller, now: datetime, weeks: int = 12) ->
 
 def reason_counts(*, seller: Seller, since: datetime) -> list[ReasonCount]:
     rows = (
-        Cancellation.objects.filter(lead__seller=seller, by=Party.PROSPECT, at__gte=since)
+        Cancellation.objects.filter(seller=seller, by=Party.PROSPECT, at__gte=since)
         .values("category")
         .annotate(n=Count("id"))
         .order_by("-n", "category")
@@ -142,8 +142,8 @@ def team_figures(*, now: datetime) -> list[SellerFigures]:
         )
     }
     cancels = {
-        r["lead__seller"]: r
-        for r in Cancellation.objects.filter(by=Party.PROSPECT, at__gte=month).values("lead__seller").annotate(
+        r["seller"]: r
+        for r in Cancellation.objects.filter(by=Party.PROSPECT, at__gte=month).values("seller").annotate(
             n=Count("id"),
             valid=Count("id", filter=Q(valid_override=True) | Q(valid_override__isnull=True, suggested_valid=True)),
         )

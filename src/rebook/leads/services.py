@@ -288,6 +288,7 @@ def _record_cancellation(
     return Cancellation.objects.create(
         appointment=appointment,
         lead=appointment.lead,
+        seller_id=appointment.lead.seller_id,
         by=_party(by),
         kind=kind,
         at=at,

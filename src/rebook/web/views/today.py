@@ -26,7 +26,7 @@ def today(request):
     ).select_related("lead").order_by("start")
     upcoming = list(upcoming)
     recent = list(
-        Cancellation.objects.filter(lead__seller=seller, by=Party.PROSPECT, at__gte=moment - FOLLOW_UP_WINDOW)
+        Cancellation.objects.filter(seller=seller, by=Party.PROSPECT, at__gte=moment - FOLLOW_UP_WINDOW)
         .select_related("lead__seller", "appointment")
         .order_by("-at")[:SHOWN]
     )
