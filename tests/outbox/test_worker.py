@@ -356,3 +356,67 @@ def test_names_outside_ascii_arrive_intact(auto, smtp, frozen):
     mail = smtp.messages[0]
     assert mail["To"].addresses[0].display_name == "Zoë Ångström"
     assert "Hello Zoë," in text_of(mail)
+
+
+def test_a_batch_is_claimed_at_once_and_what_a_stopping_worker_did_not_try_goes_back(auto, alice, smtp, frozen):
+    from rebook.outbox.services import messages_claim
+
+    leads = [lead_create(seller=alice, name=f"Lead {i}", email=f"lead{i}@example.com") for i in range(5)]
+    for lead in leads:
+        book(lead)
+    frozen.move_to(NOW + timedelta(days=1, minutes=1))
+    claimed = messages_claim(worker="w1", now=timezone.now(), lease=timedelta(minutes=5), limit=3)
+    assert len(claimed) == 3 and all(m.status == Status.SENDING and m.message_id for m in claimed)
+    assert [m.due for m in claimed] == sorted(m.due for m in claimed)
+    # Another worker gets the other two, never the same ones.
+    other = messages_claim(worker="w2", now=timezone.now(), lease=timedelta(minutes=5), limit=10)
+    assert {m.pk for m in other}.isdisjoint({m.pk for m in claimed}) and len(other) == 2
+    PlannedMessage.objects.filter(pk__in=[m.pk for m in claimed + other]).update(
+        status=Status.SCHEDULED, claimed_by="", lease_until=None)
+
+    worker = Worker(batch=5)
+    sent_before_stop = []
+
+    def stop_after_first(line: str) -> None:
+        sent_before_stop.append(line)
+        worker.stop()
+
+    worker.report = stop_after_first
+    worker.run(until_idle=True)
+    assert len(smtp.messages) == 1  # the message in hand, then it stopped
+    statuses = sorted(PlannedMessage.objects.filter(kind="booking_followup").values_list("status", "attempts"))
+    assert statuses == [(Status.SCHEDULED, 1)] * 4 + [(Status.SENT, 2)]  # given back as they were
+    assert run_worker().sent == 4
+
+
+def test_sending_what_the_rules_do_not_read_needs_no_reevaluation(alice):
+    """The worker re-evaluates a lead only after sending a kind in SENDING_MATTERS: for the other kinds,
+    a re-evaluation after the send would change nothing (and for the listed kinds it does)."""
+    from rebook.leads.models import ChecklistItem
+    from rebook.leads.services import lead_reevaluate
+    from rebook.scale import generate
+    from rebook.strategy.followups import SENDING_MATTERS
+
+    generate(sellers=1, leads_per_seller=150, now=NOW, seed=4)
+
+    def state():
+        return (sorted(Lead.objects.values_list("id", "status", "strikes", "last_touch_at")),
+                sorted(PlannedMessage.objects.values_list("id", "key", "status", "due")),
+                sorted(ChecklistItem.objects.values_list("id", "done_by")))
+
+    def send_all(kinds) -> int:
+        return PlannedMessage.objects.filter(kind__in=kinds, status__in=PlannedMessage.PENDING).update(
+            status=Status.SENT, sent_at=NOW, frozen=True)
+
+    def reevaluate_all():
+        for lead in Lead.objects.select_related("seller__user"):
+            lead_reevaluate(lead=lead, now=NOW)
+
+    assert send_all(["booking_followup", "nurture_move"]) > 0
+    before = state()
+    reevaluate_all()
+    assert state() == before
+    assert send_all(SENDING_MATTERS) > 0
+    before = state()
+    reevaluate_all()
+    assert state() != before

@@ -168,8 +168,10 @@ def _keep_draft(name: str, text: str) -> Path:
 @click.option("--poll", default=5.0, type=float, show_default=True, metavar="SECONDS", help="Pause between looks when idle.")
 @click.option("--lease", default=300, type=int, show_default=True, metavar="SECONDS",
               help="How long a claimed message is reserved before another worker may retry it.")
+@click.option("--batch", default=10, type=int, show_default=True, metavar="N",
+              help="Messages claimed at a time (one transaction); each is still sent and recorded on its own.")
 @json_option
-def worker_command(until_idle, poll, lease, as_json) -> None:
+def worker_command(until_idle, poll, lease, batch, as_json) -> None:
     """Send due messages for every seller; runs until stopped (SIGTERM or Ctrl-C finish the message in hand)."""
 
     def body() -> Result:
@@ -184,8 +186,10 @@ def worker_command(until_idle, poll, lease, as_json) -> None:
             raise RebookError("REBOOK_SMTP_URL is not set: say where mail goes, e.g. smtp://127.0.0.1:2525 (see the README)")
         if lease < 1:
             raise RebookError("--lease: at least 1 second (keep it well above your SMTP server's slowest answer)")
+        if batch < 1:
+            raise RebookError("--batch: at least 1 message")
         report = None if as_json else (lambda line: click.echo(line))
-        worker = Worker(lease=timedelta(seconds=lease), poll=poll, report=report)
+        worker = Worker(lease=timedelta(seconds=lease), poll=poll, report=report, batch=batch)
         worker.install_signal_handlers()
         tally = worker.run(until_idle=until_idle)
         data = {k: getattr(tally, k) for k in ("sent", "retried", "failed", "held", "withdrawn")}

@@ -201,37 +201,54 @@ def backoff(attempts: int) -> timedelta:
 
 
 def message_claim(*, worker: str, now: datetime, lease: timedelta) -> PlannedMessage | None:
-    """Take one due message for ``worker`` (or one whose previous worker's lease ran out).
+    """Take one due message for ``worker`` (or one whose previous worker's lease ran out)."""
+    taken = messages_claim(worker=worker, now=now, lease=lease, limit=1)
+    return taken[0] if taken else None
 
-    The row is picked with SELECT ... FOR UPDATE SKIP LOCKED where the database has it, so workers
+
+def messages_claim(*, worker: str, now: datetime, lease: timedelta, limit: int) -> list[PlannedMessage]:
+    """Take up to ``limit`` due messages for ``worker`` in one transaction, oldest due first.
+
+    The rows are picked with SELECT ... FOR UPDATE SKIP LOCKED where the database has it, so workers
     do not queue behind each other, and taken with a conditional UPDATE, so two workers can never
-    both own it. SQLite has no row locks; there the IMMEDIATE transaction serialises claims.
+    both own one. SQLite has no row locks; there the IMMEDIATE transaction serialises claims.
+    All of them share one lease: keep ``limit`` times the slowest send well under it.
     """
     ready = (
         Q(status=Status.SENDING, lease_until__lt=now),  # a worker died holding it
         Q(status=Status.SCHEDULED, due__lte=now),
     )
+    until = now + lease
+    taken: list[PlannedMessage] = []
     with transaction.atomic():
         for condition in ready:
+            if len(taken) >= limit:
+                break
             candidates = PlannedMessage.objects.filter(condition).order_by("due", "id")
             if connection.features.has_select_for_update_skip_locked:
                 candidates = candidates.select_for_update(skip_locked=True)
-            pk = candidates.values_list("pk", flat=True).first()
-            if pk is None:
+            pks = list(candidates.values_list("pk", flat=True)[: limit - len(taken)])
+            if not pks:
                 continue
-            taken = PlannedMessage.objects.filter(condition, pk=pk).update(
-                status=Status.SENDING, claimed_by=worker, lease_until=now + lease, attempts=F("attempts") + 1
+            PlannedMessage.objects.filter(condition, pk__in=pks).update(
+                status=Status.SENDING, claimed_by=worker, lease_until=until, attempts=F("attempts") + 1
             )
-            if taken:
-                message = PlannedMessage.objects.select_related(
-                    "lead__seller", "appointment", "cancellation__appointment"
-                ).get(pk=pk)
-                if not message.message_id:
-                    # Fixed at the first attempt, so a resend after a crash is recognisably the same mail.
-                    message.message_id = message_id_for(pk, secrets.token_hex(8), from_address(message.lead.seller.email))
-                    PlannedMessage.objects.filter(pk=pk).update(message_id=message.message_id)
-                return message
-    return None
+            taken += PlannedMessage.objects.select_related(
+                "lead__seller", "appointment", "cancellation__appointment"
+            ).filter(pk__in=pks, status=Status.SENDING, claimed_by=worker, lease_until=until).order_by("due", "id")
+        fresh = [m for m in taken if not m.message_id]
+        for message in fresh:
+            # Fixed at the first attempt, so a resend after a crash is recognisably the same mail.
+            message.message_id = message_id_for(message.pk, secrets.token_hex(8), from_address(message.lead.seller.email))
+        PlannedMessage.objects.bulk_update(fresh, ["message_id"])
+    return taken
+
+
+def messages_release(*, messages: list[PlannedMessage], worker: str, now: datetime) -> int:
+    """Give back claimed messages that were not tried (the worker is stopping): due again at once."""
+    return PlannedMessage.objects.filter(
+        pk__in=[m.pk for m in messages], status=Status.SENDING, claimed_by=worker
+    ).update(status=Status.SCHEDULED, claimed_by="", lease_until=None, attempts=F("attempts") - 1, updated_at=now)
 
 
 def _release(message: PlannedMessage, worker: str, now: datetime, **changes) -> bool:

@@ -25,12 +25,15 @@ from rebook.outbox import services
 from rebook.outbox.compose import compose
 from rebook.outbox.mail import Envelope, build_email, classify
 from rebook.outbox.models import PlannedMessage
+from rebook.strategy.followups import SENDING_MATTERS
 from rebook.strategy.hours import defer_past_quiet_hours
 
 log = logging.getLogger("rebook.worker")
 
 DEFAULT_LEASE = timedelta(minutes=5)
 DEFAULT_POLL = 5.0
+# Messages claimed in one transaction; each is still sent and recorded on its own.
+DEFAULT_BATCH = 10
 
 
 @dataclass
@@ -45,9 +48,10 @@ class Tally:
 
 class Worker:
     def __init__(self, *, name: str | None = None, lease: timedelta = DEFAULT_LEASE, poll: float = DEFAULT_POLL,
-                 report: Callable[[str], None] | None = None):
+                 report: Callable[[str], None] | None = None, batch: int = DEFAULT_BATCH):
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 10_000}"
         self.lease = lease
+        self.batch = batch
         self.poll = poll
         self.stopping = threading.Event()
         self.report = report or log.info
@@ -77,11 +81,15 @@ class Worker:
         return self.tally
 
     def step(self) -> bool:
-        """Handle one due message or webhook delivery; False when there was none."""
+        """Handle a batch of due messages, or one webhook delivery; False when there was none."""
         now = timezone.now()
-        message = services.message_claim(worker=self.name, now=now, lease=self.lease)
-        if message is not None:
+        batch = services.messages_claim(worker=self.name, now=now, lease=self.lease, limit=self.batch)
+        for i, message in enumerate(batch):
+            if self.stopping.is_set():  # finish the message in hand, give back the rest
+                services.messages_release(messages=batch[i:], worker=self.name, now=timezone.now())
+                break
             self._handle(message)
+        if batch:
             return True
         from rebook.webhooks.services import delivery_claim
 
@@ -156,7 +164,7 @@ class Worker:
                 message=message, worker=self.name, now=now, subject=composed.subject, body=composed.text,
                 html=composed.html, to_email=lead.email,
             )
-            if recorded:
+            if recorded and message.kind in SENDING_MATTERS:
                 # A sent check-in plans the next one; a sent connecting moment ticks the checklist.
                 lead_reevaluate(lead=lead, now=now)
                 from rebook.webhooks.services import emit

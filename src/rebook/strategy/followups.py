@@ -21,6 +21,9 @@ CONFIRMATION = "confirmation"
 NURTURE_MOVE = "nurture_move"
 NURTURE_CHECKIN = "nurture_checkin"
 MESSAGE_KINDS = (BOOKING_FOLLOWUP, CONNECTING_MOMENT, RESCHEDULE_OFFER, CONFIRMATION, NURTURE_MOVE, NURTURE_CHECKIN)
+# The kinds whose having been sent the rules read: a sent check-in plans the next one, and the others
+# tick checklist steps. Sending a booking follow-up or the nurture move changes nothing else.
+SENDING_MATTERS = frozenset({NURTURE_CHECKIN, CONNECTING_MOMENT, RESCHEDULE_OFFER, CONFIRMATION})
 
 # After this long, follow-ups for a cancellation are no longer worth sending.
 FOLLOW_UP_WINDOW = timedelta(days=14)
