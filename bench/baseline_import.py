@@ -1,7 +1,7 @@
 """The import benchmark's baseline: the same CSV rows inserted as leads with the raw database driver's
 executemany, with no validation, normalisation or deduplication.
 
-    python bench/baseline_import.py FILE.csv DATABASE_URL SELLER_ID
+    python bench/baseline_import.py FILE.csv DATABASE_URL USERNAME
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def rows(path: str, seller_id: int, stamp):
 
 
 def main() -> None:
-    path, url, seller_id = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    path, url, username = sys.argv[1], sys.argv[2], sys.argv[3]
     now = datetime.now(UTC)
     columns = ", ".join(f'"{c}"' for c in COLUMNS)
     if url.startswith("sqlite:"):
@@ -39,6 +39,10 @@ def main() -> None:
         sql = f"INSERT INTO leads_lead ({columns}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
         stamp = now
     cursor = db.cursor()
+    mark = "?" if url.startswith("sqlite:") else "%s"
+    cursor.execute("SELECT s.id FROM sellers_seller s JOIN auth_user u ON u.id = s.user_id "
+                   f"WHERE u.username = {mark}", (username,))
+    seller_id = cursor.fetchone()[0]
     batch = []
     for row in rows(path, seller_id, stamp):
         batch.append(row)

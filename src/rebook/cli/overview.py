@@ -155,6 +155,11 @@ def _demo_at_scale(ctx: Ctx, seed: int, scale: int, leads_per_seller: int | None
         sellers=scale, now=ctx.now(), seed=seed, leads_per_seller=leads_per_seller or LEADS_PER_SELLER,
         first_seller=ctx.seller, progress=progress,
     )
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # planner statistics for the new rows, before autovacuum gets to them
     data = asdict(summary) | {"seconds": round(time.perf_counter() - started, 1)}
     text = (
         f"Generated {summary.sellers} seller(s), {summary.leads:,} leads, {summary.appointments:,} appointments, "
