@@ -112,3 +112,45 @@ def test_a_sqlite_backup_moves_into_postgresql(tmp_path):
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS {empty_db} WITH (FORCE)")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_from_before_rows_carried_their_seller_restores_with_it(tmp_path):
+    """Appointments, cancellations and messages carry their lead's seller since the benchmarks (issue 6);
+    a JSON backup written before that has no such field, and restore fills it in from the lead."""
+    from datetime import timedelta
+
+    from rebook.backup import _dump, restore
+    from rebook.leads.models import Appointment, Cancellation, Lead
+    from rebook.leads.services import appointment_book, appointment_cancel, lead_create
+    from rebook.outbox.models import PlannedMessage
+    from rebook.sellers.models import Seller
+    from rebook.sellers.services import seller_create
+    from tests.conftest import NOW
+
+    seller = seller_create(username="old", email="old@example.com", timezone_name="Europe/London")
+    lead = lead_create(seller=seller, name="Dana", email="dana@example.com", now=NOW)
+    appt = appointment_book(lead=lead, start=NOW + timedelta(days=3), end=NOW + timedelta(days=3, hours=1), now=NOW)
+    appointment_cancel(appointment=appt, by="prospect", reason="Something came up", now=NOW)
+    path = tmp_path / "old.json"
+    with open(path, "w", encoding="utf-8") as out:
+        _dump(out, using="default")
+    document = json.loads(path.read_text())
+    stripped = 0
+    for record in document["objects"]:
+        if record["model"] in ("leads.appointment", "leads.cancellation", "outbox.plannedmessage"):
+            del record["fields"]["seller"]
+            stripped += 1
+    assert stripped >= 3
+    path.write_text(json.dumps(document))
+    counts = (Appointment.objects.count(), Cancellation.objects.count(), PlannedMessage.objects.count())
+    for model in (PlannedMessage, Cancellation, Appointment, Lead, Seller):
+        model.objects.all().delete()
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.all().delete()
+
+    restore(path)
+    seller = Seller.objects.get()
+    assert (Appointment.objects.filter(seller=seller).count(), Cancellation.objects.filter(seller=seller).count(),
+            PlannedMessage.objects.filter(seller=seller).count()) == counts
