@@ -133,7 +133,11 @@ class Appointment(models.Model):
 
     class Meta:
         ordering = ["start", "id"]
-        indexes = [models.Index(fields=["status", "start"]), models.Index(fields=["seller", "status", "start"])]
+        indexes = [
+            # With the seller in it, the team's counts by status and time are read from the index alone.
+            models.Index(fields=["status", "start", "seller"], name="appointment_status_start"),
+            models.Index(fields=["seller", "status", "start"]),
+        ]
         constraints = [models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="appointment_ends_after_start")]
 
     def __str__(self) -> str:
@@ -166,7 +170,11 @@ class Cancellation(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["at"]), models.Index(fields=["seller", "by", "at"])]
+        indexes = [
+            # The team's last 30 days, read from the index alone (validity included).
+            models.Index(fields=["by", "at", "seller", "suggested_valid", "valid_override"], name="cancellation_recent"),
+            models.Index(fields=["seller", "by", "at"]),
+        ]
 
     @property
     def valid(self) -> bool:

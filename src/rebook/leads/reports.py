@@ -120,30 +120,29 @@ class SellerFigures:
 
 
 def team_figures(*, now: datetime) -> list[SellerFigures]:
-    """Per seller: counts for a manager. Four queries for the whole team."""
+    """Per seller: counts for a manager. Five queries for the whole team, each answered from an index."""
     sellers = list(Seller.objects.select_related("user").order_by("user__username"))
     # Grouped by (seller, status), which the (seller, status) index answers on its own.
     leads: dict[int, dict[str, int]] = {}
-    for r in Lead.objects.values("seller", "status").annotate(n=Count("id")).order_by():
+    for r in Lead.objects.values("seller", "status").annotate(n=Count("*")).order_by():  # *: index-only
         row = leads.setdefault(r["seller"], {"n": 0})
         row["n"] += r["n"]
         row[r["status"]] = r["n"]
     month = now - timedelta(days=30)
-    appts = {
-        r["seller"]: r
-        for r in Appointment.objects.filter(
-            Q(status=Appointment.Status.SCHEDULED, start__gte=now, start__lt=now + timedelta(days=7))
-            | Q(status=Appointment.Status.HELD, start__gte=month, start__lt=now)
-        ).values("seller").annotate(
-            ahead=Count("id", filter=Q(status=Appointment.Status.SCHEDULED, start__gte=now, start__lt=now + timedelta(days=7))),
-            held=Count("id", filter=Q(status=Appointment.Status.HELD, start__gte=month)),
-        )
-    }
+    # Two ranges of the (status, start, seller) index, each read from the index alone.
+    ahead = dict(
+        Appointment.objects.filter(status=Appointment.Status.SCHEDULED, start__gte=now, start__lt=now + timedelta(days=7))
+        .values("seller").annotate(n=Count("seller")).values_list("seller", "n").order_by()
+    )
+    held = dict(
+        Appointment.objects.filter(status=Appointment.Status.HELD, start__gte=month, start__lt=now)
+        .values("seller").annotate(n=Count("seller")).values_list("seller", "n").order_by()
+    )
     cancels = {
         r["seller"]: r
         for r in Cancellation.objects.filter(by=Party.PROSPECT, at__gte=month).values("seller").annotate(
-            n=Count("id"),
-            valid=Count("id", filter=Q(valid_override=True) | Q(valid_override__isnull=True, suggested_valid=True)),
+            n=Count("seller"),  # a column of the index, so the count never reads the table
+            valid=Count("seller", filter=Q(valid_override=True) | Q(valid_override__isnull=True, suggested_valid=True)),
         )
     }
     empty: dict = {}
@@ -153,10 +152,10 @@ def team_figures(*, now: datetime) -> list[SellerFigures]:
             leads=leads.get(s.pk, empty).get("n", 0),
             active=leads.get(s.pk, empty).get(Lead.Status.ACTIVE, 0),
             nurture=leads.get(s.pk, empty).get(Lead.Status.NURTURE, 0),
-            meetings_next_7_days=appts.get(s.pk, empty).get("ahead", 0),
+            meetings_next_7_days=ahead.get(s.pk, 0),
             cancellations_30_days=cancels.get(s.pk, empty).get("n", 0),
             valid_30_days=cancels.get(s.pk, empty).get("valid", 0),
-            held_30_days=appts.get(s.pk, empty).get("held", 0),
+            held_30_days=held.get(s.pk, 0),
         )
         for s in sellers
     ]
