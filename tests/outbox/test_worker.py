@@ -420,3 +420,17 @@ def test_sending_what_the_rules_do_not_read_needs_no_reevaluation(alice):
     before = state()
     reevaluate_all()
     assert state() != before
+
+
+def test_every_sent_message_is_announced_to_webhooks_whatever_its_kind(auto, charlie, smtp, frozen):
+    """The lead is re-evaluated only for some kinds (SENDING_MATTERS); the message.sent event is for all."""
+    from rebook.webhooks.models import Delivery
+    from rebook.webhooks.services import endpoint_create
+
+    endpoint_create(seller=charlie.seller, url="http://127.0.0.1:9/hooks", events=["message.sent"])
+    book(charlie)
+    frozen.move_to(NOW + timedelta(days=1, minutes=1))
+    Worker(name="test-worker", batch=1).step()  # the booking follow-up: sent, and its event queued
+    assert due_message(charlie, "booking_followup").status == Status.SENT
+    [delivery] = Delivery.objects.filter(event="message.sent")
+    assert delivery.payload["data"]["message"]["kind"] == "booking_followup"

@@ -164,9 +164,10 @@ class Worker:
                 message=message, worker=self.name, now=now, subject=composed.subject, body=composed.text,
                 html=composed.html, to_email=lead.email,
             )
-            if recorded and message.kind in SENDING_MATTERS:
-                # A sent check-in plans the next one; a sent connecting moment ticks the checklist.
-                lead_reevaluate(lead=lead, now=now)
+            if recorded:
+                if message.kind in SENDING_MATTERS:
+                    # A sent check-in plans the next one; a sent connecting moment ticks the checklist.
+                    lead_reevaluate(lead=lead, now=now)
                 from rebook.webhooks.services import emit
 
                 emit(seller_id=lead.seller_id, event="message.sent", now=now, data={
