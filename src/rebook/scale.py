@@ -19,7 +19,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
-from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
@@ -28,7 +27,7 @@ from django.db import connection, models, transaction
 
 from rebook.errors import RebookError
 from rebook.leads.models import Activity, Appointment, Cancellation, ChecklistItem, Lead, Party
-from rebook.leads.selectors import checklist_facts
+from rebook.leads.selectors import LoadedHistory, checklist_facts, loaded_history
 from rebook.outbox.models import PlannedMessage
 from rebook.sellers.models import Seller
 from rebook.strategy import checklist as checklist_rules
@@ -334,7 +333,7 @@ class _SellerHistory:
                     previous, previous_cancel = appt, cancels[-1]
             # Stop where the services would: the lead reached the strike limit or said no.
             if cancels and cancels[-1].appointment_id == appt.pk:
-                decision = decide_strikes(self._facts(lead, appts, cancels, activities, ()), self.policy)
+                decision = decide_strikes(self._history(lead, appts, cancels, activities, ()).facts, self.policy)
                 if decision.in_nurture:
                     if previous is not None:  # the reschedule that reached the limit books nothing
                         appt.status = Appointment.Status.CANCELLED
@@ -409,29 +408,19 @@ class _SellerHistory:
         )
 
     @staticmethod
-    def _facts(lead: Lead, appts, cancels, activities, checkins) -> h.LeadHistory:
-        starts = {a.pk: a.start for a in appts}
-        return h.LeadHistory(
-            lead_id=lead.pk,
-            appointments=tuple(
-                h.Appointment(a.pk, a.start, a.end, a.status, a.booked_at, a.booked_by,
-                              a.rescheduled_from.pk if a.rescheduled_from else None)
-                for a in appts
-            ),
-            cancellations=tuple(
-                h.Cancellation(c.pk, c.appointment.pk, c.by, c.kind, c.at, starts[c.appointment.pk], c.category, c.valid)
-                for c in sorted(cancels, key=lambda c: (c.at, c.pk))
-            ),
-            contacts=tuple(h.Contact(a.at, a.direction) for a in activities),
-            not_interested_at=lead.not_interested_at,
-            checkins_sent=tuple(checkins),
+    def _history(lead: Lead, appts, cancels, activities, checkins) -> LoadedHistory:
+        """The history as the services read it, from rows not written yet (ordered as their queries order)."""
+        return loaded_history(
+            lead, sorted(appts, key=lambda a: (a.start, a.pk)), sorted(cancels, key=lambda c: (c.at, c.pk)),
+            sorted(activities, key=lambda x: (x.at, x.pk)), checkins,
         )
 
     # -------------------------------------------------------------- what the services would derive
 
     def _derive(self, lead: Lead, appts, cancels, activities) -> None:
         now, policy = self.now, self.policy
-        facts = self._facts(lead, appts, cancels, activities, ())
+        loaded = self._history(lead, appts, cancels, activities, ())
+        facts = loaded.facts
         decision = decide_strikes(facts, policy)
         checkins: list[datetime] = []
         if decision.nurture_since is not None and lead.status not in TERMINAL_STATUSES:
@@ -440,7 +429,8 @@ class _SellerHistory:
             while at < now:
                 checkins.append(at)
                 at = self._defer(at + policy.nurture_checkin_interval)
-            facts = self._facts(lead, appts, cancels, activities, checkins)
+            loaded = self._history(lead, appts, cancels, activities, checkins)
+            facts = loaded.facts
         lead.status = lead_status(lead.status, decision, has_appointments=bool(appts), qualified=lead.qualified_at is not None)
         lead.strikes = decision.strikes
         if lead.status == Lead.Status.NURTURE:
@@ -464,7 +454,6 @@ class _SellerHistory:
                 due=self._defer(plan.due), status=fresh, created_at=now,
             ))
 
-        loaded = SimpleNamespace(facts=facts)
         items = []
         for c in cancels:
             if c.by != Party.PROSPECT:

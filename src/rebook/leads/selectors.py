@@ -89,8 +89,7 @@ def lead_histories(leads: list[Lead]) -> dict[int, LoadedHistory]:
     from rebook.outbox.models import PlannedMessage
 
     ids = [lead.pk for lead in leads]
-    one = len(ids) == 1  # "= id" rather than "IN (id)": the same plan, a simpler query to read in logs
-    where = {"lead_id": ids[0]} if one else {"lead_id__in": ids}
+    where = {"lead_id__in": ids}
     appointments: dict[int, list[Appointment]] = {pk: [] for pk in ids}
     for a in Appointment.objects.filter(**where).order_by("start", "id"):
         appointments[a.lead_id].append(a)
@@ -106,12 +105,14 @@ def lead_histories(leads: list[Lead]) -> dict[int, LoadedHistory]:
     ).values_list("lead_id", "sent_at"):
         checkins[lead_id].append(sent_at)
     return {
-        lead.pk: _loaded(lead, appointments[lead.pk], cancellations[lead.pk], activities[lead.pk], checkins[lead.pk])
+        lead.pk: loaded_history(lead, appointments[lead.pk], cancellations[lead.pk], activities[lead.pk], checkins[lead.pk])
         for lead in leads
     }
 
 
-def _loaded(lead: Lead, appointments, cancellations, activities, checkins) -> LoadedHistory:
+def loaded_history(lead: Lead, appointments, cancellations, activities, checkins) -> LoadedHistory:
+    """A lead's history from its rows: appointments by start, cancellations and activities by time
+    (as the queries above order them), and the times its check-ins were sent."""
     by_id = {a.pk: a for a in appointments}
     for c in cancellations:
         c.appointment = by_id[c.appointment_id]  # spare a query per cancellation
@@ -154,9 +155,18 @@ def checklist_facts(
 
 def sent_message_keys(lead: Lead) -> set[str]:
     """Keys of the lead's messages that went out: what the checklist counts as done by Rebook."""
+    return _sent_keys([lead.pk])[lead.pk]
+
+
+def _sent_keys(lead_ids: list[int]) -> dict[int, set[str]]:
     from rebook.outbox.models import PlannedMessage
 
-    return set(PlannedMessage.objects.filter(lead=lead, status=PlannedMessage.Status.SENT).values_list("key", flat=True))
+    sent: dict[int, set[str]] = {pk: set() for pk in lead_ids}
+    for lead_id, key in PlannedMessage.objects.filter(
+        lead_id__in=lead_ids, status=PlannedMessage.Status.SENT
+    ).values_list("lead_id", "key"):
+        sent[lead_id].add(key)
+    return sent
 
 
 def cancellation_checklist(
@@ -167,9 +177,7 @@ def cancellation_checklist(
         raise RebookError(
             f"appointment {c.appointment_id} was cancelled by you, the seller; the checklist is for prospect cancellations"
         )
-    loaded = loaded or lead_history(c.lead)
-    decision = decide_strikes(loaded.facts, c.lead.seller.policy)
-    return _checklist_steps(c, loaded, decision, sent_message_keys(c.lead), {i.step: i for i in c.checklist.all()})
+    return _checklists([c], {c.lead_id: loaded or lead_history(c.lead)})[c.pk]
 
 
 def lead_checklists(lead: Lead, loaded: LoadedHistory) -> dict[int, list[tuple[Step, ChecklistItem | None]]]:
@@ -188,14 +196,7 @@ def cancellations_checklists(cancellations: list[Cancellation]) -> dict[int, lis
 def _checklists(prospect: list[Cancellation], loaded: dict[int, LoadedHistory]):
     if not prospect:
         return {}
-    from rebook.outbox.models import PlannedMessage
-
-    lead_ids = list(loaded)
-    sent: dict[int, set[str]] = {pk: set() for pk in lead_ids}
-    for lead_id, key in PlannedMessage.objects.filter(
-        lead_id__in=lead_ids, status=PlannedMessage.Status.SENT
-    ).values_list("lead_id", "key"):
-        sent[lead_id].add(key)
+    sent = _sent_keys(list(loaded))
     items: dict[int, dict[str, ChecklistItem]] = {c.pk: {} for c in prospect}
     for item in ChecklistItem.objects.filter(cancellation_id__in=[c.pk for c in prospect]):
         items[item.cancellation_id][item.step] = item
