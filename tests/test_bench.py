@@ -1,0 +1,65 @@
+"""The benchmark tools themselves, on a tiny generated database: they run and report what bench/run.py
+tabulates (the figures are for bench/run.py, never for tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+pytestmark = pytest.mark.subprocess
+
+
+def _run(env, *args) -> str:
+    result = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REBOOK_") and k != "DATABASE_URL"}
+    env.update(REBOOK_HOME=str(tmp_path / "home"), DATABASE_URL=f"sqlite:///{tmp_path / 'bench.sqlite3'}",
+               REBOOK_ALLOWED_HOSTS="testserver", REBOOK_API_RATE_LIMIT="100000")
+    summary = json.loads(_run(env, str(BENCH / "generate.py"), "--sellers", "2", "--leads-per-seller", "40"))
+    assert summary["sellers"] == 2 and summary["leads"] == 80 and summary["appointments"] > 100
+    return env
+
+
+def test_pages_services_and_feed_are_measured(tiny):
+    pages = json.loads(_run(tiny, str(BENCH / "measure.py"), "pages", "--reps", "2", "--budget", "0.1"))
+    assert {"Today", "Leads", "Outbox", "Team", "API: leads"} <= set(pages)
+    assert all(p["queries"] > 0 and p["median_ms"] > 0 and p["n"] >= 2 for p in pages.values())
+    services = json.loads(_run(tiny, str(BENCH / "measure.py"), "services", "--reps", "8"))
+    assert {"book", "cancel", "reschedule"} == set(services["operations"])
+    assert services["size"]["leads"] == 80
+    feed = json.loads(_run(tiny, str(BENCH / "measure.py"), "feed", "--reps", "1"))["feed"]
+    assert feed["events"] > 0 and feed["bytes"] > 0
+
+
+def test_the_worker_queue_is_prepared_the_same_each_round(tiny, tmp_path):
+    ids = tmp_path / "ids.json"
+    first = json.loads(_run(tiny, str(BENCH / "measure.py"), "worker-prepare", "--ids", str(ids)))["queued"]
+    again = json.loads(_run(tiny, str(BENCH / "measure.py"), "worker-prepare", "--ids", str(ids)))["queued"]
+    assert first > 0 and again == first and len(json.loads(ids.read_text())) == first
+
+
+def test_the_report_states_the_machine_and_every_part():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import run
+    finally:
+        sys.path.remove(str(BENCH))
+    results = json.loads((BENCH / "results" / "results.json").read_text())
+    table = run.markdown(results)
+    assert "CPUs" in table and "Python" in table and "PostgreSQL" in table
+    for heading in ("**Services**", "**Pages and API lists**", "**Calendar feed**", "**Contact import**",
+                    "**Outbox worker**"):
+        assert heading in table
+    readme = (BENCH.parent / "README.md").read_text()
+    assert table.split("\n", 1)[1] in readme  # the README shows the committed results
