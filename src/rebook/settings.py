@@ -193,5 +193,10 @@ REBOOK_PHONE_REGION = env(
 
 REBOOK_API_RATE_LIMIT = envint("REBOOK_API_RATE_LIMIT", 120, "API requests per minute for one token before 429.")
 
+REBOOK_WEBHOOK_ALLOW_PRIVATE = envbool(
+    "REBOOK_WEBHOOK_ALLOW_PRIVATE", False,
+    "Allow webhook URLs on loopback, private or link-local addresses (refused by default).",
+)
+
 REBOOK_USER = env("REBOOK_USER", "", "The seller every command acts for when --user is not given.")
 REBOOK_TIMEZONE = env("REBOOK_TIMEZONE", "", "Time zone for a new seller; by default the machine's own.")

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from rebook.errors import RebookError
+from rebook.strategy.limits import EARLIEST, LATEST, check_instant
 
 
 def zone(name: str) -> ZoneInfo:
@@ -46,20 +47,38 @@ def parse_time(text: str, *, tz: ZoneInfo, now: datetime, what: str = "time") ->
     raw = (text or "").strip()
     if not raw:
         raise RebookError(f"{what}: no time given")
+    if len(raw) > 100:
+        raise RebookError(f"{what}: cannot read {raw[:40]!r}...: too long for a time")
     try:
         parsed = datetime.fromisoformat(raw)
     except ValueError:
         parsed = _parse_phrase(raw, tz, now, what)
+    # Checked on the wall-clock year first: shifting year 9999 or year 1 to UTC would overflow.
+    if not (EARLIEST.year <= parsed.year < LATEST.year):
+        raise RebookError(f"{what}: {parsed.date().isoformat()} is outside the dates Rebook keeps "
+                          f"({EARLIEST:%Y-%m-%d} to {LATEST.year - 1}-12-31)")
     if parsed.tzinfo is None:
         parsed = localize(parsed, tz)
-    return parsed.astimezone(UTC)
+    return check_instant(parsed.astimezone(UTC), what)
 
 
 def _parse_phrase(raw: str, tz: ZoneInfo, now: datetime, what: str) -> datetime:
     import dateparser  # imported late: only phrases need it
 
     base = now.astimezone(tz).replace(tzinfo=None)
-    parsed = dateparser.parse(
+    try:
+        parsed = _dateparser_parse(dateparser, raw, base)
+    except (OverflowError, ValueError):
+        parsed = None  # "in 99999999 days" and the like
+    if parsed is None:
+        raise RebookError(
+            f"{what}: cannot read {raw!r}; use ISO 8601 (2026-03-14T10:00) or a phrase like 'tomorrow 10am'"
+        )
+    return parsed
+
+
+def _dateparser_parse(dateparser, raw: str, base: datetime) -> datetime | None:
+    return dateparser.parse(
         raw,
         languages=["en"],
         settings={
@@ -69,11 +88,6 @@ def _parse_phrase(raw: str, tz: ZoneInfo, now: datetime, what: str) -> datetime:
             "PARSERS": ["relative-time", "absolute-time", "custom-formats"],
         },
     )
-    if parsed is None:
-        raise RebookError(
-            f"{what}: cannot read {raw!r}; use ISO 8601 (2026-03-14T10:00) or a phrase like 'tomorrow 10am'"
-        )
-    return parsed
 
 
 def to_local(instant: datetime, tz: ZoneInfo) -> datetime:

@@ -56,7 +56,8 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver():
+def receiver(settings):
+    settings.REBOOK_WEBHOOK_ALLOW_PRIVATE = True  # the receiver is on loopback
     r = Receiver()
     yield r
     r.server.shutdown()
@@ -87,7 +88,9 @@ def test_a_failing_endpoint_is_retried_and_its_last_response_is_visible(alice, c
     appointment_book(lead=charlie, start=NOW + timedelta(days=2), end=NOW + timedelta(days=2, hours=1))
     Worker(name="w").run(until_idle=True)
     delivery = Delivery.objects.get(event="appointment.booked")
-    assert (delivery.status, delivery.last_status_code, delivery.last_response) == ("scheduled", 503, "busy, try later")
+    # The status and Rebook's own note; never the body the endpoint answered with.
+    assert (delivery.status, delivery.last_status_code, delivery.last_response) == (
+        "scheduled", 503, "HTTP 503 Service Unavailable")
     assert delivery.due == timezone.now() + timedelta(minutes=1)
     listing = Rebook().json("webhook", "list")
     assert listing[0]["last_delivery"]["status_code"] == 503
@@ -172,3 +175,91 @@ def test_tokens_in_the_web_app(alice_client, alice):
     assert row.revoked_at is not None
     _, bob_token = token_create(seller=alice, name="x")
     assert bob_token not in alice_client.get("/tokens/").content.decode()
+
+
+class Redirector(Receiver):
+    """An endpoint that answers with a redirect to an inside page and a body that must not be echoed."""
+
+    def __init__(self, secret_page: str):
+        super().__init__()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers["Content-Length"]))
+                outer.requests.append({"method": "POST", "path": self.path})
+                self.send_response(302)
+                self.send_header("Location", secret_page)
+                self.end_headers()
+                self.wfile.write(b"internal secret: hunter2")
+
+            def do_GET(self):
+                outer.requests.append({"method": "GET", "path": self.path})
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"internal secret: hunter2")
+
+            def log_message(self, *args):
+                pass
+
+        self.server.RequestHandlerClass = Handler
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8080/hooks", "http://localhost/x", "http://10.1.2.3/x", "http://192.168.0.1/x",
+    "http://172.16.5.5/x", "http://169.254.169.254/latest/meta-data/", "http://[::1]/x", "http://[fd00::1]/x",
+    "http://[::ffff:127.0.0.1]/x", "http://0.0.0.0/x", "http://100.64.0.1/x",
+])
+def test_it_refuses_a_webhook_aimed_inside_the_network(alice, url):
+    from rebook.errors import RebookError
+
+    with pytest.raises(RebookError, match="REBOOK_WEBHOOK_ALLOW_PRIVATE"):
+        endpoint_create(seller=alice, url=url)
+
+
+def test_the_api_refuses_an_inside_target_with_a_problem(alice):
+    token = token_create(seller=alice, name="t")[1]
+    answer = Client().post("/api/v1/webhooks", {"url": "http://127.0.0.1:9/x"}, content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert answer.status_code in (400, 422) and "private" in answer.json()["detail"]
+
+
+def test_a_name_that_resolves_inside_is_refused_at_delivery_on_the_address_connected_to(alice, charlie, settings,
+                                                                                        monkeypatch):
+    """Registered while its name resolved outside (or not at all), then rebound to loopback: never posted to."""
+    import socket
+
+    receiver = Receiver()
+    try:
+        settings.REBOOK_WEBHOOK_ALLOW_PRIVATE = False
+        real = socket.getaddrinfo
+        monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: real(
+            "127.0.0.1" if host == "hooks.rebinding.example" else host, *a, **k))
+        from rebook.webhooks.models import Endpoint
+
+        Endpoint.objects.create(seller=alice, url=f"http://hooks.rebinding.example:{receiver.port}/x", secret="s",
+                                created_at=timezone.now())
+        appointment_book(lead=charlie, start=NOW + timedelta(days=2), end=NOW + timedelta(days=2, hours=1))
+        Worker(name="w").run(until_idle=True)
+        delivery = Delivery.objects.get(event="appointment.booked")
+        assert receiver.requests == []
+        assert delivery.last_status_code is None and "127.0.0.1" in delivery.last_response
+    finally:
+        receiver.server.shutdown()
+
+
+def test_redirects_are_not_followed_and_the_answer_is_never_echoed(alice, charlie, settings):
+    settings.REBOOK_WEBHOOK_ALLOW_PRIVATE = True
+    redirector = Redirector("/admin/secret")
+    try:
+        endpoint = endpoint_create(seller=alice, url=redirector.url)
+        appointment_book(lead=charlie, start=NOW + timedelta(days=2), end=NOW + timedelta(days=2, hours=1))
+        Worker(name="w").run(until_idle=True)
+        assert [r["method"] for r in redirector.requests] == ["POST"]  # no GET to the redirect target
+        delivery = Delivery.objects.get(event="appointment.booked")
+        assert delivery.last_status_code == 302 and "hunter2" not in delivery.last_response
+        token = token_create(seller=alice, name="t")[1]
+        listing = Client().get(f"/api/v1/webhooks/{endpoint.pk}/deliveries", HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert listing.status_code == 200 and "hunter2" not in listing.content.decode()
+    finally:
+        redirector.server.shutdown()

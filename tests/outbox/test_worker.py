@@ -422,11 +422,12 @@ def test_sending_what_the_rules_do_not_read_needs_no_reevaluation(alice):
     assert state() != before
 
 
-def test_every_sent_message_is_announced_to_webhooks_whatever_its_kind(auto, charlie, smtp, frozen):
+def test_every_sent_message_is_announced_to_webhooks_whatever_its_kind(auto, charlie, smtp, frozen, settings):
     """The lead is re-evaluated only for some kinds (SENDING_MATTERS); the message.sent event is for all."""
     from rebook.webhooks.models import Delivery
     from rebook.webhooks.services import endpoint_create
 
+    settings.REBOOK_WEBHOOK_ALLOW_PRIVATE = True
     endpoint_create(seller=charlie.seller, url="http://127.0.0.1:9/hooks", events=["message.sent"])
     book(charlie)
     frozen.move_to(NOW + timedelta(days=1, minutes=1))

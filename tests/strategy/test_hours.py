@@ -49,7 +49,9 @@ def test_quiet_hours_end_at_local_eight_on_the_night_the_clocks_fall_back():
 
 
 def test_a_window_is_read_as_people_write_it():
-    assert str(parse_window("20:00-08:00", what="x")) == "20:00-08:00"
+    assert str(parse_window("20:00-08:00", what="x", overnight=True)) == "20:00-08:00"
+    with pytest.raises(RebookError, match="runs past midnight"):
+        parse_window("17:00-09:00", what="working_hours")
     assert str(parse_window(" 9 - 17:30 ", what="x")) == "09:00-17:30"
     assert parse_window("off", what="x", allow_off=True) is None
 

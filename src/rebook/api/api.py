@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from django.http import Http404, HttpRequest
@@ -24,6 +24,7 @@ from rebook.leads import selectors, services
 from rebook.leads.models import Appointment, Cancellation, Lead
 from rebook.outbox import services as outbox_services
 from rebook.outbox.models import PlannedMessage
+from rebook.strategy.limits import EARLIEST, LATEST, check_instant
 from rebook.timeparse import localize
 from rebook.webhooks import services as webhook_services
 from rebook.webhooks.models import EVENTS, Delivery, Endpoint
@@ -77,13 +78,18 @@ def problem(request, status: int, kind: str, title: str, detail: str, **extra):
 
 @api.exception_handler(ValidationError)
 def _invalid(request, exc: ValidationError):
-    errors = []
+    errors: dict[str, str] = {}
     for e in exc.errors:
-        loc = [str(p) for p in e.get("loc", [])]
+        # Pydantic's union and validator tags ("int", "function-after[...]") are not fields.
+        loc = [str(p) for p in e.get("loc", []) if str(p) not in _TYPE_TAGS and "[" not in str(p)]
         # ("body", "data", "name") is the field "name"; ("query", "limit") is "limit".
         field = ".".join(loc[2:] if loc[:1] == ["body"] and len(loc) > 2 else loc[1:]) or ".".join(loc)
-        errors.append({"field": field, "message": e.get("msg", "")})
-    return problem(request, 422, "validation", "Invalid request", "Some fields are not valid.", errors=errors)
+        errors.setdefault(field, e.get("msg", ""))  # a union's members each complain: the first says enough
+    return problem(request, 422, "validation", "Invalid request", "Some fields are not valid.",
+                   errors=[{"field": f, "message": m} for f, m in errors.items()])
+
+
+_TYPE_TAGS = {"str", "int", "float", "bool", "list", "dict", "none", "datetime", "date"}
 
 
 @api.exception_handler(RebookError)
@@ -125,9 +131,11 @@ def owned(getter, **kwargs):
 
 def aware(moment: datetime | None, seller) -> datetime | None:
     """A time without an offset is read in the seller's zone (a DST gap is refused)."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return localize(moment, seller.tz)
+    if moment is None:
+        return None
+    if not (EARLIEST.year <= moment.year < LATEST.year):
+        check_instant(moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment)  # raises, naming the window
+    return check_instant(moment if moment.tzinfo is not None else localize(moment, seller.tz))
 
 
 # --- schemas -------------------------------------------------------------------------------------
@@ -664,12 +672,23 @@ def policy_read(request):
     return policy_as_text(request.seller.policy)
 
 
+def _policy_text(value: Any) -> str:
+    """A JSON value as the text `rebook policy set` would take; 4.0 is 4, anything else is refused by the policy."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, str | int | float):
+        return str(value)
+    return repr(value)[:40]
+
+
 @overview.patch("/policy", response={200: dict[str, str], 422: Problem})
-def policy_update(request, data: dict[Text, Text | int | bool] = Body(...)):
+def policy_update(request, data: dict[Text, Any] = Body(...)):
     from rebook.sellers.services import PolicyErrors, seller_policy_update
     from rebook.strategy.policy import policy_as_text
 
-    values = {k: (("true" if v else "false") if isinstance(v, bool) else str(v)) for k, v in data.items()}
+    values = {k: _policy_text(v) for k, v in data.items()}
     try:
         seller = seller_policy_update(seller=request.seller, values=values)
     except PolicyErrors as e:

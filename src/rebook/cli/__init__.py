@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 
 from rebook import __version__
+from rebook.cli.parsing import RebookGroup
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=RebookGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="rebook")
 def cli() -> None:
     """Rebook: turn cancelled appointments into connecting moments, and stop chasing prospects

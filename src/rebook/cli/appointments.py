@@ -66,10 +66,11 @@ def appt_book(ctx: Ctx, lead_id, at_text, duration, end_text, where, by) -> Resu
     from rebook.leads.selectors import lead_get
     from rebook.leads.services import appointment_book
     from rebook.strategy.durations import parse_duration
+    from rebook.strategy.limits import MAX_MEETING
 
     lead = lead_get(seller=ctx.seller, lead_id=parse_id(lead_id, "LEAD_ID"))
     start = ctx.time(at_text, "--at")
-    end = ctx.time(end_text, "--end") if end_text else start + parse_duration(duration, what="--duration")
+    end = ctx.time(end_text, "--end") if end_text else start + parse_duration(duration, what="--duration", maximum=MAX_MEETING)
     appt = appointment_book(lead=lead, start=start, end=end, location=where, booked_by=by)
     return Result(appointment_json(appt, ctx.tz), str(appt.pk))
 

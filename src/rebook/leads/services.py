@@ -19,6 +19,7 @@ from rebook.outbox.services import messages_reconcile
 from rebook.sellers.models import Seller
 from rebook.strategy import checklist as checklist_rules
 from rebook.strategy.followups import plan_messages
+from rebook.strategy.limits import check_instant, check_meeting
 from rebook.strategy.freed import touchpoints
 from rebook.strategy.reasons import NO_SHOW, NOT_INTERESTED
 from rebook.strategy.strikes import TERMINAL_STATUSES, StrikeDecision, decide_strikes, lead_status
@@ -231,9 +232,8 @@ def appointment_book(
     booked_at: datetime | None = None,
 ) -> Appointment:
     now = _now(now)
+    check_meeting(start, end)
     lead = _locked(lead)
-    if end <= start:
-        raise RebookError("the appointment must end after it starts (end before start)")
     if lead.status in UNBOOKABLE:
         raise RebookError(f"lead {lead.pk} ({lead.name}) " + UNBOOKABLE[lead.status].format(id=lead.pk))
     appointment = Appointment.objects.create(
@@ -320,7 +320,7 @@ def _set_status(appointment: Appointment, status: str) -> None:
 
 
 def _when_called_off(at: datetime | None, now: datetime) -> datetime:
-    at = at or now
+    at = check_instant(at or now, "at")
     if at > now + CLOCK_SLACK:
         raise RebookError("--at: when it was called off cannot be in the future")
     return at
@@ -366,6 +366,7 @@ def appointment_reschedule(
     limit, the lead moves to nurture and the new time is not booked (the old row is "cancelled").
     """
     now = _now(now)
+    check_meeting(to, to + (appointment.end - appointment.start))
     _begin_change(appointment, "rescheduled")
     if to == appointment.start:
         raise RebookError(f"--to: appointment {appointment.pk} already starts then")

@@ -47,7 +47,7 @@ def _clock(hours: str, minutes: str | None, text: str, what: str) -> time:
     return time(h, m)
 
 
-def parse_window(text: str, *, what: str, allow_off: bool = False) -> DailyWindow | None:
+def parse_window(text: str, *, what: str, allow_off: bool = False, overnight: bool = False) -> DailyWindow | None:
     """Read "20:00-08:00" (or "off" where allowed); raise a RebookError that quotes the input."""
     raw = text.strip().lower()
     if allow_off and raw in {OFF, "none", "no", "false", ""}:
@@ -59,6 +59,8 @@ def parse_window(text: str, *, what: str, allow_off: bool = False) -> DailyWindo
     window = DailyWindow(_clock(match[1], match[2], text, what), _clock(match[3], match[4], text, what))
     if window.start == window.end:
         raise RebookError(f"{what}: {text!r} starts and ends at the same time")
+    if window.wraps and not overnight:
+        raise RebookError(f"{what}: {text!r} runs past midnight; working hours start and end on the same day")
     return window
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, fields, replace
 from datetime import timedelta
 
 from rebook.errors import RebookError
 from rebook.strategy.durations import format_duration, parse_duration
 from rebook.strategy.hours import DailyWindow, parse_window
+from rebook.strategy.limits import POLICY_DURATION_MAX, POLICY_RANGES, check_number
 
 
 @dataclass(frozen=True)
@@ -37,11 +40,11 @@ class Policy:
 
     @property
     def quiet_window(self) -> DailyWindow | None:
-        return parse_window(self.quiet_hours, what="policy quiet_hours", allow_off=True)
+        return parse_window(self.quiet_hours, what="policy quiet_hours", allow_off=True, overnight=True)
 
     @property
     def working_window(self) -> DailyWindow:
-        window = parse_window(self.working_hours, what="policy working_hours")
+        window = parse_window(self.working_hours, what="policy working_hours", overnight=True)  # as stored before it was refused
         assert window is not None
         return window
 
@@ -62,8 +65,6 @@ POLICY_HELP: dict[str, str] = {
     "quiet_hours": 'Nothing is sent to a lead during these hours in their time zone, e.g. "20:00-08:00", or "off".',
     "working_hours": 'Hours (Monday to Friday, your time zone) from which reschedule offers suggest new times.',
 }
-
-_MINIMUMS = {"strike_limit": 1, "late_notice_hours": 0, "weekly_meeting_target": 0, "nurture_checkin_days": 1}
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -86,17 +87,16 @@ def policy_set(policy: Policy, key: str, raw: str) -> Policy:
             raise RebookError(f"policy {key} takes true or false, not {raw!r}")
         value = text in _TRUE
     elif isinstance(default, str):
-        window = parse_window(raw, what=f"policy {key}", allow_off=key == "quiet_hours")
+        quiet = key == "quiet_hours"
+        window = parse_window(raw, what=f"policy {key}", allow_off=quiet, overnight=quiet)
         value = str(window) if window else "off"
     elif isinstance(default, int):
-        try:
-            value = int(text)
-        except ValueError:
-            raise RebookError(f"policy {key} takes a whole number, not {raw!r}") from None
-        if value < _MINIMUMS.get(key, 0):
-            raise RebookError(f"policy {key} must be at least {_MINIMUMS.get(key, 0)}, not {value}")
+        low, high = POLICY_RANGES[key]
+        if not re.fullmatch(r"[+-]?\d{1,12}", text):
+            raise RebookError(f"policy {key} takes a whole number from {low} to {high}, not {raw[:40]!r}")
+        value = check_number(int(text), f"policy {key}", low, high)
     else:
-        value = parse_duration(raw, allow_zero=True, what=f"policy {key}")
+        value = parse_duration(raw, allow_zero=True, what=f"policy {key}", maximum=POLICY_DURATION_MAX[key])
     return replace(policy, **{key: value})
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from rebook.errors import RebookError
 from rebook.leads.models import Activity, Lead
 from rebook.strategy.durations import parse_duration
+from rebook.strategy.limits import MAX_MEETING
 from rebook.strategy.followups import MESSAGE_KINDS
 from rebook.timeparse import parse_time
 
@@ -94,7 +95,7 @@ class BookForm(SellerForm):
 
     def clean_duration(self) -> timedelta:
         try:
-            return parse_duration(self.cleaned_data["duration"], what="duration")
+            return parse_duration(self.cleaned_data["duration"], what="duration", maximum=MAX_MEETING)
         except RebookError as e:
             raise forms.ValidationError(str(e).removeprefix("duration: ")) from None
 

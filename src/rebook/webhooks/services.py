@@ -19,6 +19,7 @@ from django.utils import timezone
 from rebook.errors import RebookError
 from rebook.sellers.models import Seller
 from rebook.webhooks.models import EVENTS, Delivery, Endpoint
+from rebook.webhooks.targets import check_url
 
 REPLAY_WINDOW = timedelta(minutes=5)
 MAX_ATTEMPTS = 10
@@ -49,6 +50,7 @@ def endpoint_create(*, seller: Seller, url: str, events: list[str] | None = None
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
         raise RebookError(f"url: {url!r} is not an http(s) address") from None
+    check_url(url)
     unknown = [e for e in events or [] if e not in EVENTS]
     if unknown:
         raise RebookError(f"events: unknown {', '.join(unknown)}; events: {', '.join(EVENTS)}")

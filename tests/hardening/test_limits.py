@@ -1,0 +1,86 @@
+"""Every number, duration, date and text has a range, checked in one place that the CLI, web and API share:
+out-of-range input is a clear error naming the field, never a 500 or a traceback, and changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from rebook.api.services import token_create
+from rebook.leads.models import Appointment, Lead
+from tests.clirunner import Rebook
+
+pytestmark = pytest.mark.usefixtures("frozen")
+
+
+@pytest.fixture
+def api(alice):
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token_create(seller=alice, name='t')[1]}")
+
+
+@pytest.mark.parametrize("values, field", [
+    ({"strike_limit": 1e20}, "strike_limit"),
+    ({"strike_limit": 99999999999999999999}, "strike_limit"),
+    ({"nurture_checkin_days": 1_000_000_000}, "nurture_checkin_days"),
+    ({"connecting_moment_delay": "99999999d"}, "connecting_moment_delay"),
+    ({"late_notice_hours": -5}, "late_notice_hours"),
+    ({"working_hours": "17:00-09:00"}, "working_hours"),
+])
+def test_policy_values_out_of_range_are_a_problem_naming_the_field_through_the_api(api, alice, values, field):
+    answer = api.patch("/api/v1/policy", values, content_type="application/json")
+    assert answer.status_code == 422, answer.content
+    assert [e["field"] for e in answer.json()["errors"]] == [field]
+    alice.refresh_from_db()
+    assert alice.strike_limit == 3 and alice.nurture_checkin_days == 90
+
+
+@pytest.mark.parametrize("start", ["9999-12-31T23:59:59", "0001-01-01T00:00:00", "2100-01-01T00:00:00Z",
+                                   "9999-12-31T23:59:59-12:00"])
+def test_booking_far_outside_the_calendar_is_a_problem_not_a_500(api, charlie, start):
+    answer = api.post("/api/v1/appointments", {"lead_id": charlie.pk, "start": start},
+                      content_type="application/json")
+    assert answer.status_code in (400, 422), answer.content
+    assert "outside the dates Rebook keeps" in answer.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_the_web_forms_refuse_far_dates_and_long_durations_beside_the_field(alice_client, charlie):
+    for start, duration, words in [("9999-12-31T23:59", "45m", b"outside the dates"),
+                                   ("2026-03-09T10:00", "99999999d", b"at most 31d")]:
+        page = alice_client.post(f"/leads/{charlie.pk}/book/", {"start": start, "duration": duration,
+                                                                "booked_by": "seller"})
+        assert page.status_code == 400 and words in page.content
+    from rebook.strategy.policy import policy_as_text
+
+    page = alice_client.post("/policy/", policy_as_text(charlie.seller.policy) | {"strike_limit": "99999999999999999999"})
+    assert page.status_code == 400 and b"from 1 to 100" in page.content
+    assert not Appointment.objects.exists()
+
+
+@pytest.mark.parametrize("args, words", [
+    (("appt", "book", "{lead}", "--at", "tomorrow 10am", "--duration", "99999999d"), "at most 31d"),
+    (("appt", "book", "{lead}", "--at", "9999-12-31T23:59"), "outside the dates Rebook keeps"),
+    (("appt", "book", "{lead}", "--at", "0001-01-01T00:00"), "outside the dates Rebook keeps"),
+    (("appt", "book", "{lead}", "--at", "in 99999999 days"), "cannot read"),
+    (("policy", "set", "strike_limit", "99999999999999999999"), "from 1 to 100"),
+    (("policy", "set", "strike_limit", "-1"), "between 1 and 100"),
+    (("policy", "set", "connecting_moment_delay", "99999999d"), "at most 30d"),
+    (("policy", "set", "working_hours", "17:00-09:00"), "runs past midnight"),
+])
+def test_the_command_line_refuses_out_of_range_values_in_one_line(charlie, args, words):
+    result = Rebook()(*[a.format(lead=charlie.pk) for a in args], ok=False)
+    assert result.exit_code == 1 and result.stdout == ""
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("error: ") and words in line, line
+    assert not Appointment.objects.exists()
+
+
+def test_text_fields_keep_their_length_on_every_database(alice, api):
+    from rebook.errors import RebookError
+    from rebook.leads.services import lead_create
+
+    with pytest.raises(RebookError, match="name: at most 200 characters"):
+        lead_create(seller=alice, name="x" * 5000)
+    answer = api.post("/api/v1/leads", {"name": "x" * 5000}, content_type="application/json")
+    assert answer.status_code in (400, 422)
+    assert not Lead.objects.exists()
