@@ -119,12 +119,30 @@ def test_outbox_discard_pipeline_and_policy(api, charlie):
     assert problem["errors"][0]["field"] == "quiet_hours"
 
 
-def test_imports_upload_and_report(api, alice):
+def test_imports_are_queued_run_by_the_worker_and_polled(api, alice):
+    from rebook.outbox.worker import Worker
+
     upload = api.client.post("/api/v1/imports", {"file": _file("c.csv", b"Name,Email\nDana,dana@example.com\n,bad\n")})
-    assert upload.status_code == 201, upload.content
-    run = upload.json()
-    assert run["kind"] == "contacts" and run["report"]["created"] == 1 and run["report"]["refused"][0]["line"] == 3
-    assert api.get(f"/imports/{run['id']}")["report"] == run["report"]
+    assert upload.status_code == 202, upload.content
+    queued = upload.json()
+    assert (queued["status"], queued["kind"]) == ("queued", "contacts") and upload["Location"].endswith(str(queued["id"]))
+    assert not Lead.objects.exists()  # nothing happens in the request
+    Worker(name="w", send_mail=False).run(until_idle=True)
+    run = api.get(f"/imports/{queued['id']}")
+    assert run["status"] == "done" and run["report"]["created"] == 1 and run["report"]["refused"][0]["line"] == 3
+
+
+def test_an_unreadable_upload_fails_with_its_reason_and_a_huge_one_is_refused(api, alice, settings):
+    from rebook.outbox.worker import Worker
+
+    queued = api.client.post("/api/v1/imports", {"file": _file("x.ics", b"BEGIN:VCALENDAR\nBEGIN:VEVENT\n")}).json()
+    Worker(name="w", send_mail=False).run(until_idle=True)
+    run = api.get(f"/imports/{queued['id']}")
+    assert run["status"] == "failed" and "END:VCALENDAR" in run["error"]
+    from rebook.strategy import limits
+
+    big = api.client.post("/api/v1/imports", {"file": _file("big.csv", b"x" * (limits.MAX_UPLOAD_BYTES + 1))})
+    assert big.status_code == 413 and big["Content-Type"] == "application/problem+json"
 
 
 def _file(name: str, data: bytes):

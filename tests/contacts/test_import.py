@@ -183,3 +183,18 @@ def test_outlook_and_salesforce_exports_map_their_columns(alice):
     assert (dana.name, dana.phone, dana.notes) == ("Dana Reyes", "+15552010100", "Met at the fair")
     ben = Lead.objects.get(email="ben@example.com")
     assert (ben.name, ben.company, ben.source, ben.phone) == ("Ben Carter", "Carter & Co", "Web", "+15552010111")
+
+
+def test_colleagues_sharing_an_office_number_or_a_company_stay_different_people(alice):
+    data = (
+        b"First Name,Last Name,E-mail Address,Company,Company Main Phone\n"
+        b"Ana,Lopez,ana@acme.example,Acme,+1 555 201 0199\n"
+        b"Bo,Chen,bo@acme.example,Acme,+1 555 201 0199\n"
+        b"Cy,Diaz,cy@acme.example,Acme,+1 555 201 0199\n"
+        b"Dee,Ford,dee@acme.example,Acme,\n"
+        b"Dee,Ford,dee.ford@home.example,Acme,\n"  # same name and company, another address: another person
+    )
+    report = load(alice, data)
+    assert (report.created, report.merged, report.unchanged) == (5, 0, 0)
+    assert Lead.objects.filter(phone="+15552010199").count() == 3
+    assert load(alice, data).created == 0  # and a second import finds each of them again

@@ -87,9 +87,24 @@ def test_a_withdrawn_message_says_why(alice, charlie):
     assert rows["booking_followup"]["note"]
 
 
-def test_the_worker_refuses_to_start_without_smtp_settings(alice, settings):
+def test_without_smtp_settings_the_worker_sends_nothing_but_still_runs_imports(alice, charlie, settings, frozen):
+    from datetime import timedelta
+
+    from rebook.imports import import_enqueue
+    from rebook.leads.services import appointment_book
+    from tests.conftest import NOW
+
     settings.EMAIL_BACKEND = "rebook.outbox.mail.NotConfiguredBackend"
-    assert "REBOOK_SMTP_URL is not set" in Rebook().error("worker", "--until-idle")
+    alice.auto_send = True
+    alice.save()
+    appointment_book(lead=charlie, start=NOW + timedelta(days=3), end=NOW + timedelta(days=3, hours=1))
+    frozen.move_to(NOW + timedelta(days=1, hours=1))
+    run = import_enqueue(seller=alice, data=b"Name,Email\nDana,dana@example.com\n", name="c.csv")
+    result = Rebook()("worker", "--until-idle")
+    assert "REBOOK_SMTP_URL is not set" in result.stdout and "import" in result.stdout
+    run.refresh_from_db()
+    assert run.status == "done"
+    assert not PlannedMessage.objects.filter(status__in=["sent", "sending", "failed"]).exists()
 
 
 def test_smtp_urls_become_django_settings():

@@ -20,27 +20,53 @@ INVITE = (
 )
 
 
+def upload(client, name: str, data: bytes, **fields):
+    """Post a file, let the worker run it, and return the import page it redirected to."""
+    from rebook.outbox.worker import Worker
+
+    response = client.post("/data/", {"file": SimpleUploadedFile(name, data), **fields})
+    assert response.status_code == 302, response.content[:300]
+    waiting = client.get(response["Location"])
+    assert b'http-equiv="refresh"' in waiting.content and b"Importing" in waiting.content  # polled, not run here
+    Worker(name="w", send_mail=False).run(until_idle=True)
+    page = client.get(response["Location"])
+    assert b'http-equiv="refresh"' not in page.content
+    return response["Location"], page
+
+
 def test_uploading_an_invitation_books_it(alice_client):
-    response = alice_client.post("/data/", {"file": SimpleUploadedFile("invite.ics", INVITE.encode())})
-    assert response.status_code == 200 and b"booked with Dana Reyes" in response.content
+    assert not Appointment.objects.exists()
+    _, page = upload(alice_client, "invite.ics", INVITE.encode())
+    assert page.status_code == 200 and b"booked with Dana Reyes" in page.content
     assert Appointment.objects.get().lead.email == "dana@reyes.example"
 
 
 def test_uploading_contacts_reports_rows_and_offers_the_report(alice_client):
     data = b"Name,Email\nDana,dana@example.com\n,,\n,not-an-address\n"
-    response = alice_client.post("/data/", {"file": SimpleUploadedFile("c.csv", data)})
+    where, response = upload(alice_client, "c.csv", data)
     page = response.content.decode()
     assert "1 new lead, 0 merged" in page and "Line 4: not imported" in page
-    report = alice_client.get("/data/import-report.csv")
+    report = alice_client.get(f"{where}report.csv")
     assert report["Content-Type"].startswith("text/csv") and b"4,not imported" in report.content
     assert Lead.objects.count() == 1
 
 
-def test_a_bad_upload_is_refused_next_to_the_field(alice_client):
-    response = alice_client.post("/data/", {"file": SimpleUploadedFile("x.ics", b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT")})
-    assert response.status_code == 400 and b"is it cut short" in response.content
+def test_a_bad_upload_says_why_and_changes_nothing(alice_client):
+    _, page = upload(alice_client, "x.ics", b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT")
+    assert b"could not be imported" in page.content and b"is it cut short" in page.content
     response = alice_client.post("/data/", {"file": SimpleUploadedFile("c.csv", b"A,B\n1,2\n"), "columns": "nonsense"})
     assert response.status_code == 400 and b"write COLUMN=FIELD" in response.content
+    response = alice_client.post("/data/", {"file": SimpleUploadedFile("c.csv", b"A,B\n1,2\n"), "columns": "A=phonenumber"})
+    assert response.status_code == 400 and b"not a field" in response.content
+    assert not Lead.objects.exists()
+
+
+def test_another_sellers_import_answers_404(alice_client, bob):
+    from rebook.imports import import_enqueue
+
+    run = import_enqueue(seller=bob, data=b"Name\nX\n", name="b.csv")
+    assert alice_client.get(f"/data/imports/{run.pk}/").status_code == 404
+    assert alice_client.get(f"/data/imports/{run.pk}/report.csv").status_code == 404
 
 
 def test_exports_download_only_the_sellers_own_data(alice_client, charlie, bob):

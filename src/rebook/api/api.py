@@ -4,7 +4,6 @@ token's seller. Errors are RFC 9457 problem details; another seller's ids answer
 from __future__ import annotations
 
 import base64
-import io
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -344,7 +343,10 @@ class ImportOut(Schema):
     id: int
     file: str
     kind: str
+    status: Literal["queued", "running", "done", "failed"]
+    error: str
     created_at: datetime
+    finished_at: datetime | None
     report: dict[str, Any]
 
 
@@ -702,31 +704,26 @@ def policy_update(request, data: dict[Text, Any] = Body(...)):
 imports = Router(tags=["imports"])
 
 
-@imports.post("", response={201: ImportOut, 422: Problem})
+@imports.post("", response={202: ImportOut, 413: Problem, 422: Problem})
 def import_upload(request, file: UploadedFile = File(...), dry_run: bool = Form(False), columns: Text = Form("")):
-    """Upload a calendar file or e-mail (.ics, .eml, .mbox) or contacts (.csv, .vcf); the report comes back."""
-    from rebook.filekind import file_kind
+    """Upload a calendar file or e-mail (.ics, .eml, .mbox) or contacts (.csv, .vcf). The worker imports it:
+    poll `GET /imports/{id}` until `status` is `done` (the report) or `failed` (`error` says why)."""
+    from rebook.imports import import_enqueue
+    from rebook.strategy.limits import MAX_UPLOAD_BYTES
 
-    raw = file.read()
+    if file.size is not None and file.size > MAX_UPLOAD_BYTES:
+        return problem(request, 413, "too-large", "Upload too large",
+                       f"file: {file.size // (1024 * 1024)} MB; the limit is {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
     name = _clean_name(file.name or "") or "upload"
     mapping = {}
     for line in columns.splitlines():
         column, sep, target = line.rpartition("=")
         if sep and column.strip():
             mapping[column.strip()] = target.strip().lower()
-    if file_kind(name, raw[:4096]) == "calendar":
-        from rebook.calendars.services import calendar_import
-
-        kind, report = "calendar", calendar_import(seller=request.seller, data=raw, name=name, dry_run=dry_run).as_dict()
-    else:
-        from rebook.contacts.services import contact_import
-
-        kind = "contacts"
-        report = contact_import(seller=request.seller, stream=io.BytesIO(raw), name=name, overrides=mapping,
-                                dry_run=dry_run).as_dict()
-    run = ImportRun.objects.create(seller=request.seller, file=name[:255], kind=kind, report=report,
-                                   created_at=timezone.now())
-    return Status(201, run)
+    run = import_enqueue(seller=request.seller, data=file.read(), name=name, dry_run=dry_run, columns=mapping)
+    response = api.create_response(request, ImportOut.from_orm(run).dict(), status=202)
+    response["Location"] = f"/api/v1/imports/{run.pk}"
+    return response
 
 
 def _clean_name(name: str) -> str:

@@ -47,16 +47,30 @@ class IdempotencyRecord(models.Model):
 
 
 class ImportRun(models.Model):
-    """An import through the API, kept so its report can be fetched again."""
+    """An upload from the web app or the API, queued for the worker, with its report once it has run."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"  # the file could not be read at all; `error` says why
 
     seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="api_imports")
     file = models.CharField(max_length=255)
-    kind = models.CharField(max_length=20)
-    report = models.JSONField()
+    kind = models.CharField(max_length=20, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DONE)
+    data = models.BinaryField(null=True, blank=True, help_text="The upload, until the worker has read it.")
+    options = models.JSONField(default=dict, blank=True)
+    report = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    claimed_by = models.CharField(max_length=100, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
+        indexes = [models.Index(fields=["created_at"], name="import_queued", condition=models.Q(status="queued"))]
 
 
 class InboundHook(models.Model):

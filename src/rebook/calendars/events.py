@@ -7,6 +7,7 @@ series becomes one fact per occurrence inside a window. Knows no Django.
 
 from __future__ import annotations
 
+import time as time_module
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -15,6 +16,18 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import icalendar
 import recurring_ical_events
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+from rebook.errors import RebookError
+from rebook.strategy.limits import (
+    EARLIEST,
+    LATEST,
+    MAX_EVENTS_PER_FILE,
+    MAX_IMPORT_SECONDS,
+    MAX_MEETING,
+    MAX_OCCURRENCES_PER_SERIES,
+    MAX_RULE_STEPS,
+    check_instant,
+)
 
 MAX_SEQUENCE = 2**63 - 1
 DEFAULT_LENGTH = timedelta(hours=1)
@@ -55,6 +68,24 @@ class Extraction:
     facts: list[EventFact] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Budget:
+    """How much one file may expand to: events in all, occurrences per series, and seconds."""
+
+    events: int = MAX_EVENTS_PER_FILE
+    per_series: int = MAX_OCCURRENCES_PER_SERIES
+    deadline: float = field(default_factory=lambda: time_module.monotonic() + MAX_IMPORT_SECONDS)
+
+    def spend(self) -> bool:
+        if self.events <= 0:
+            return False
+        self.events -= 1
+        return True
+
+    def expired(self) -> bool:
+        return time_module.monotonic() > self.deadline
 
 
 def address(value) -> Person | None:
@@ -99,6 +130,9 @@ class _Clock:
         if prop is None:
             return None, False
         value = prop.dt
+        if isinstance(value, date) and not (EARLIEST.year <= value.year < LATEST.year):
+            raise RebookError(f"{value.isoformat()[:10]} is outside the dates Rebook keeps "
+                              f"({EARLIEST:%Y-%m-%d} to {LATEST.year - 1}-12-31)")
         if isinstance(value, datetime):
             if value.tzinfo is None:
                 tzid = str(prop.params.get("TZID", "")).strip()
@@ -121,7 +155,9 @@ class _Clock:
             self.warnings.append(text)
 
 
-def extract(calendar: icalendar.Calendar, *, where: str, tz: ZoneInfo, window: tuple[datetime, datetime]) -> Extraction:
+def extract(calendar: icalendar.Calendar, *, where: str, tz: ZoneInfo, window: tuple[datetime, datetime],
+            budget: Budget | None = None) -> Extraction:
+    budget = budget or Budget()
     out = Extraction()
     clock = _Clock(tz, out.warnings)
     method = str(calendar.get("METHOD", PUBLISH)).upper().strip() or PUBLISH
@@ -132,6 +168,10 @@ def extract(calendar: icalendar.Calendar, *, where: str, tz: ZoneInfo, window: t
     timezones = calendar.walk("VTIMEZONE")
     for uid, events in groups.items():
         label = _label(where, events[0], uid)
+        if budget.expired() or budget.events <= 0:
+            out.rejected.append(f"{where}: stopped at {label}: a file may hold at most {MAX_EVENTS_PER_FILE} events "
+                                f"and take {MAX_IMPORT_SECONDS:.0f} seconds; the rest was not read")
+            break
         try:
             masters = [e for e in events if e.get("RRULE") and not e.get("RECURRENCE-ID")]
             if masters and masters[0].get("DTSTART") is None:
@@ -139,8 +179,11 @@ def extract(calendar: icalendar.Calendar, *, where: str, tz: ZoneInfo, window: t
                 out.facts.append(_fact(masters[0], label, method, uid, clock, whole_series=True))
                 continue
             if masters:
-                occurrences = list(_occurrences(events, timezones, window))
-                if not occurrences:
+                _check_rules(masters[0], window[1])
+                occurrences, cut = _occurrences(events, timezones, window, budget)
+                if cut:
+                    out.rejected.append(f"{label}: {cut}")
+                if not occurrences and not cut:
                     out.rejected.append(
                         f"{label}: a recurring series with no occurrence between {window[0]:%Y-%m-%d} and "
                         f"{window[1]:%Y-%m-%d} (use --from and --to for another window)"
@@ -149,6 +192,8 @@ def extract(calendar: icalendar.Calendar, *, where: str, tz: ZoneInfo, window: t
                     out.facts.append(_fact(occurrence, label, method, uid, clock))
                 continue
             for event in events:
+                if not budget.spend():
+                    break
                 out.facts.append(_fact(event, label, method, uid, clock))
         except Exception as e:  # a broken rule or date in one event must not stop the others
             out.rejected.append(f"{label}: could not be read ({type(e).__name__}: {e})")
@@ -160,28 +205,90 @@ def _label(where: str, event, uid: str) -> str:
     return f"{where}, event {summary!r}" if summary else f"{where}, event {uid}"
 
 
-def _occurrences(events: list, timezones: list, window: tuple[datetime, datetime]):
+_PERIOD_SECONDS = {"HOURLY": 3600, "DAILY": 86400, "WEEKLY": 7 * 86400, "MONTHLY": 28 * 86400, "YEARLY": 365 * 86400}
+_EXPANDING = ("BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYSETPOS")
+_LIMITING = ("BYMONTH", "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYDAY")
+
+
+def _check_rules(master, window_end: datetime) -> None:
+    """Refuse a rule whose expansion could not be bounded: a series is walked from its first occurrence, so
+    a fine rule that started long ago costs that many steps before the first one inside the window."""
+    rules = master.get("RRULE")
+    start = master.get("DTSTART").dt
+    if not isinstance(start, datetime):
+        start = datetime.combine(start, time(0))
+    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    for rule in rules if isinstance(rules, list) else [rules]:
+        freq = str((rule.get("FREQ") or [""])[0]).upper()
+        interval = int((rule.get("INTERVAL") or [1])[0])
+        if interval < 1:
+            raise RebookError(f"RRULE INTERVAL={interval}: the interval must be at least 1")
+        if freq not in _PERIOD_SECONDS:
+            raise RebookError(f"RRULE FREQ={freq or '(none)'}: Rebook reads meetings that repeat hourly or less often")
+        end = window_end
+        for until in rule.get("UNTIL") or []:
+            until = until if isinstance(until, datetime) else datetime.combine(until, time(0))
+            end = min(end, until if until.tzinfo else until.replace(tzinfo=UTC))
+        steps = max(0.0, (end - start).total_seconds()) / (_PERIOD_SECONDS[freq] * interval) + 1
+        for key in _EXPANDING + (("BYMONTH",) if freq == "YEARLY" else ()):
+            steps *= max(1, len(rule.get(key) or []))
+        count = rule.get("COUNT")
+        if count and not any(rule.get(k) for k in _LIMITING):
+            steps = min(steps, int(count[0]))
+        if steps > MAX_RULE_STEPS:
+            raise RebookError(f"RRULE {rule.to_ical().decode(errors='replace')[:80]}: about {steps:,.0f} repetitions "
+                              f"from its start to the end of the window, more than the {MAX_RULE_STEPS:,} Rebook expands")
+
+
+def _occurrences(events: list, timezones: list, window: tuple[datetime, datetime], budget: Budget) -> tuple[list, str]:
+    """The occurrences inside the window, in order, and a note when the series had to be cut short."""
     series = icalendar.Calendar()
     for tz in timezones:
         series.add_component(tz)
     for event in events:
         series.add_component(event)
-    return recurring_ical_events.of(series).between(*window)
+    out: list = []
+    for occurrence in recurring_ical_events.of(series).after(window[0]):
+        start = occurrence.get("DTSTART")
+        value = start.dt if start is not None else None
+        if value is not None and _beyond(value, window[1]):
+            return out, ""
+        if len(out) >= budget.per_series:
+            return out, (f"a recurring series with more than {budget.per_series} occurrences in the window: "
+                         f"the first {budget.per_series} were read, the rest cut")
+        if budget.expired() or not budget.spend():
+            return out, "the file's limit of events or time was reached: the rest of the series was cut"
+        out.append(occurrence)
+    return out, ""
+
+
+def _beyond(value, end: datetime) -> bool:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)) >= end
+    return datetime.combine(value, time(0), tzinfo=UTC) >= end
 
 
 def _fact(event, label: str, method: str, uid: str, clock: _Clock, whole_series: bool = False) -> EventFact:
     start, all_day = clock.instant(event.get("DTSTART"))
-    end, _ = clock.instant(event.get("DTEND"))
+    if start is not None:
+        check_instant(start, "DTSTART")
+    try:
+        end, _ = clock.instant(event.get("DTEND"))
+    except RebookError:
+        end = None  # an end past the calendar's edge: take the usual length instead
     if start is not None and end is None:
         duration = event.get("DURATION")
         if duration is not None and isinstance(duration.dt, timedelta):
             end = start + duration.dt
         else:
             end = start + (timedelta(days=1) if all_day else DEFAULT_LENGTH)
-    if start is not None and end is not None and end <= start:
+    if start is not None and end is not None and (end <= start or end - start > MAX_MEETING):
         end = start + (timedelta(days=1) if all_day else DEFAULT_LENGTH)
     recurrence, _ = clock.instant(event.get("RECURRENCE-ID"))
-    stamp, _ = clock.instant(event.get("DTSTAMP"))
+    try:
+        stamp, _ = clock.instant(event.get("DTSTAMP"))
+    except RebookError:
+        stamp = None  # only orders versions: a stamp off the calendar's edge orders nothing
     try:
         sequence = min(int(str(event.get("SEQUENCE", 0)).strip() or 0), MAX_SEQUENCE)
     except ValueError:

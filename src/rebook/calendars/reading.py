@@ -12,12 +12,14 @@ import email.policy
 import mailbox
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 
 import icalendar
 
 from rebook.errors import RebookError
+from rebook.strategy.limits import MAX_LINE_CHARS, MAX_MIME_DEPTH, MAX_MIME_PARTS
 
 CALENDAR_TYPES = {"text/calendar", "application/ics", "text/x-vcalendar", "application/octet-stream"}
 
@@ -36,10 +38,15 @@ class Reading:
     problems: list[str] = field(default_factory=list)  # parts that could not be read, and why
 
 
-def decode(data: bytes) -> str:
-    """Text from bytes: UTF-8 (with or without BOM, or UTF-16 with BOM), else Windows-1252/Latin-1."""
+def decode(data: bytes, *, partial: bool = False) -> str:
+    """Text from bytes: UTF-8 (with or without BOM, or UTF-16 with BOM), else Windows-1252/Latin-1.
+
+    ``partial`` is for a slice of a file, which may end inside a character."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16", errors="replace" if partial else "strict")
+        except UnicodeDecodeError as e:
+            raise RebookError(f"starts with a UTF-16 byte-order mark but is not UTF-16 (byte {e.start})") from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -52,20 +59,54 @@ _EMPTY_TZID_PARAM = re.compile(r";TZID=(?=[:;])", re.IGNORECASE)
 _EMPTY_TZID_LINE = re.compile(r"^TZID:[ \t]*$", re.IGNORECASE | re.MULTILINE)
 
 
+def _without_nameless_timezones(text: str) -> str:
+    """Drop each VTIMEZONE whose TZID is empty, in one pass over the lines."""
+    out: list[str] = []
+    block: list[str] | None = None
+    for line in text.split("\n"):
+        upper = line.upper()
+        if block is None:
+            if upper == "BEGIN:VTIMEZONE":
+                block = [line]
+            else:
+                out.append(line)
+            continue
+        block.append(line)
+        if upper == "END:VTIMEZONE":
+            if not any(_EMPTY_TZID_LINE.fullmatch(x) for x in block):
+                out += block
+            block = None
+    out += block or []
+    return "\n".join(out)
+
+
+def _check_line_lengths(text: str) -> None:
+    start = 0
+    while True:
+        end = text.find("\n", start)
+        if (end if end >= 0 else len(text)) - start > MAX_LINE_CHARS:
+            raise RebookError(f"line {text.count(chr(10), 0, start) + 1}: longer than {MAX_LINE_CHARS // 1024} KB")
+        if end < 0:
+            return
+        start = end + 1
+
+
 def parse_calendar_text(text: str) -> icalendar.Calendar:
     text = text.lstrip("\ufeff").replace("\x00", "")  # no database keeps NUL
     text = re.sub(r"\r+\n|\r", "\n", text)  # CRLF, CR CR LF and lone CR all become one line break
     text = re.sub(r"\n[ \t]", "", text)  # unfold long lines (RFC 5545, 3.1)
+    _check_line_lengths(text)
     # Exchange CDO writes "BYDAY=MO, TU, WE": a rule has no spaces.
     text = re.sub(r"^((?:RRULE|EXRULE)[:;].*)$", lambda m: re.sub(r"\s+", "", m[1]), text, flags=re.MULTILINE | re.IGNORECASE)
     # An empty TZID means "no zone": drop it, and a VTIMEZONE without a name with it.
     text = _EMPTY_TZID_PARAM.sub("", text)
     if _EMPTY_TZID_LINE.search(text):
-        text = re.sub(r"BEGIN:VTIMEZONE\n(?:(?!END:VTIMEZONE).*\n)*?TZID:[ \t]*\n(?:.*\n)*?END:VTIMEZONE\n", "", text)
+        text = _without_nameless_timezones(text)
     try:
         calendars = icalendar.Calendar.from_ical(text, multiple=True)
-    except ValueError as e:
-        raise RebookError(f"not a readable iCalendar file ({e})") from None
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as e:
+        # icalendar raises several kinds for broken structure (a TZID outside a VTIMEZONE, two TZIDs, ...).
+        raise RebookError(f"not a readable iCalendar file ({type(e).__name__}: {str(e)[:200]})") from None
     if not calendars:
         if "END:VCALENDAR" not in text.upper():
             raise RebookError("not a complete iCalendar file: BEGIN:VCALENDAR has no END:VCALENDAR (is it cut short?)")
@@ -90,16 +131,16 @@ def read_file(data: bytes, name: str = "the file") -> Reading:
     """Every calendar in the file. Raises a RebookError when there is none at all."""
     if not data.strip():
         raise RebookError(f"{name} is empty")
-    head = decode(data[:2000]).lstrip("\ufeff").lstrip()
+    head = decode(data[:2000], partial=True).lstrip("\ufeff").lstrip()
     reading = Reading()
     if head.upper().startswith("BEGIN:VCALENDAR"):
         reading.sources.append(Source(name, parse_calendar_text(decode(data))))
         return reading
     if head.startswith("From "):
-        for i, message in enumerate(_mbox_messages(data), start=1):
+        for i, message in enumerate(_mbox_messages(data, name), start=1):
             _from_message(message, f"{name}, message {i}", reading)
     elif _looks_like_mail(head):
-        _from_message(email.message_from_bytes(data, policy=email.policy.compat32), name, reading)
+        _from_message(_parse_message(data, name), name, reading)
     else:
         raise RebookError(f"{name} is neither an iCalendar file (BEGIN:VCALENDAR) nor an e-mail carrying one")
     if not reading.sources:
@@ -108,33 +149,80 @@ def read_file(data: bytes, name: str = "the file") -> Reading:
     return reading
 
 
-def _mbox_messages(data: bytes) -> list[Message]:
+def _parse_message(data: bytes, name: str) -> Message:
+    try:
+        return email.message_from_bytes(data, policy=email.policy.compat32)
+    except RecursionError:
+        raise RebookError(f"{name}: an e-mail nested deeper than {MAX_MIME_DEPTH} parts") from None
+
+
+def _parts(message: Message, where: str, reading: Reading) -> Iterator[Message]:
+    """The leaf parts, depth-first, without recursion, bounded in depth and count."""
+    stack = [(message, 0)]
+    count = 0
+    while stack:
+        part, depth = stack.pop()
+        if depth > MAX_MIME_DEPTH:
+            reading.problems.append(f"{where}: parts nested deeper than {MAX_MIME_DEPTH} levels were skipped")
+            continue
+        count += 1
+        if count > MAX_MIME_PARTS:
+            reading.problems.append(f"{where}: only the first {MAX_MIME_PARTS} parts were read")
+            return
+        try:
+            payload = part.get_payload()
+        except BROKEN_MIME as e:
+            reading.problems.append(f"{where}: a part could not be read ({type(e).__name__}); skipped")
+            continue
+        if part.is_multipart() and isinstance(payload, list):
+            stack += [(p, depth + 1) for p in reversed(payload)]
+        elif not part.is_multipart():
+            yield part
+
+
+def _mbox_messages(data: bytes, name: str) -> list[Message]:
     with tempfile.NamedTemporaryFile(suffix=".mbox") as f:
         f.write(data)
         f.flush()
         box = mailbox.mbox(f.name, create=False)
         try:
-            return [email.message_from_bytes(m.as_bytes(), policy=email.policy.compat32) for m in box]
+            return [_parse_message(m.as_bytes(), name) for m in box]
         finally:
             box.close()
 
 
+BROKEN_MIME = (LookupError, UnicodeError, ValueError, TypeError, AttributeError, IndexError)
+
+
+def _calendar_text(part: Message) -> str | None:
+    """The text of a part that may carry a calendar, or None for any other part."""
+    ctype = part.get_content_type()
+    filename = (part.get_filename() or "").lower()
+    if ctype not in CALENDAR_TYPES and not filename.endswith(".ics"):
+        return None
+    try:
+        payload = part.get_payload(decode=True) or b""
+    except BROKEN_MIME:  # the charset is applied while decoding, too
+        payload = str(part.get_payload()).encode("utf-8", errors="replace")
+    try:
+        charset = part.get_content_charset()
+        return payload.decode(charset) if charset else decode(payload)
+    except BROKEN_MIME:
+        return decode(payload)
+
+
 def _from_message(message: Message, where: str, reading: Reading) -> None:
     seen: set[str] = set()
-    for part in message.walk():
-        if part.is_multipart():
-            continue
-        ctype = part.get_content_type()
-        filename = (part.get_filename() or "").lower()
-        if ctype not in CALENDAR_TYPES and not filename.endswith(".ics"):
-            continue
-        payload = part.get_payload(decode=True) or b""
-        charset = part.get_content_charset()
+    for part in _parts(message, where, reading):
         try:
-            text = payload.decode(charset) if charset else decode(payload)
-        except (LookupError, UnicodeDecodeError):
-            text = decode(payload)
-        if "BEGIN:VCALENDAR" not in text.upper():
+            text = _calendar_text(part)
+        except BROKEN_MIME as e:  # unknown, broken or hostile charset names and headers
+            reading.problems.append(f"{where}: a part could not be read ({type(e).__name__}); skipped")
+            continue
+        except RebookError as e:
+            reading.problems.append(f"{where}: {e}")
+            continue
+        if text is None or "BEGIN:VCALENDAR" not in text.upper():
             continue
         key = re.sub(r"\s+", "", text)
         if key in seen:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from rebook.calendars.events import CANCEL, DECLINED, REPLY, Cast, EventFact, cast, extract
+from rebook.calendars.events import CANCEL, DECLINED, REPLY, Budget, Cast, EventFact, cast, extract
 from rebook.calendars.reading import read_file
 from rebook.errors import RebookError
 from rebook.leads import services as lead_services
@@ -72,15 +72,20 @@ def calendar_import(
     reading = read_file(data, name)
     report = CalendarImport(file=name, dry_run=dry_run, rejected=list(reading.problems))
     mine = seller_addresses(seller)
+    budget = Budget()
     with transaction.atomic():
         for source in reading.sources:
-            extraction = extract(source.calendar, where=source.where, tz=seller.tz, window=window)
+            extraction = extract(source.calendar, where=source.where, tz=seller.tz, window=window, budget=budget)
             report.warnings += [f"{source.where}: {w}" for w in extraction.warnings]
             report.rejected += extraction.rejected
             if not extraction.facts and not extraction.rejected:
                 report.warnings.append(f"{source.where}: no events in it")
             refused: dict[str, int] = {}
-            for fact in extraction.facts:
+            for number, fact in enumerate(extraction.facts):
+                if budget.expired():
+                    report.rejected.append(f"{source.where}: the import took longer than its time limit; "
+                                           f"{len(extraction.facts) - number} event(s) were not applied")
+                    break
                 try:
                     with transaction.atomic():
                         report.events.append(_apply(seller, fact, mine, now))

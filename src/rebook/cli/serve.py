@@ -30,9 +30,10 @@ def serve_command(host, port, workers, no_worker) -> None:
     outbox_worker = None
     if no_worker:
         click.echo("Not starting an outbox worker (--no-worker).")
-    elif settings.EMAIL_BACKEND.endswith("NotConfiguredBackend"):
-        click.echo("REBOOK_SMTP_URL is not set: messages are planned and reviewed, but nothing is sent.")
     else:
+        if settings.EMAIL_BACKEND.endswith("NotConfiguredBackend"):
+            click.echo("REBOOK_SMTP_URL is not set: messages are planned and reviewed, but nothing is sent.")
+        # The worker also runs uploaded imports and webhooks, so it runs with or without mail.
         outbox_worker = subprocess.Popen([sys.executable, "-m", "rebook", "worker"])
     click.echo(f"Rebook is running at http://{host}:{port}/ (sign in as {username}). Stop it with Ctrl-C.")
     try:

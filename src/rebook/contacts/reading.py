@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from rebook.errors import RebookError
+from rebook.strategy.limits import MAX_LINE_CHARS
 
 FIELDS = ("name", "first_name", "middle_name", "last_name", "email", "phone", "company", "source", "notes", "ignore")
 
@@ -154,6 +155,8 @@ def read_csv(stream: BinaryIO, *, overrides: dict[str, str] | None = None) -> tu
             row = next(reader)
         except StopIteration:
             break
+        except csv.Error as e:
+            raise RebookError(f"line {reader.line_num}: cannot be read as CSV ({e})") from None
         candidate = map_columns(row, overrides)
         fields = set(candidate.values())
         if len(candidate) >= 2 or fields & {"email", "name"} or (overrides and candidate):
@@ -186,7 +189,11 @@ def _csv_rows(reader, layout: CsvLayout) -> Iterator[Contact]:
             yield Contact(line=reader.line_num, notes=f"\x00unreadable row: {e}")
             continue
         if len(row) == 1 and width > 1 and layout.delimiter in row[0]:
-            row = next(csv.reader([row[0]], delimiter=layout.delimiter))  # a whole row wrapped in quotes
+            try:  # a whole row wrapped in quotes
+                row = next(csv.reader(io.StringIO(row[0], newline=""), delimiter=layout.delimiter), row)
+            except csv.Error as e:
+                yield Contact(line=reader.line_num, notes=f"\x00unreadable row: {e}")
+                continue
         if not any(cell.strip() for cell in row):
             continue
         contact = Contact(line=reader.line_num)
@@ -234,17 +241,8 @@ def read_vcards(data: bytes) -> Iterator[Contact]:
     """Every card in a vCard file (2.1, 3.0 or 4.0), with the line it starts on."""
     encoding = detect_encoding(data[:65536])
     text = data.decode(encoding, errors="replace").lstrip("\ufeff").replace("\x00", "")
-    lines = re.split(r"\r*\n|\r", text)
     card: Contact | None = None
-    logical: list[list] = []  # [line number, unfolded line]
-    for number, raw in enumerate(lines, start=1):
-        if logical and raw[:1] in (" ", "\t"):
-            logical[-1][1] += raw[1:]  # folded (3.0, 4.0, and base64 in 2.1)
-        elif logical and _soft_break(logical[-1][1]):
-            logical[-1][1] += "\n" + raw  # quoted-printable soft line break (2.1); quopri removes it
-        else:
-            logical.append([number, raw])
-    for number, line in logical:
+    for number, line in _unfolded(text):
         if not line.strip() or ":" not in line:
             continue
         name_part, value = line.split(":", 1)
@@ -281,8 +279,29 @@ def read_vcards(data: bytes) -> Iterator[Contact]:
             card.notes = value.strip()
 
 
-def _soft_break(line: str) -> bool:
-    return line.endswith("=") and "QUOTED-PRINTABLE" in line.split(":", 1)[0].upper()
+def _unfolded(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, logical line): folded lines joined once each, so a huge card costs linear time."""
+    start, parts, length = 0, [], 0
+    for number, raw in enumerate(re.split(r"\r*\n|\r", text), start=1):
+        if parts and raw[:1] in (" ", "\t"):
+            piece = raw[1:]  # folded (3.0, 4.0, and base64 in 2.1)
+        elif parts and _soft_break(parts[0], parts[-1]):
+            piece = "\n" + raw  # quoted-printable soft line break (2.1); quopri removes it
+        else:
+            if parts:
+                yield start, "".join(parts)
+            start, parts, length = number, [raw], len(raw)
+            continue
+        length += len(piece)
+        if length > MAX_LINE_CHARS:
+            raise RebookError(f"line {start}: a property longer than {MAX_LINE_CHARS // 1024} KB")
+        parts.append(piece)
+    if parts:
+        yield start, "".join(parts)
+
+
+def _soft_break(first: str, last: str) -> bool:
+    return last.endswith("=") and "QUOTED-PRINTABLE" in first.split(":", 1)[0].upper()
 
 
 def _split_unescaped(value: str, sep: str) -> list[str]:

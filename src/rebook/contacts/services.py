@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -79,12 +80,18 @@ def detect_kind(head: bytes) -> str:
 
 
 class _Index:
-    """The seller's leads by e-mail, phone and name+company, including the ones this import creates."""
+    """The seller's leads by e-mail, phone and name+company, including the ones this import creates.
+
+    The same e-mail address is the same person. Without one, a lead with the same phone or the same name
+    and company is the same person only if nothing says otherwise: different e-mail addresses mean
+    different people, and a shared office number or company is no evidence on its own (three
+    colleagues share "Company Main Phone"), so the names must agree too.
+    """
 
     def __init__(self, seller: Seller):
         self.by_email: dict[str, Lead] = {}
-        self.by_phone: dict[str, Lead] = {}
-        self.by_name: dict[tuple[str, str], Lead] = {}
+        self.by_phone: dict[str, list[Lead]] = {}
+        self.by_name: dict[tuple[str, str], list[Lead]] = {}
         for lead in Lead.objects.filter(seller=seller).only("id", "email", "phone", "name", "company", "source", "notes"):
             self.add(lead)
 
@@ -92,15 +99,39 @@ class _Index:
         if lead.email:
             self.by_email.setdefault(lead.email.lower(), lead)
         if lead.phone:
-            self.by_phone.setdefault(lead.phone, lead)
-        self.by_name.setdefault((lead.name.casefold(), lead.company.casefold()), lead)
+            self._put(self.by_phone.setdefault(lead.phone, []), lead)
+        self._put(self.by_name.setdefault((lead.name.casefold(), lead.company.casefold()), []), lead)
+
+    @staticmethod
+    def _put(bucket: list[Lead], lead: Lead) -> None:
+        if all(other is not lead for other in bucket):
+            bucket.append(lead)
 
     def find(self, email: str, phone: str, name: str, company: str) -> Lead | None:
-        return (
-            (self.by_email.get(email.lower()) if email else None)
-            or (self.by_phone.get(phone) if phone else None)
-            or (self.by_name.get((name.casefold(), company.casefold())) if name else None)
-        )
+        if email and email.lower() in self.by_email:
+            return self.by_email[email.lower()]
+        candidates = [*(self.by_phone.get(phone, []) if phone else []),
+                      *(self.by_name.get((name.casefold(), company.casefold()), []) if name else [])]
+        for lead in candidates:
+            emails_agree = not (email and lead.email) or email.lower() == lead.email.lower()
+            if emails_agree and (not name or names_agree(name, lead.name)):
+                return lead
+        return None
+
+
+def names_agree(a: str, b: str) -> bool:
+    """The same name as people shorten it: "Ben Carter" and "Benjamin Carter", "Dana R." and "Dana Reyes"."""
+    first = re.findall(r"\w+", a.casefold())
+    second = re.findall(r"\w+", b.casefold())
+    if not first or not second:
+        return False
+    if len(first) == 1 or len(second) == 1:
+        return first == second
+
+    def close(x: str, y: str) -> bool:
+        return x.startswith(y) or y.startswith(x)
+
+    return close(first[0], second[0]) and close(first[-1], second[-1])
 
 
 def _email(contact: Contact, notes: list[str]) -> str:

@@ -19,8 +19,8 @@ from rebook.outbox.services import messages_reconcile
 from rebook.sellers.models import Seller
 from rebook.strategy import checklist as checklist_rules
 from rebook.strategy.followups import plan_messages
-from rebook.strategy.limits import check_instant, check_meeting
 from rebook.strategy.freed import touchpoints
+from rebook.strategy.limits import check_instant, check_meeting
 from rebook.strategy.reasons import NO_SHOW, NOT_INTERESTED
 from rebook.strategy.strikes import TERMINAL_STATUSES, StrikeDecision, decide_strikes, lead_status
 from rebook.timeparse import zone

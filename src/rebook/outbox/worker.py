@@ -48,10 +48,11 @@ class Tally:
 
 class Worker:
     def __init__(self, *, name: str | None = None, lease: timedelta = DEFAULT_LEASE, poll: float = DEFAULT_POLL,
-                 report: Callable[[str], None] | None = None, batch: int = DEFAULT_BATCH):
+                 report: Callable[[str], None] | None = None, batch: int = DEFAULT_BATCH, send_mail: bool = True):
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 10_000}"
         self.lease = lease
         self.batch = batch
+        self.send_mail = send_mail  # False without an SMTP server: only imports and webhooks
         self.poll = poll
         self.stopping = threading.Event()
         self.report = report or log.info
@@ -81,9 +82,9 @@ class Worker:
         return self.tally
 
     def step(self) -> bool:
-        """Handle a batch of due messages, or one webhook delivery; False when there was none."""
+        """Handle a batch of due messages, or one webhook delivery, or one queued import; False when there was none."""
         now = timezone.now()
-        batch = services.messages_claim(worker=self.name, now=now, lease=self.lease, limit=self.batch)
+        batch = services.messages_claim(worker=self.name, now=now, lease=self.lease, limit=self.batch) if self.send_mail else []
         for i, message in enumerate(batch):
             if self.stopping.is_set():  # finish the message in hand, give back the rest
                 services.messages_release(messages=batch[i:], worker=self.name, now=timezone.now())
@@ -96,6 +97,15 @@ class Worker:
         delivery = delivery_claim(worker=self.name, now=now, lease=self.lease)
         if delivery is not None:
             self._deliver(delivery)
+            return True
+        from rebook.imports import import_claim, import_execute
+
+        run = import_claim(worker=self.name, now=now, lease=self.lease)
+        if run is not None:
+            import_execute(run=run, worker=self.name)
+            line = f"import {run.pk} ({run.file}, seller {run.seller_id}): {run.status}"
+            self.tally.lines.append(line)
+            self.report(line)
             return True
         return False
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 from rebook.errors import RebookError
 from rebook.leads.models import Activity, Lead
 from rebook.strategy.durations import parse_duration
-from rebook.strategy.limits import MAX_MEETING
 from rebook.strategy.followups import MESSAGE_KINDS
+from rebook.strategy.limits import MAX_MEETING
 from rebook.timeparse import parse_time
 
 LEAD_STATUSES = [("", "Any status"), *Lead.Status.choices]

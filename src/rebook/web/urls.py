@@ -42,7 +42,8 @@ urlpatterns = [
     path("data/", data.data, name="data"),
     path("tokens/", tokens.tokens, name="tokens"),
     path("tokens/<int:token_id>/revoke/", tokens.token_revoke_view, name="token_revoke"),
-    path("data/import-report.csv", data.import_report, name="import_report"),
+    path("data/imports/<int:import_id>/", data.import_run, name="import_run"),
+    path("data/imports/<int:import_id>/report.csv", data.import_report, name="import_report"),
     path("data/export.<slug:fmt>", data.export, name="export"),
     path("data/feed/rotate/", data.feed_rotate, name="feed_rotate"),
 ]

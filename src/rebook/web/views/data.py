@@ -5,17 +5,20 @@ from __future__ import annotations
 import io
 
 from django import forms
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from rebook.api.models import ImportRun
 from rebook.backup import EXPORT_TABLES, export_csv, export_json
 from rebook.calendars.feed import feed, feed_token_rotate, feed_url
+from rebook.contacts.reading import FIELDS
 from rebook.errors import RebookError
-from rebook.filekind import file_kind
+from rebook.imports import import_enqueue
+from rebook.strategy.limits import MAX_UPLOAD_BYTES
 from rebook.web.views.base import done, now, seller_view
 
-MAX_UPLOAD = 50 * 1024 * 1024
+MAX_UPLOAD = MAX_UPLOAD_BYTES
 
 
 class ImportForm(forms.Form):
@@ -27,7 +30,8 @@ class ImportForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > MAX_UPLOAD:
-            raise forms.ValidationError(f"The file is {upload.size // (1024 * 1024)} MB; the limit is 50 MB.")
+            raise forms.ValidationError(f"The file is {upload.size // (1024 * 1024)} MB; "
+                                        f"the limit is {MAX_UPLOAD // (1024 * 1024)} MB.")
         return upload
 
     def clean_columns(self):
@@ -38,6 +42,8 @@ class ImportForm(forms.Form):
             column, sep, target = line.rpartition("=")
             if not sep or not column.strip():
                 raise forms.ValidationError(f'Line {number}: write COLUMN=FIELD, e.g. "E-mail Address=email".')
+            if target.strip().lower() not in FIELDS:
+                raise forms.ValidationError(f"Line {number}: {target.strip()!r} is not a field; fields: {', '.join(FIELDS)}.")
             mapping[column.strip()] = target.strip().lower()
         return mapping
 
@@ -46,34 +52,44 @@ class ImportForm(forms.Form):
 def data(request):
     seller = request.seller
     form = ImportForm(request.POST or None, request.FILES or None)
-    calendar_report = contact_report = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        raw = upload.read()
         try:
-            if file_kind(upload.name, raw[:4096]) == "calendar":
-                from rebook.calendars.services import calendar_import
-
-                calendar_report = calendar_import(seller=seller, data=raw, name=upload.name,
-                                                  dry_run=form.cleaned_data["dry_run"])
-            else:
-                from rebook.contacts.services import contact_import
-
-                contact_report = contact_import(seller=seller, stream=io.BytesIO(raw), name=upload.name,
-                                                overrides=form.cleaned_data["columns"], dry_run=form.cleaned_data["dry_run"])
-                request.session["import_report"] = contact_report.report_csv()
+            run = import_enqueue(seller=seller, data=upload.read(), name=upload.name[:255],
+                                 dry_run=form.cleaned_data["dry_run"], columns=form.cleaned_data["columns"])
         except RebookError as e:
-            form.add_error("columns" if str(e).startswith("--map") else "file", str(e).removeprefix("--map: "))
+            form.add_error("file", str(e))
+        else:
+            return redirect("import_run", import_id=run.pk)
     return render(request, "web/data.html", {
-        "form": form, "calendar_report": calendar_report, "contact_report": contact_report,
-        "tables": list(EXPORT_TABLES), "feed_url": feed_url(seller),
+        "form": form, "tables": list(EXPORT_TABLES), "feed_url": feed_url(seller),
     }, status=400 if form.errors else 200)
+
+
+def _import_run(request, import_id: int) -> ImportRun:
+    run = ImportRun.objects.filter(seller=request.seller, pk=import_id).first()
+    if run is None:
+        raise Http404("no such import")
+    return run
 
 
 @seller_view
 @require_GET
-def import_report(request):
-    text = request.session.get("import_report") or "line,outcome,reason\n"
+def import_run(request, import_id: int):
+    """An upload's progress: the page refreshes itself (no script needed) until the worker is done."""
+    run = _import_run(request, import_id)
+    report = run.report or {}
+    return render(request, "web/import.html", {
+        "run": run, "pending": run.status in {ImportRun.Status.QUEUED, ImportRun.Status.RUNNING},
+        "calendar_report": report if run.kind == "calendar" and run.status == ImportRun.Status.DONE else None,
+        "contact_report": report if run.kind == "contacts" and run.status == ImportRun.Status.DONE else None,
+    })
+
+
+@seller_view
+@require_GET
+def import_report(request, import_id: int):
+    text = (_import_run(request, import_id).report or {}).get("report_csv") or "line,outcome,reason\n"
     response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="rebook-import-report.csv"'
     return response
