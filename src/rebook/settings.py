@@ -172,6 +172,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 _https = REBOOK_BASE_URL.startswith("https://")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _https
 SESSION_COOKIE_HTTPONLY = True
+# The CSRF token reaches htmx through the page (hx-headers), so no script needs to read the cookie.
+CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 14 * 24 * 3600
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -185,7 +187,15 @@ CSRF_TRUSTED_ORIGINS = [REBOOK_BASE_URL]
 _base_host = REBOOK_BASE_URL.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
 if _base_host and _base_host not in ALLOWED_HOSTS:
     ALLOWED_HOSTS.append(_base_host)
-LOGIN_FAILURE_LIMIT = envint("REBOOK_LOGIN_FAILURE_LIMIT", 5, "Failed sign-ins for one account or address before a 15-minute pause.")
+LOGIN_FAILURE_LIMIT = envint(
+    "REBOOK_LOGIN_FAILURE_LIMIT", 5,
+    "Failed sign-ins for one account from one address before a 15-minute pause (four times as many for an address, "
+    "or for an account from browsers it never signed in from).",
+)
+REBOOK_TRUSTED_PROXIES = [p.strip() for p in env(
+    "REBOOK_TRUSTED_PROXIES", "",
+    "Addresses or networks of your reverse proxies (e.g. 127.0.0.1,10.0.0.0/8): only from them is X-Forwarded-For believed.",
+).split(",") if p.strip()]
 
 REBOOK_PHONE_REGION = env(
     "REBOOK_PHONE_REGION", "US", "Region for phone numbers written without a country code, e.g. US, GB, DE."

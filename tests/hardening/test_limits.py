@@ -84,3 +84,27 @@ def test_text_fields_keep_their_length_on_every_database(alice, api):
     answer = api.post("/api/v1/leads", {"name": "x" * 5000}, content_type="application/json")
     assert answer.status_code in (400, 422)
     assert not Lead.objects.exists()
+
+
+def test_an_idempotent_upload_larger_than_the_json_limit_is_queued(api, alice):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from rebook.api.models import ImportRun
+
+    rows = b"Name,Email\n" + b"".join(b"Lead %d,lead%d@example.com\n" % (i, i) for i in range(120_000))
+    assert len(rows) > 3 * 1024 * 1024
+    first = api.post("/api/v1/imports", {"file": SimpleUploadedFile("big.csv", rows)}, HTTP_IDEMPOTENCY_KEY="k1")
+    again = api.post("/api/v1/imports", {"file": SimpleUploadedFile("big.csv", rows)}, HTTP_IDEMPOTENCY_KEY="k1")
+    assert first.status_code == again.status_code == 202, first.content[:300]
+    assert again["Idempotent-Replayed"] == "true" and ImportRun.objects.count() == 1
+
+
+def test_replays_wait_their_turn_when_the_token_is_rate_limited(api, alice, settings):
+    settings.REBOOK_API_RATE_LIMIT = 3
+    body = {"name": "Dana"}
+    assert api.post("/api/v1/leads", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="a").status_code == 201
+    for _ in range(2):
+        api.get("/api/v1/leads")
+    replay = api.post("/api/v1/leads", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="a")
+    assert replay.status_code == 429 and replay["Retry-After"]
+    assert Lead.objects.count() == 1

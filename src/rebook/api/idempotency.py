@@ -7,6 +7,7 @@ import hashlib
 import json
 from collections.abc import Callable
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -17,6 +18,24 @@ WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 def _problem(status: int, title: str, detail: str) -> HttpResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     return HttpResponse(json.dumps(body), status=status, content_type="application/problem+json")
+
+
+def _fingerprint(request: HttpRequest) -> str:
+    """What makes two requests the same: method, path and body. An upload is hashed from its parsed parts, in
+    chunks, so a large file is never held in memory (Django keeps uploads in temporary files)."""
+    digest = hashlib.sha256(f"{request.method} {request.get_full_path()}\n".encode())
+    if request.content_type == "multipart/form-data":
+        for name in sorted(request.POST):
+            digest.update(f"{name}={request.POST.getlist(name)!r}\n".encode())
+        for name in sorted(request.FILES):
+            for upload in request.FILES.getlist(name):
+                digest.update(f"{name}:{upload.name}:{upload.size}\n".encode())
+                for chunk in upload.chunks():
+                    digest.update(chunk)
+                upload.seek(0)
+    else:
+        digest.update(request.body)
+    return digest.hexdigest()
 
 
 def idempotency(get_response: Callable[[HttpRequest], HttpResponse]):
@@ -33,7 +52,21 @@ def idempotency(get_response: Callable[[HttpRequest], HttpResponse]):
             return get_response(request)  # the API answers 401 itself
         if len(key) > 255:
             return _problem(400, "Bad Idempotency-Key", "Idempotency-Key: at most 255 characters")
-        fingerprint = hashlib.sha256(f"{request.method} {request.get_full_path()}\n".encode() + request.body).hexdigest()
+        from rebook.api.services import RateLimited, rate_limit_check
+
+        try:  # a replay is a request like any other: it counts, and waits its turn when the token is limited
+            rate_limit_check(token=token, now=timezone.now())
+        except RateLimited as e:
+            response = _problem(429, "Too many requests",
+                                f"this token made too many requests this minute; retry after {e.retry_after} seconds")
+            response["Retry-After"] = str(e.retry_after)
+            return response
+        request.rebook_rate_counted = True
+        try:
+            fingerprint = _fingerprint(request)
+        except RequestDataTooBig:
+            return _problem(413, "Request too large", "the body is larger than a JSON request may be; "
+                            "upload files as multipart/form-data")
         record = IdempotencyRecord.objects.filter(token=token, key=key).first()
         if record is None:
             try:

@@ -237,16 +237,33 @@ def seller_info_file_remove(*, seller: Seller, name: str) -> None:
 LOGIN_PAUSE = timedelta(minutes=15)
 
 
-def login_wait(*, username: str, ip: str | None, now: datetime) -> timedelta | None:
-    """How long until this account (or address) may try again, or None when it may try now."""
+WIDE = 4  # an address (any names), or an account from unknown browsers, gets this many times the limit
+
+
+def login_wait(*, username: str, ip: str | None, now: datetime, known_browser: bool = False) -> timedelta | None:
+    """How long until this try may be made, or None when it may be made now.
+
+    Three counters over the last 15 minutes, each separate: this account from this address (the limit), this
+    address for any names (four times the limit: an office shares one address), and this account from
+    anywhere (four times the limit, and not for a browser that has signed in to it before). So someone
+    else's failures never lock a seller out of their own account from a browser they use.
+    """
     recent = LoginFailure.objects.filter(at__gt=now - LOGIN_PAUSE)
-    for failures in (recent.filter(username=username.lower()), recent.filter(ip=ip) if ip else None):
+    name = username.lower()
+    limit = settings.LOGIN_FAILURE_LIMIT
+    counters = [
+        (recent.filter(username=name, ip=ip) if ip else recent.filter(username=name, ip__isnull=True), limit),
+        (recent.filter(ip=ip) if ip else None, limit * WIDE),
+        (None if known_browser else recent.filter(username=name), limit * WIDE),
+    ]
+    waits = []
+    for failures, allowed in counters:
         if failures is None:
             continue
-        times = list(failures.order_by("-at").values_list("at", flat=True)[: settings.LOGIN_FAILURE_LIMIT])
-        if len(times) >= settings.LOGIN_FAILURE_LIMIT:
-            return times[-1] + LOGIN_PAUSE - now
-    return None
+        times = list(failures.order_by("-at").values_list("at", flat=True)[:allowed])
+        if len(times) >= allowed:
+            waits.append(times[-1] + LOGIN_PAUSE - now)
+    return max(waits) if waits else None
 
 
 @transaction.atomic
@@ -256,5 +273,6 @@ def login_failure_record(*, username: str, ip: str | None, now: datetime) -> Non
 
 
 @transaction.atomic
-def login_success_record(*, username: str) -> None:
-    LoginFailure.objects.filter(username=username.lower()).delete()
+def login_success_record(*, username: str, ip: str | None) -> None:
+    """A correct password clears this account's failures from this address (not the attacker's elsewhere)."""
+    LoginFailure.objects.filter(username=username.lower(), ip=ip).delete()

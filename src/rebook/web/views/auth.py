@@ -5,20 +5,39 @@ from __future__ import annotations
 import math
 
 from django import forms
+from django.conf import settings
+from django.core import signing
 from django.contrib.auth import views as auth_views
 
 from rebook.sellers.services import login_failure_record, login_success_record, login_wait
+from rebook.web.client import client_ip
 from rebook.web.forms import LoginForm
 from rebook.web.views.base import now
 
 
+KNOWN_BROWSER_COOKIE = "rebook_known"
+KNOWN_BROWSER_SALT = "rebook.login.known-browser"
+KNOWN_BROWSER_AGE = 365 * 24 * 3600
+
+
+def known_browser(request, username: str) -> bool:
+    """Has this browser signed in to this account before? (OWASP's device cookie, signed, per account.)"""
+    try:
+        names = signing.loads(request.COOKIES.get(KNOWN_BROWSER_COOKIE, ""), salt=KNOWN_BROWSER_SALT,
+                              max_age=KNOWN_BROWSER_AGE)
+    except signing.BadSignature:
+        return False
+    return isinstance(names, list) and username.lower() in names
+
+
 class ThrottledLoginForm(LoginForm):
-    """After LOGIN_FAILURE_LIMIT failures for an account or an address, sign-in pauses for 15 minutes."""
+    """Sign-in pauses for 15 minutes after too many failures: see sellers.services.login_wait."""
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        ip = self.request.META.get("REMOTE_ADDR") if self.request else None
-        wait = login_wait(username=username, ip=ip, now=now())
+        ip = client_ip(self.request) if self.request else None
+        wait = login_wait(username=username, ip=ip, now=now(),
+                          known_browser=bool(self.request) and known_browser(self.request, username))
         if wait is not None:
             minutes = max(1, math.ceil(wait.total_seconds() / 60))
             raise forms.ValidationError(
@@ -30,7 +49,7 @@ class ThrottledLoginForm(LoginForm):
         except forms.ValidationError:
             login_failure_record(username=username, ip=ip, now=now())
             raise
-        login_success_record(username=username)
+        login_success_record(username=username, ip=ip)
         return data
 
 
@@ -38,6 +57,17 @@ class LoginView(auth_views.LoginView):
     template_name = "web/login.html"
     authentication_form = ThrottledLoginForm
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        try:
+            names = signing.loads(self.request.COOKIES.get(KNOWN_BROWSER_COOKIE, ""), salt=KNOWN_BROWSER_SALT)
+        except signing.BadSignature:
+            names = []
+        names = [n for n in names if isinstance(n, str)][-4:] + [form.get_user().username.lower()]
+        response.set_cookie(KNOWN_BROWSER_COOKIE, signing.dumps(sorted(set(names)), salt=KNOWN_BROWSER_SALT),
+                            max_age=KNOWN_BROWSER_AGE, httponly=True, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
+        return response
 
 
 class LogoutView(auth_views.LogoutView):
