@@ -6,14 +6,13 @@ import math
 
 from django import forms
 from django.conf import settings
-from django.core import signing
 from django.contrib.auth import views as auth_views
+from django.core import signing
 
 from rebook.sellers.services import login_failure_record, login_success_record, login_wait
 from rebook.web.client import client_ip
 from rebook.web.forms import LoginForm
 from rebook.web.views.base import now
-
 
 KNOWN_BROWSER_COOKIE = "rebook_known"
 KNOWN_BROWSER_SALT = "rebook.login.known-browser"
