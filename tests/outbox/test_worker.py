@@ -14,6 +14,7 @@ from rebook.outbox.models import PlannedMessage
 from rebook.outbox.services import message_approve
 from rebook.outbox.worker import Worker
 from rebook.sellers.services import seller_info_file_add, seller_info_pack_set, seller_policy_set
+from tests.clirunner import Rebook
 from tests.conftest import NOW
 
 pytestmark = pytest.mark.usefixtures("frozen")
@@ -119,16 +120,51 @@ def test_backoff_doubles_and_the_worker_gives_up_visibly(auto, charlie, smtp, fr
     book(charlie)
     smtp.handler.script = ["421 4.3.2 Busy"] * 3
     frozen.move_to(NOW + timedelta(days=1, minutes=1))
-    waits = []
+    waits, tallies = [], []
     for _ in range(3):
         ran = timezone.now()
-        run_worker()
+        tallies.append(run_worker())
         message = due_message(charlie, "booking_followup")
         waits.append(message.due - ran)
         frozen.move_to(message.due)
     assert waits[:2] == [timedelta(minutes=1), timedelta(minutes=2)]
     assert message.status == Status.FAILED
     assert message.status_note.startswith("gave up after 3 attempts: SMTP server answered 421")
+    # The last attempt's log line says what happened: failed, not "will retry".
+    assert (tallies[-1].failed, tallies[-1].retried) == (1, 0) and "failed: gave up" in tallies[-1].lines[-1]
+
+
+def test_a_message_waiting_for_its_next_attempt_can_be_retried_at_once(auto, charlie, smtp, frozen):
+    book(charlie)
+    smtp.handler.script = ["451 4.7.1 Greylisted"]
+    frozen.move_to(NOW + timedelta(days=1, minutes=1))
+    run_worker()
+    message = due_message(charlie, "booking_followup")
+    assert message.status == Status.SCHEDULED and message.due > timezone.now()
+    Rebook()("outbox", "retry", str(message.pk))
+    message.refresh_from_db()
+    assert message.due == timezone.now()
+    assert run_worker().sent == 1
+    assert "sent" in Rebook().error("outbox", "retry", str(message.pk))  # nothing left to retry
+
+
+def test_a_slow_server_does_not_let_a_second_worker_resend_the_rest_of_a_batch(auto, charlie, smtp, frozen):
+    """Each message of a batch gets a whole lease: the lease is renewed before each one."""
+    from rebook.leads.services import lead_create
+    from rebook.outbox import services
+
+    for i in range(3):
+        book(lead_create(seller=charlie.seller, name=f"Lead {i}", email=f"lead{i}@example.com"))
+    frozen.move_to(NOW + timedelta(days=1, minutes=1))
+    lease = timedelta(minutes=5)
+    batch = services.messages_claim(worker="slow", now=timezone.now(), lease=lease, limit=10)
+    assert len(batch) == 3
+    frozen.move_to(timezone.now() + timedelta(minutes=4))  # the first send took four minutes
+    services.message_mark_sent(message=batch[0], worker="slow", now=timezone.now(), subject="s", body="b", html="",
+                               to_email="x@example.com")
+    services.messages_renew(messages=batch[1:], worker="slow", until=timezone.now() + lease)
+    frozen.move_to(timezone.now() + timedelta(minutes=2))  # past the first lease, inside the renewed one
+    assert services.messages_claim(worker="other", now=timezone.now(), lease=lease, limit=10) == []
 
 
 def test_a_connection_refused_is_retried(auto, charlie, smtp, frozen, settings):

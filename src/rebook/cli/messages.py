@@ -110,6 +110,16 @@ def outbox_approve(ctx: Ctx, message_id) -> Result:
     return Result(message_json(message, ctx.tz), f"Approved message {message.pk}; it goes {at}")
 
 
+@seller_command(outbox_group, "retry")
+@click.argument("message_id", metavar="ID")
+def outbox_retry(ctx: Ctx, message_id) -> Result:
+    """Try a message again now: one waiting for its next attempt after a failure, or a failed one."""
+    from rebook.outbox.services import message_retry
+
+    message = message_retry(message=_message(ctx, message_id), now=ctx.now())
+    return Result(message_json(message, ctx.tz), f"Message {message.pk} goes again as soon as the worker runs")
+
+
 @seller_command(outbox_group, "discard")
 @click.argument("message_id", metavar="ID")
 def outbox_discard(ctx: Ctx, message_id) -> Result:

@@ -152,6 +152,20 @@ def message_approve(*, message: PlannedMessage, now: datetime | None = None) -> 
 
 
 @transaction.atomic
+def message_retry(*, message: PlannedMessage, now: datetime | None = None) -> PlannedMessage:
+    """Try again now: a message waiting for its next attempt after a temporary failure, or a failed one."""
+    now = now or timezone.now()
+    message = _locked(message, (Status.SCHEDULED, Status.FAILED), "retried")
+    if message.status == Status.SCHEDULED and not message.last_error:
+        raise RebookError(f"message {message.pk} has not failed; it goes when due ({message.due:%Y-%m-%d %H:%M} UTC)")
+    if message.status == Status.FAILED:
+        message.attempts = 0
+    message.status, message.status_note, message.due = Status.SCHEDULED, "", now
+    message.save()
+    return message
+
+
+@transaction.atomic
 def message_discard(*, message: PlannedMessage, now: datetime | None = None) -> PlannedMessage:
     message = _locked(message, EDITABLE, "discarded")
     message.status, message.status_note = Status.DISCARDED, "discarded by the seller"
@@ -242,6 +256,13 @@ def messages_claim(*, worker: str, now: datetime, lease: timedelta, limit: int) 
             message.message_id = message_id_for(message.pk, secrets.token_hex(8), from_address(message.lead.seller.email))
         PlannedMessage.objects.bulk_update(fresh, ["message_id"])
     return taken
+
+
+def messages_renew(*, messages: list[PlannedMessage], worker: str, until: datetime) -> int:
+    """Extend the lease of messages this worker still holds: a slow server must not let another worker in."""
+    return PlannedMessage.objects.filter(
+        pk__in=[m.pk for m in messages], status=Status.SENDING, claimed_by=worker
+    ).update(lease_until=until)
 
 
 def messages_release(*, messages: list[PlannedMessage], worker: str, now: datetime) -> int:

@@ -89,6 +89,8 @@ class Worker:
             if self.stopping.is_set():  # finish the message in hand, give back the rest
                 services.messages_release(messages=batch[i:], worker=self.name, now=timezone.now())
                 break
+            if i:  # each message gets a whole lease, however slow the ones before it were
+                services.messages_renew(messages=batch[i:], worker=self.name, until=timezone.now() + self.lease)
             self._handle(message)
         if batch:
             return True
@@ -159,7 +161,10 @@ class Worker:
                 self._say(message, f"failed: {failure.reason}", "failed")
             else:
                 services.message_retry_later(message=message, worker=self.name, now=now, error=failure.reason)
-                self._say(message, f"will retry ({failure.reason})", "retried")
+                if message.status == PlannedMessage.Status.FAILED:  # that was the last attempt
+                    self._say(message, f"failed: {message.status_note}", "failed")
+                else:
+                    self._say(message, f"will retry ({failure.reason})", "retried")
             return
         self._record_sent(message, composed, lead)
 
@@ -169,11 +174,13 @@ class Worker:
         from rebook.leads.services import lead_reevaluate
 
         now = timezone.now()
+        # "Sent" is committed on its own, right after the server's 250: a crash after this point never
+        # sends the mail again. The follow-on work is a second transaction.
+        recorded = services.message_mark_sent(
+            message=message, worker=self.name, now=now, subject=composed.subject, body=composed.text,
+            html=composed.html, to_email=lead.email,
+        )
         with transaction.atomic():
-            recorded = services.message_mark_sent(
-                message=message, worker=self.name, now=now, subject=composed.subject, body=composed.text,
-                html=composed.html, to_email=lead.email,
-            )
             if recorded:
                 if message.kind in SENDING_MATTERS:
                     # A sent check-in plans the next one; a sent connecting moment ticks the checklist.

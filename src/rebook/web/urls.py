@@ -29,6 +29,7 @@ urlpatterns = [
     path("outbox/", outbox.outbox, name="outbox"),
     path("outbox/<int:message_id>/", outbox.message_detail, name="message"),
     path("outbox/<int:message_id>/approve/", outbox.message_approve, name="message_approve"),
+    path("outbox/<int:message_id>/retry/", outbox.message_retry, name="message_retry"),
     path("outbox/<int:message_id>/discard/", outbox.message_discard, name="message_discard"),
     path("templates/", setup.templates, name="templates"),
     path("templates/<slug:kind>/", setup.template_edit, name="template"),

@@ -72,6 +72,17 @@ def message_approve(request, message_id: int):
 
 @seller_view
 @require_POST
+def message_retry(request, message_id: int):
+    message = owned(message_get, seller=request.seller, message_id=message_id)
+    try:
+        services.message_retry(message=message)
+    except RebookError as e:
+        return refused(request, e, "message", message.pk)
+    return done(request, f"It goes to {message.lead.name} again as soon as the worker runs.", "outbox")
+
+
+@seller_view
+@require_POST
 def message_discard(request, message_id: int):
     message = owned(message_get, seller=request.seller, message_id=message_id)
     try:
