@@ -8,10 +8,10 @@ import io
 import logging
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from rebook.claims import claim_one
 from rebook.errors import RebookError
 from rebook.filekind import file_kind
 from rebook.sellers.models import Seller
@@ -55,23 +55,13 @@ def import_enqueue(*, seller: Seller, data: bytes, name: str, dry_run: bool = Fa
 
 def import_claim(*, worker: str, now: datetime, lease: timedelta):
     """The oldest queued import (or one whose worker died), claimed for this worker, or None."""
-    from django.db import connection
-
     from rebook.api.models import ImportRun
 
     Status = ImportRun.Status
     ready = (Q(status=Status.RUNNING, lease_until__lt=now), Q(status=Status.QUEUED))
-    with transaction.atomic():
-        for condition in ready:
-            candidates = ImportRun.objects.filter(condition).order_by("created_at", "id")
-            if connection.features.has_select_for_update_skip_locked:
-                candidates = candidates.select_for_update(skip_locked=True)
-            pk = candidates.values_list("pk", flat=True).first()
-            if pk is not None and ImportRun.objects.filter(condition, pk=pk).update(
-                status=Status.RUNNING, claimed_by=worker, lease_until=now + lease
-            ):
-                return ImportRun.objects.select_related("seller__user").get(pk=pk)
-    return None
+    pk = claim_one(ImportRun, ready, ("created_at", "id"), status=Status.RUNNING, claimed_by=worker,
+                   lease_until=now + lease)
+    return None if pk is None else ImportRun.objects.select_related("seller__user").get(pk=pk)
 
 
 def import_execute(*, run, worker: str, now: datetime | None = None) -> None:

@@ -12,10 +12,11 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from rebook.claims import claim_one
 from rebook.errors import RebookError
 from rebook.sellers.models import Seller
 from rebook.webhooks.models import EVENTS, Delivery, Endpoint
@@ -79,19 +80,9 @@ def emit(*, seller_id: int, event: str, data: dict, now: datetime | None = None)
 
 def delivery_claim(*, worker: str, now: datetime, lease: timedelta) -> Delivery | None:
     ready = (Q(status=Delivery.Status.SENDING, lease_until__lt=now), Q(status=Delivery.Status.SCHEDULED, due__lte=now))
-    with transaction.atomic():
-        for condition in ready:
-            candidates = Delivery.objects.filter(condition).order_by("due", "id")
-            if connection.features.has_select_for_update_skip_locked:
-                candidates = candidates.select_for_update(skip_locked=True)
-            pk = candidates.values_list("pk", flat=True).first()
-            if pk is None:
-                continue
-            if Delivery.objects.filter(condition, pk=pk).update(
-                status=Delivery.Status.SENDING, claimed_by=worker, lease_until=now + lease, attempts=F("attempts") + 1
-            ):
-                return Delivery.objects.select_related("endpoint").get(pk=pk)
-    return None
+    pk = claim_one(Delivery, ready, ("due", "id"), status=Delivery.Status.SENDING, claimed_by=worker,
+                   lease_until=now + lease, attempts=F("attempts") + 1)
+    return None if pk is None else Delivery.objects.select_related("endpoint").get(pk=pk)
 
 
 def delivery_record(*, delivery: Delivery, worker: str, now: datetime, status_code: int | None, response: str) -> None:

@@ -1,0 +1,26 @@
+"""Taking one row of a work table (webhook deliveries, queued imports) for one worker, with a lease.
+
+The row is picked with SELECT ... FOR UPDATE SKIP LOCKED where the database has it, so workers do not
+queue behind each other, and taken with a conditional UPDATE, so two workers never both own it. A row
+whose worker died (its lease ran out) is taken again before new work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import connection, models, transaction
+from django.db.models import Q
+
+
+def claim_one(model: type[models.Model], ready: Sequence[Q], order: Sequence[str], **take) -> int | None:
+    """The pk of the first row matching one of ``ready`` (in that order of preference), updated with ``take``."""
+    with transaction.atomic():
+        for condition in ready:
+            candidates = model.objects.filter(condition).order_by(*order)
+            if connection.features.has_select_for_update_skip_locked:
+                candidates = candidates.select_for_update(skip_locked=True)
+            pk = candidates.values_list("pk", flat=True).first()
+            if pk is not None and model.objects.filter(condition, pk=pk).update(**take):
+                return pk
+    return None
