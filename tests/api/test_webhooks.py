@@ -263,3 +263,9 @@ def test_redirects_are_not_followed_and_the_answer_is_never_echoed(alice, charli
         assert listing.status_code == 200 and "hunter2" not in listing.content.decode()
     finally:
         redirector.server.shutdown()
+
+
+def test_the_list_of_events_is_reachable(alice):
+    token = token_create(seller=alice, name="t")[1]
+    answer = Client().get("/api/v1/webhooks/events", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert answer.status_code == 200 and "appointment.cancelled" in answer.json()

@@ -762,6 +762,12 @@ def _endpoint(request, webhook_id: Id) -> Endpoint:
     return endpoint
 
 
+# Declared before "/{webhook_id}", whose pattern would otherwise take "events" and answer 405.
+@webhooks.get("/events", response=list[str])
+def webhook_events(request):
+    return list(EVENTS)
+
+
 @webhooks.delete("/{webhook_id}", response={204: None, 404: Problem})
 def webhook_delete(request, webhook_id: Id):
     webhook_services.endpoint_delete(endpoint=_endpoint(request, webhook_id))
@@ -772,11 +778,6 @@ def webhook_delete(request, webhook_id: Id):
 def webhook_deliveries(request, webhook_id: Id, limit: int = 50):
     endpoint = _endpoint(request, webhook_id)
     return list(Delivery.objects.filter(endpoint=endpoint).order_by("-id")[: max(1, min(limit, MAX_LIMIT))])
-
-
-@webhooks.get("/events", response=list[str])
-def webhook_events(request):
-    return list(EVENTS)
 
 
 # --- inbound: a booking tool posts a cancellation or reschedule ------------------------------------
