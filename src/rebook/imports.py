@@ -24,8 +24,7 @@ def import_file(*, seller: Seller, data: bytes, name: str, dry_run: bool = False
                 columns: dict[str, str] | None = None, window: tuple[datetime, datetime] | None = None,
                 now: datetime | None = None) -> tuple[str, dict]:
     """("calendar" or "contacts", the report as a dict). Raises RebookError when the file cannot be read at all."""
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise RebookError(f"{name}: {len(data) // (1024 * 1024)} MB; the limit is {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+    _check_size(name, data)
     if file_kind(name, data[:4096]) == "calendar":
         from rebook.calendars.services import calendar_import
 
@@ -38,6 +37,11 @@ def import_file(*, seller: Seller, data: bytes, name: str, dry_run: bool = False
     return "contacts", report.as_dict() | {"report_csv": report.report_csv()}
 
 
+def _check_size(name: str, data: bytes) -> None:
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise RebookError(f"{name}: {len(data) // (1024 * 1024)} MB; the limit is {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+
+
 def import_enqueue(*, seller: Seller, data: bytes, name: str, dry_run: bool = False,
                    columns: dict[str, str] | None = None, now: datetime | None = None):
     """Queue an upload for the worker; the returned ImportRun is polled for its report."""
@@ -45,8 +49,7 @@ def import_enqueue(*, seller: Seller, data: bytes, name: str, dry_run: bool = Fa
 
     if not data.strip():
         raise RebookError(f"{name}: the file is empty")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise RebookError(f"{name}: {len(data) // (1024 * 1024)} MB; the limit is {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+    _check_size(name, data)
     return ImportRun.objects.create(
         seller=seller, file=name[:255], kind=file_kind(name, data[:4096]), status=ImportRun.Status.QUEUED,
         data=data, options={"dry_run": dry_run, "columns": columns or {}}, created_at=now or timezone.now(),

@@ -108,3 +108,13 @@ def test_replays_wait_their_turn_when_the_token_is_rate_limited(api, alice, sett
     replay = api.post("/api/v1/leads", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="a")
     assert replay.status_code == 429 and replay["Retry-After"]
     assert Lead.objects.count() == 1
+
+
+def test_a_body_larger_than_any_upload_is_refused_before_it_is_read(api, alice_client):
+    from rebook.web.middleware import MAX_REQUEST_BYTES
+
+    huge = {"CONTENT_LENGTH": str(MAX_REQUEST_BYTES + 1), "CONTENT_TYPE": "multipart/form-data; boundary=x"}
+    answer = api.generic("POST", "/api/v1/imports", b"", **huge)
+    assert answer.status_code == 413 and answer["Content-Type"] == "application/problem+json"
+    page = alice_client.generic("POST", "/data/", b"", **huge)
+    assert page.status_code == 413 and b"largest upload is 50 MB" in page.content

@@ -19,14 +19,18 @@ KNOWN_BROWSER_SALT = "rebook.login.known-browser"
 KNOWN_BROWSER_AGE = 365 * 24 * 3600
 
 
-def known_browser(request, username: str) -> bool:
-    """Has this browser signed in to this account before? (OWASP's device cookie, signed, per account.)"""
+def _known_names(request) -> list[str]:
+    """The accounts this browser has signed in to (OWASP's device cookie, signed)."""
     try:
         names = signing.loads(request.COOKIES.get(KNOWN_BROWSER_COOKIE, ""), salt=KNOWN_BROWSER_SALT,
                               max_age=KNOWN_BROWSER_AGE)
     except signing.BadSignature:
-        return False
-    return isinstance(names, list) and username.lower() in names
+        return []
+    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
+
+
+def known_browser(request, username: str) -> bool:
+    return username.lower() in _known_names(request)
 
 
 class ThrottledLoginForm(LoginForm):
@@ -59,11 +63,7 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
-        try:
-            names = signing.loads(self.request.COOKIES.get(KNOWN_BROWSER_COOKIE, ""), salt=KNOWN_BROWSER_SALT)
-        except signing.BadSignature:
-            names = []
-        names = [n for n in names if isinstance(n, str)][-4:] + [form.get_user().username.lower()]
+        names = _known_names(self.request)[-4:] + [form.get_user().username.lower()]
         response.set_cookie(KNOWN_BROWSER_COOKIE, signing.dumps(sorted(set(names)), salt=KNOWN_BROWSER_SALT),
                             max_age=KNOWN_BROWSER_AGE, httponly=True, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
         return response
