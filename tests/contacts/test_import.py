@@ -198,3 +198,14 @@ def test_colleagues_sharing_an_office_number_or_a_company_stay_different_people(
     assert (report.created, report.merged, report.unchanged) == (5, 0, 0)
     assert Lead.objects.filter(phone="+15552010199").count() == 3
     assert load(alice, data).created == 0  # and a second import finds each of them again
+
+
+def test_a_file_with_more_rows_than_allowed_is_refused_whole(alice, monkeypatch):
+    from rebook.errors import RebookError
+    from rebook.strategy import limits
+
+    monkeypatch.setattr(limits, "MAX_ROWS_PER_IMPORT", 3)
+    rows = b"Name,Email\n" + b"".join(b"P%d,p%d@example.com\n" % (i, i) for i in range(4))
+    with pytest.raises(RebookError, match="more than 3 rows"):
+        load(alice, rows)
+    assert not Lead.objects.exists()

@@ -195,6 +195,8 @@ def extract(calendar: icalendar.Calendar, *, where: str, tz: ZoneInfo, window: t
                 if not budget.spend():
                     break
                 out.facts.append(_fact(event, label, method, uid, clock))
+        except RebookError as e:
+            out.rejected.append(f"{label}: {e}")
         except Exception as e:  # a broken rule or date in one event must not stop the others
             out.rejected.append(f"{label}: could not be read ({type(e).__name__}: {e})")
     return out

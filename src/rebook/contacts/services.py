@@ -27,6 +27,7 @@ from rebook.contacts.reading import Contact, detect_encoding, read_csv, read_vca
 from rebook.errors import RebookError
 from rebook.leads.models import Lead
 from rebook.sellers.models import Seller
+from rebook.strategy import limits
 
 BATCH = 2000
 FILL = ("email", "phone", "company", "source", "notes")
@@ -194,6 +195,8 @@ def contact_import(
         pending: list[Lead] = []
         touched: dict[int, Lead] = {}
         for count, contact in enumerate(contacts, start=1):
+            if count > limits.MAX_ROWS_PER_IMPORT:  # raised inside the transaction: nothing is kept
+                raise RebookError(f"{name}: more than {limits.MAX_ROWS_PER_IMPORT:,} rows; split it into smaller files")
             _one(contact, seller, region, source, now, index, pending, touched, report)
             if len(pending) >= BATCH:
                 _flush(pending, touched, dry_run)

@@ -39,7 +39,6 @@ MAX_OCCURRENCES_PER_SERIES = 500
 MAX_RULE_STEPS = 50_000  # repetitions of one rule walked from its start, before the window is even reached
 MAX_IMPORT_SECONDS = 60.0  # well inside the worker's 5-minute lease
 MAX_ROWS_PER_IMPORT = 1_000_000
-MAX_CELL_CHARS = 64 * 1024
 MAX_LINE_CHARS = 1024 * 1024  # one unfolded iCalendar or vCard line
 MAX_MIME_PARTS = 500
 MAX_MIME_DEPTH = 20
