@@ -180,13 +180,13 @@ class Worker:
             message=message, worker=self.name, now=now, subject=composed.subject, body=composed.text,
             html=composed.html, to_email=lead.email,
         )
-        with transaction.atomic():
-            if recorded:
+        if recorded:
+            from rebook.webhooks.services import emit
+
+            with transaction.atomic():
                 if message.kind in SENDING_MATTERS:
                     # A sent check-in plans the next one; a sent connecting moment ticks the checklist.
                     lead_reevaluate(lead=lead, now=now)
-                from rebook.webhooks.services import emit
-
                 emit(seller_id=lead.seller_id, event="message.sent", now=now, data={
                     "lead": {"id": lead.pk, "name": lead.name, "email": lead.email},
                     "message": {"id": message.pk, "kind": message.kind, "subject": composed.subject},
