@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import csv
 import json
+import os
 import sqlite3
 import tempfile
 import uuid
@@ -19,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
+from django.conf import settings
 from django.core import serializers
 from django.core.management.color import no_style
 from django.db import connection, connections, transaction
@@ -31,11 +33,19 @@ from rebook.outbox.models import PlannedMessage
 from rebook.sellers.models import Seller
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-# What a backup holds, in an order that loads without breaking foreign keys.
+# What a backup holds: every table of Rebook's own (a test keeps this list complete), in an order that
+# loads without breaking foreign keys.
 BACKUP_MODELS = [
-    "auth.user", "sellers.seller", "sellers.infopackfile", "leads.lead", "leads.activity", "leads.appointment",
-    "leads.cancellation", "leads.checklistitem", "outbox.plannedmessage", "outbox.messagetemplate",
+    "auth.user", "sellers.seller", "sellers.infopackfile", "sellers.loginfailure", "leads.lead", "leads.activity",
+    "leads.appointment", "leads.cancellation", "leads.checklistitem", "outbox.plannedmessage", "outbox.messagetemplate",
+    "api.apitoken", "api.ratewindow", "api.idempotencyrecord", "api.importrun", "api.inboundhook",
+    "webhooks.endpoint", "webhooks.delivery",
 ]
+# Not Rebook's data: made again by `migrate`, or sign-ins that a restore should not carry over.
+NOT_BACKED_UP = {"auth.permission", "auth.group", "contenttypes.contenttype", "sessions.session"}
+# The secret that signed every link already sent (unsubscribe, and the ones to come) travels with the data,
+# in a table of the SQLite copy and a key of the JSON dump.
+META_TABLE = "rebook_backup_meta"
 
 EXPORT_TABLES: dict[str, tuple[type, list[str]]] = {
     "leads": (Lead, ["id", "name", "company", "email", "phone", "source", "timezone", "status", "strikes",
@@ -100,6 +110,9 @@ def backup(path: Path) -> str:
         target = sqlite3.connect(path)
         try:
             connection.connection.backup(target)  # the online backup API: consistent while others write
+            with target:
+                target.execute(f"CREATE TABLE {META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+                target.execute(f"INSERT INTO {META_TABLE} VALUES ('secret_key', ?)", (settings.SECRET_KEY,))
         finally:
             target.close()
         return "sqlite"
@@ -116,7 +129,7 @@ def _dump(out: TextIO, *, using: str) -> None:
     """Every object as Django's "python" serialization, written one by one (full microseconds, bounded memory)."""
     from django.apps import apps
 
-    out.write('{"rebook_backup": 1, "objects": [\n')
+    out.write(f'{{"rebook_backup": 1, "secret_key": {json.dumps(settings.SECRET_KEY)}, "objects": [\n')
     first = True
     for label in BACKUP_MODELS:
         model = apps.get_model(label)
@@ -153,16 +166,32 @@ def restore(path: Path) -> dict[str, int]:
     with open(path, "rb") as f:
         head = f.read(16)
     if head == SQLITE_MAGIC:
-        _restore_sqlite(path)
+        secret = _restore_sqlite(path)
     elif head.lstrip().startswith(b"{"):
-        _restore_json(path)
+        secret = _restore_json(path)
     else:
         raise RebookError(f"{path} is not a Rebook backup (neither a SQLite database nor a JSON dump)")
     return {"sellers": Seller.objects.count(), "leads": Lead.objects.count(),
-            "appointments": Appointment.objects.count(), "messages": PlannedMessage.objects.count()}
+            "appointments": Appointment.objects.count(), "messages": PlannedMessage.objects.count(),
+            "secret_key": _adopt_secret(secret)}
 
 
-def _restore_json(path: Path) -> None:
+def _adopt_secret(secret: str | None) -> str:
+    """Make the backup's secret key this installation's, so links already sent keep working. Says what it did."""
+    if not secret:
+        return "not in the backup (made before backups carried it): links sent before it no longer work"
+    if secret == settings.SECRET_KEY:
+        return "already the same"
+    if os.environ.get("REBOOK_SECRET_KEY"):
+        return "REBOOK_SECRET_KEY is set and differs from the backup's: links sent before will not work until it is the backup's"
+    path = settings.REBOOK_HOME / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return f"restored into {path}"
+
+
+def _restore_json(path: Path) -> str | None:
     with open(path, encoding="utf-8") as f:
         try:
             document = json.load(f)
@@ -189,23 +218,33 @@ def _restore_json(path: Path) -> None:
         with connection.cursor() as cursor:
             for sql in statements:
                 cursor.execute(sql)
+    secret = document.get("secret_key")
+    return secret if isinstance(secret, str) else None
 
 
-def _restore_sqlite(path: Path) -> None:
+def _restore_sqlite(path: Path) -> str | None:
     if connection.vendor == "sqlite":
         connection.ensure_connection()
         source = sqlite3.connect(path)
         try:
             _check_sqlite_backup(source, path)
+            secret = _sqlite_secret(source)
             source.backup(connection.connection)
         finally:
             source.close()
-        return
+        connection.connection.execute(f"DROP TABLE IF EXISTS {META_TABLE}")
+        return secret
     # Into PostgreSQL: read the SQLite file through a second connection and load what it dumps.
     alias = "rebook_restore_source"
     connections.settings[alias] = {**connections.settings["default"], "ENGINE": "django.db.backends.sqlite3",
                                    "NAME": str(path), "OPTIONS": {}, "TEST": {}}
     try:
+        source = sqlite3.connect(path)
+        try:
+            _check_sqlite_backup(source, path)
+            secret = _sqlite_secret(source)
+        finally:
+            source.close()
         with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8", delete=False) as tmp:
             _dump(tmp, using=alias)
         _restore_json(Path(tmp.name))
@@ -213,6 +252,15 @@ def _restore_sqlite(path: Path) -> None:
     finally:
         connections[alias].close()
         del connections.settings[alias]
+    return secret
+
+
+def _sqlite_secret(source: sqlite3.Connection) -> str | None:
+    try:
+        row = source.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'secret_key'").fetchone()
+    except sqlite3.OperationalError:  # a backup made before backups carried the secret
+        return None
+    return row[0] if row else None
 
 
 def _check_sqlite_backup(source: sqlite3.Connection, path: Path) -> None:

@@ -187,7 +187,8 @@ def restore_command(path, as_json) -> None:
         setup_django()
         from rebook.backup import restore
 
-        counts = restore(Path(path))
-        return Result(counts, "Restored " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+        result = restore(Path(path))
+        counts = ", ".join(f"{n} {k}" for k, n in result.items() if k != "secret_key")
+        return Result(result, f"Restored {counts}. The secret key that signs links: {result['secret_key']}")
 
     run_guarded(body, as_json)
