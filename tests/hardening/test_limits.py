@@ -118,3 +118,10 @@ def test_a_body_larger_than_any_upload_is_refused_before_it_is_read(api, alice_c
     assert answer.status_code == 413 and answer["Content-Type"] == "application/problem+json"
     page = alice_client.generic("POST", "/data/", b"", **huge)
     assert page.status_code == 413 and b"largest upload is 50 MB" in page.content
+
+
+def test_api_refusals_name_the_field_not_a_command_line_flag(api):
+    answer = api.post("/api/v1/leads", {"name": "Dana", "email": "nope"}, content_type="application/json")
+    problem = answer.json()
+    assert answer.status_code == 422 and "--" not in problem["detail"]
+    assert problem["errors"] == [{"field": "email", "message": "'nope' is not a valid e-mail address"}]

@@ -70,7 +70,7 @@ def test_discard_and_errors_change_nothing(planned, bob):
     assert rebook.error("outbox", "show", "999999", "--user", "alice") == "error: no message with id 999999"
     # Another seller's message is not theirs to see.
     assert "no message with id" in rebook.error("outbox", "show", str(planned.pk), "--user", "bob")
-    assert "--subject: the subject must not be empty" in rebook.error("outbox", "edit", str(planned.pk), "--subject", " ", "--user", "alice")
+    assert "subject: the subject must not be empty" in rebook.error("outbox", "edit", str(planned.pk), "--subject", " ", "--user", "alice")
     planned.refresh_from_db()
     assert planned.status == "review" and not planned.frozen
     rebook("outbox", "discard", str(planned.pk), "--user", "alice")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -94,7 +95,12 @@ _TYPE_TAGS = {"str", "int", "float", "bool", "list", "dict", "none", "datetime",
 
 @api.exception_handler(RebookError)
 def _refused(request, exc: RebookError):
-    return problem(request, 422, "refused", "Request refused", str(exc))
+    """A refusal that names a field ("email: 'nope' is not a valid e-mail address") lists it as that field's error."""
+    detail = str(exc)
+    field, sep, message = detail.partition(": ")
+    if sep and re.fullmatch(r"[a-z_]+", field):
+        return problem(request, 422, "refused", "Request refused", detail, errors=[{"field": field, "message": message}])
+    return problem(request, 422, "refused", "Request refused", detail)
 
 
 @api.exception_handler(Http404)

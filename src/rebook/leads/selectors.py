@@ -54,7 +54,7 @@ def lead_list(*, seller: Seller, status: str | None = None) -> QuerySet[Lead]:
     leads = Lead.objects.filter(seller=seller)
     if status:
         if status not in Lead.Status.values:
-            raise RebookError(f"--status: unknown lead status {status!r}; use one of {', '.join(Lead.Status.values)}")
+            raise RebookError(f"status: unknown lead status {status!r}; use one of {', '.join(Lead.Status.values)}")
         leads = leads.filter(status=status)
     return leads.order_by("id")
 

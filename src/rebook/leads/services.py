@@ -50,20 +50,20 @@ def _clean_email(raw: str) -> str:
         try:
             validate_email(address)
         except ValidationError:
-            raise RebookError(f"--email: {address!r} is not a valid e-mail address") from None
+            raise RebookError(f"email: {address!r} is not a valid e-mail address") from None
     return address
 
 
 def _clean_phone(raw: str) -> str:
     phone = (raw or "").strip()
     if phone and (len(re.sub(r"\D", "", phone)) < 5 or re.search(r"[^\d\s()+.\-/x]", phone, re.I)):
-        raise RebookError(f"--phone: {phone!r} does not look like a phone number")
+        raise RebookError(f"phone: {phone!r} does not look like a phone number")
     return phone
 
 
 def _party(by: str) -> str:
     if by not in Party.values:
-        raise RebookError(f"--by: must be seller or prospect, not {by!r}")
+        raise RebookError(f"by: must be seller or prospect, not {by!r}")
     return by
 
 
@@ -205,12 +205,12 @@ def activity_log(
 ) -> Activity:
     now = _now(now)
     if kind not in Activity.Kind.values:
-        raise RebookError(f"--kind: must be one of {', '.join(Activity.Kind.values)}, not {kind!r}")
+        raise RebookError(f"kind: must be one of {', '.join(Activity.Kind.values)}, not {kind!r}")
     if direction not in Activity.Direction.values:
-        raise RebookError(f"--direction: must be outbound or inbound, not {direction!r}")
+        raise RebookError(f"direction: must be outbound or inbound, not {direction!r}")
     at = at or now
     if at > now + CLOCK_SLACK:
-        raise RebookError("--at: a contact that already happened cannot be in the future")
+        raise RebookError("at: a contact that already happened cannot be in the future")
     activity = Activity.objects.create(lead=lead, kind=kind, direction=direction, at=at, notes=notes, created_at=now)
     lead_reevaluate(lead=lead, now=now)
     return activity
@@ -322,7 +322,7 @@ def _set_status(appointment: Appointment, status: str) -> None:
 def _when_called_off(at: datetime | None, now: datetime) -> datetime:
     at = check_instant(at or now, "at")
     if at > now + CLOCK_SLACK:
-        raise RebookError("--at: when it was called off cannot be in the future")
+        raise RebookError("at: when it was called off cannot be in the future")
     return at
 
 
@@ -369,7 +369,7 @@ def appointment_reschedule(
     check_meeting(to, to + (appointment.end - appointment.start))
     _begin_change(appointment, "rescheduled")
     if to == appointment.start:
-        raise RebookError(f"--to: appointment {appointment.pk} already starts then")
+        raise RebookError(f"to: appointment {appointment.pk} already starts then")
     at = _when_called_off(at, now)
     cancellation = _record_cancellation(
         appointment, by=by, kind=Cancellation.Kind.RESCHEDULE, at=at, reason=reason, valid=valid, now=now
@@ -448,7 +448,7 @@ def checklist_tick(
     *, cancellation: Cancellation, step: str, done: bool = True, now: datetime | None = None
 ) -> ChecklistItem:
     if step not in checklist_rules.STEP_KEYS:
-        raise RebookError(f"--tick: unknown step {step!r}; steps: {', '.join(checklist_rules.STEP_KEYS)}")
+        raise RebookError(f"tick: unknown step {step!r}; steps: {', '.join(checklist_rules.STEP_KEYS)}")
     if cancellation.by != Party.PROSPECT:
         raise RebookError("the checklist is for prospect cancellations")
     item, _ = ChecklistItem.objects.get_or_create(cancellation=cancellation, step=step)

@@ -187,11 +187,11 @@ def message_edit(
     _freeze(message, now or timezone.now())
     if subject is not None:
         if not subject.strip():
-            raise RebookError("--subject: the subject must not be empty")
+            raise RebookError("subject: the subject must not be empty")
         message.subject = " ".join(subject.split())
     if body is not None:
         if not body.strip():
-            raise RebookError("--body: the message must not be empty")
+            raise RebookError("body: the message must not be empty")
         message.body = body.strip() + "\n"
         if html is None:
             # The HTML version would now say something else: rebuild it from the edited text.

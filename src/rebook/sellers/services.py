@@ -38,7 +38,7 @@ def _clean_emails(raw: str | None) -> list[str]:
         try:
             validate_email(address)
         except ValidationError:
-            raise RebookError(f"--email: {address!r} is not a valid e-mail address") from None
+            raise RebookError(f"email: {address!r} is not a valid e-mail address") from None
         out.append(address.lower())
     return out
 

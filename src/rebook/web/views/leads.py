@@ -57,7 +57,7 @@ def lead_new(request):
 
 
 def _error_to_field(form, error: RebookError) -> None:
-    """Put a service's error next to the field it names ("lead name: ...", "--email: ..."), else on top."""
+    """Put a service's error next to the field it names ("lead name: ...", "email: ..."), else on top."""
     text = str(error)
     for name in form.fields:
         for prefix in (f"lead {name}: ", f"--{name}: ", f"{name}: "):
