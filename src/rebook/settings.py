@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "rebook.web.middleware.content_security_policy",
     "rebook.web.middleware.request_size_limit",
+    "rebook.api.content.json_bodies",
     "rebook.api.idempotency.idempotency",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -125,3 +125,33 @@ def test_api_refusals_name_the_field_not_a_command_line_flag(api):
     problem = answer.json()
     assert answer.status_code == 422 and "--" not in problem["detail"]
     assert problem["errors"] == [{"field": "email", "message": "'nope' is not a valid e-mail address"}]
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("text/plain", '{"name": "Dana"}'), ("application/xml", "<lead><name>Dana</name></lead>"),
+    ("application/x-www-form-urlencoded", "name=Dana"),
+])
+def test_json_operations_refuse_other_media_types(api, content_type, body):
+    answer = api.post("/api/v1/leads", body, content_type=content_type)
+    assert answer.status_code == 415 and answer["Content-Type"] == "application/problem+json"
+    assert not Lead.objects.exists()
+
+
+@pytest.mark.parametrize("body", ["[]", "null", '"Dana"', "3"])
+def test_a_body_that_is_not_an_object_is_refused(api, charlie, body):
+    from datetime import timedelta
+
+    from rebook.leads.services import appointment_book
+    from tests.conftest import NOW
+
+    appointment = appointment_book(lead=charlie, start=NOW + timedelta(days=2), end=NOW + timedelta(days=2, hours=1))
+    for path in ("/api/v1/leads", f"/api/v1/appointments/{appointment.pk}/cancel"):
+        answer = api.post(path, body, content_type="application/json")
+        assert answer.status_code == 422 and "must be a JSON object" in answer.json()["detail"], path
+    appointment.refresh_from_db()
+    assert appointment.status == "scheduled" and Lead.objects.count() == 1
+
+
+def test_an_upload_must_be_multipart(api):
+    answer = api.post("/api/v1/imports", '{"file": "x"}', content_type="application/json")
+    assert answer.status_code == 415
