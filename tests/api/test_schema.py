@@ -13,7 +13,11 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from rebook.api.services import token_create
 
@@ -63,10 +67,19 @@ def _run(operations, token: str, failures: list[str]) -> None:
         def exercise(case):
             case.call_and_validate(
                 headers={"Authorization": f"Bearer {token}"},
-                checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+                checks=[not_a_server_error, response_schema_conformance, content_type_conformance,
+                        status_code_conformance],
             )
 
         try:
             exercise()
         except Exception as e:  # collect every operation's failure, then report them together
             failures.append(f"{operation.method.upper()} {operation.path}: {e}"[:2000])
+
+
+def test_the_document_declares_the_problems_operations_really_answer_with(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    create = paths["/api/v1/leads"]["post"]["responses"]
+    assert {"400", "401", "413", "415", "422", "429"} <= set(create)
+    assert "application/problem+json" in create["401"]["content"]
+    assert {"401", "429"} <= set(paths["/api/v1/pipeline"]["get"]["responses"])

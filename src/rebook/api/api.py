@@ -7,6 +7,7 @@ import base64
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
 from django.http import Http404, HttpRequest
@@ -49,11 +50,29 @@ class RebookAPI(NinjaAPI):
         document = super().get_openapi_schema(*args, **kwargs)
         for path in document.get("paths", {}).values():
             for operation in path.values():
+                _declare_problems(operation)
                 for status, response in operation.get("responses", {}).items():
                     content = response.get("content", {})
                     if str(status).startswith(("4", "5")) and "application/json" in content:
                         content["application/problem+json"] = content.pop("application/json")
         return document
+
+
+def _declare_problems(operation: dict) -> None:
+    """The problems every operation can really answer with, beside those it declares itself."""
+    statuses = []
+    if operation.get("security"):
+        statuses += [401, 429]  # no or a revoked token; the token's rate limit
+    if operation.get("parameters") or operation.get("requestBody"):
+        statuses += [400, 422]  # unreadable input; input that is not valid
+    if operation.get("requestBody"):
+        statuses += [413, 415]  # too large; not JSON (or not multipart for an upload)
+    responses = operation.setdefault("responses", {})
+    for status in statuses:
+        responses.setdefault(str(status), {
+            "description": HTTPStatus(status).phrase,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        })
 
 
 api = RebookAPI(
