@@ -471,3 +471,21 @@ def test_every_sent_message_is_announced_to_webhooks_whatever_its_kind(auto, cha
     assert due_message(charlie, "booking_followup").status == Status.SENT
     [delivery] = Delivery.objects.filter(event="message.sent")
     assert delivery.payload["data"]["message"]["kind"] == "booking_followup"
+
+
+def test_the_api_retries_a_message_waiting_for_its_next_attempt(auto, charlie, smtp, frozen):
+    from django.test import Client
+
+    from rebook.api.services import token_create
+
+    book(charlie)
+    smtp.handler.script = ["451 4.7.1 Greylisted"]
+    frozen.move_to(NOW + timedelta(days=1, minutes=1))
+    run_worker()
+    message = due_message(charlie, "booking_followup")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token_create(seller=charlie.seller, name='t')[1]}")
+    answer = api.post(f"/api/v1/messages/{message.pk}/retry")
+    assert answer.status_code == 200 and answer.json()["status"] == "scheduled"
+    message.refresh_from_db()
+    assert message.due == timezone.now()
+    assert api.post(f"/api/v1/messages/{message.pk}/retry").status_code == 200  # still waiting: harmless

@@ -675,6 +675,12 @@ def message_approve(request, message_id: Id):
     return outbox_services.message_approve(message=_message(request, message_id))
 
 
+@outbox.post("/{message_id}/retry", response={200: MessageOut, **ERRORS})
+def message_retry(request, message_id: Id):
+    """Try again now: a message waiting for its next attempt after a temporary failure, or a failed one."""
+    return outbox_services.message_retry(message=_message(request, message_id))
+
+
 @outbox.post("/{message_id}/discard", response={200: MessageOut, **ERRORS})
 def message_discard(request, message_id: Id):
     return outbox_services.message_discard(message=_message(request, message_id))
