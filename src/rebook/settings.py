@@ -185,6 +185,11 @@ X_FRAME_OPTIONS = "DENY"
 if _https:
     SECURE_HSTS_SECONDS = 3600
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The proxy must say https (secure cookies and CSRF depend on it already); a plain-HTTP request is redirected.
+    SECURE_SSL_REDIRECT = True
+# HSTS for subdomains and the browsers' preload list are decisions about the whole domain, which Rebook
+# does not own: the operator's proxy sets them if wanted.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 CSRF_TRUSTED_ORIGINS = [REBOOK_BASE_URL]
 _base_host = REBOOK_BASE_URL.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
 if _base_host and _base_host not in ALLOWED_HOSTS:
