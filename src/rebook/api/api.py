@@ -68,11 +68,14 @@ def _declare_problems(operation: dict) -> None:
     if operation.get("requestBody"):
         statuses += [413, 415]  # too large; not JSON (or not multipart for an upload)
     responses = operation.setdefault("responses", {})
+    declared = {str(key) for key in responses}  # django-ninja's keys are ints: never add "422" beside 422
     for status in statuses:
-        responses.setdefault(str(status), {
+        if str(status) in declared:
+            continue
+        responses[status] = {
             "description": HTTPStatus(status).phrase,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-        })
+        }
 
 
 api = RebookAPI(
