@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import functools
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -22,7 +23,12 @@ def free_port() -> int:
 class Received:
     envelope_from: str
     envelope_to: list[str]
-    message: EmailMessage
+    raw: bytes
+
+    @functools.cached_property
+    def message(self) -> EmailMessage:
+        # Parsed when a test reads it, not while the client waits for the 250: a sink must not be slow.
+        return email.message_from_bytes(self.raw, policy=email.policy.default)
 
 
 @dataclass
@@ -41,8 +47,8 @@ class Handler:
         with self.lock:
             if self.script:
                 return self.script.pop(0)
-            parsed = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
-            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), parsed))
+            raw = envelope.original_content or envelope.content
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), raw))
         return "250 2.0.0 Message accepted"
 
 

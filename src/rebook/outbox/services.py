@@ -285,6 +285,15 @@ def _release(message: PlannedMessage, worker: str, now: datetime, **changes) -> 
 def message_mark_sent(
     *, message: PlannedMessage, worker: str, now: datetime, subject: str, body: str, html: str, to_email: str
 ) -> bool:
+    """Record a mail the server accepted. Between its 250 and this commit, a killed worker means a resend.
+
+    On PostgreSQL this one commit does not wait for the WAL flush: the window shrinks to a round trip, and
+    the only thing a database crash could undo is this record, which means a resend with the same
+    Message-ID, never a lost message.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
     return _release(
         message, worker, now, status=Status.SENT, sent_at=now, last_error="", frozen=True,
         subject=subject, body=body, html_body=html, to_email=to_email,
