@@ -14,7 +14,8 @@ from rebook.errors import RebookError
 from rebook.strategy.limits import EARLIEST, LATEST, check_instant
 
 
-def zone(name: str) -> ZoneInfo:
+def zone(name: str, what: str = "") -> ZoneInfo:
+    """The IANA zone ``name``; a refusal starts with ``what`` (a field's name) when given."""
     try:
         if not name or name.strip() != name:
             raise ValueError
@@ -25,7 +26,8 @@ def zone(name: str) -> ZoneInfo:
         close = sorted(z for z in available_timezones() if lowered and lowered in z.lower())[:3]
         if close:
             hint = f" (did you mean {', '.join(close)}?)"
-        raise RebookError(f"unknown time zone {name!r}{hint}; use an IANA name such as Europe/Paris") from None
+        prefix = f"{what}: " if what else ""
+        raise RebookError(f"{prefix}unknown time zone {name!r}{hint}; use an IANA name such as Europe/Paris") from None
 
 
 def localize(naive: datetime, tz: ZoneInfo) -> datetime:

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 
 from rebook.api.services import token_create, token_revoke
-from rebook.leads.models import Appointment, Lead
+from rebook.leads.models import Appointment, Cancellation, Lead
 from rebook.outbox.models import PlannedMessage
 from tests.conftest import NOW
 
@@ -70,8 +70,8 @@ def test_leads_list_filters_and_pages_with_a_cursor(api, alice):
     assert names == [f"Lead {i}" for i in range(5)] and third["next_cursor"] is None
     assert [x["name"] for x in api.get("/leads", {"source": "fair"})["items"]] == ["Lead 1", "Lead 3"]
     assert [x["name"] for x in api.get("/leads", {"q": "lead 4"})["items"]] == ["Lead 4"]
-    problem = api.get("/leads", {"cursor": "!!"}, status=400)
-    assert problem["status"] == 400 and "cursor" in problem["detail"]
+    problem = api.get("/leads", {"cursor": "!!"}, status=422)
+    assert problem["errors"][0]["field"] == "cursor"
 
 
 def test_lead_read_update_and_not_interested(api, charlie):
@@ -96,6 +96,18 @@ def test_appointments_reschedule_held_no_show_freed(api, charlie):
     assert [x["id"] for x in listed] == [past.pk]
 
 
+def test_what_the_present_state_refuses_is_a_409_conflict_and_changes_nothing(api, charlie):
+    a = api.post("/appointments", {"lead_id": charlie.pk, "start": "2026-03-04T15:00:00Z"}, status=201)
+    api.post(f"/appointments/{a['id']}/cancel", {"by": "seller"})
+    again = api.post(f"/appointments/{a['id']}/cancel", {"by": "prospect", "reason": "sick"}, status=409)
+    assert again["type"].endswith("/conflict") and "cancelled" in again["detail"]
+    assert Cancellation.objects.filter(appointment_id=a["id"]).count() == 1
+    withdrawn = api.get("/messages", {"status": "withdrawn"})["items"][0]  # the booking follow-up, not needed now
+    assert "withdrawn" in api.post(f"/messages/{withdrawn['id']}/approve", status=409)["detail"]
+    # Asking something malformed is still a 422 that names the field.
+    assert api.get("/appointments", {"status": "someday"}, status=422)["errors"][0]["field"] == "status"
+
+
 def test_cancellations_judge_and_checklist(api, charlie):
     a = api.post("/appointments", {"lead_id": charlie.pk, "start": "2026-03-04T15:00:00Z"}, status=201)
     c = api.post(f"/appointments/{a['id']}/cancel", {"by": "prospect", "reason": "my cat looked at me"})["cancellation"]
@@ -117,6 +129,9 @@ def test_outbox_discard_pipeline_and_policy(api, charlie):
     assert api.patch("/policy", {"strike_limit": 4, "auto_send": True})["auto_send"] == "true"
     problem = api.patch("/policy", {"quiet_hours": "whenever"}, status=422)
     assert problem["errors"][0]["field"] == "quiet_hours"
+    assert api.patch("/policy", {"strike_limt": 4}, status=422)["errors"][0]["field"] == "strike_limt"
+    assert api.patch("/policy", {"strike_limit": 0}, status=422)["errors"][0]["field"] == "strike_limit"
+    assert api.get("/policy")["strike_limit"] == "4"
 
 
 def test_imports_are_queued_run_by_the_worker_and_polled(api, alice):

@@ -7,8 +7,9 @@ from datetime import datetime
 
 from django.db.models import F, Q, QuerySet
 
-from rebook.errors import RebookError
+from rebook.errors import Conflict, RebookError
 from rebook.leads.models import Activity, Appointment, Cancellation, ChecklistItem, Lead
+from rebook.outbox.models import PlannedMessage
 from rebook.sellers.models import Seller
 from rebook.strategy import checklist as checklist_rules
 from rebook.strategy import history as h
@@ -86,8 +87,6 @@ def lead_history(lead: Lead) -> LoadedHistory:
 
 def lead_histories(leads: list[Lead]) -> dict[int, LoadedHistory]:
     """The histories of several leads in four queries, whatever their number: by lead id."""
-    from rebook.outbox.models import PlannedMessage
-
     ids = [lead.pk for lead in leads]
     where = {"lead_id__in": ids}
     appointments: dict[int, list[Appointment]] = {pk: [] for pk in ids}
@@ -159,8 +158,6 @@ def sent_message_keys(lead: Lead) -> set[str]:
 
 
 def _sent_keys(lead_ids: list[int]) -> dict[int, set[str]]:
-    from rebook.outbox.models import PlannedMessage
-
     sent: dict[int, set[str]] = {pk: set() for pk in lead_ids}
     for lead_id, key in PlannedMessage.objects.filter(
         lead_id__in=lead_ids, status=PlannedMessage.Status.SENT
@@ -235,7 +232,7 @@ def freed(*, appointment: Appointment, now: datetime, candidates: list[Candidate
     """What to do with the slot a cancelled future appointment left open. Pass ``candidates`` (from
     ``freed_candidates``) when asking for several slots of one seller."""
     if appointment.status not in (Appointment.Status.CANCELLED, Appointment.Status.RESCHEDULED):
-        raise RebookError(
+        raise Conflict(
             f"appointment {appointment.pk} is {appointment.status}; freed time is for a cancelled or moved appointment"
         )
     if appointment.end <= now:
@@ -250,8 +247,6 @@ def freed_candidates(*, seller: Seller, now: datetime, until: datetime | None = 
     the first few of each kind that ``freed_time`` ranks (it still decides the order), read off the
     touchpoints that ``lead_reevaluate`` keeps on each lead."""
     from django.db.models import Case, IntegerField, Value, When
-
-    from rebook.outbox.models import PlannedMessage
 
     pursued = Lead.objects.filter(seller=seller, status__in=["new", "qualified", "active"]).filter(
         Q(scheduled_until__isnull=True) | Q(scheduled_until__lte=now)  # nothing booked ahead
@@ -289,8 +284,6 @@ def lead_next_steps(
 
     def hint(text: str) -> str:
         return text if commands else ""
-    from rebook.outbox.models import PlannedMessage
-
     steps = []
     for c in loaded.cancellations:
         if c.needs_review:

@@ -12,7 +12,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from rebook.errors import RebookError
+from rebook.errors import Conflict, RebookError
 from rebook.leads.models import Activity, Appointment, Cancellation, ChecklistItem, Lead, Party
 from rebook.leads.selectors import checklist_facts, lead_history, sent_message_keys
 from rebook.outbox.services import messages_reconcile
@@ -24,6 +24,7 @@ from rebook.strategy.limits import check_instant, check_meeting
 from rebook.strategy.reasons import NO_SHOW, NOT_INTERESTED
 from rebook.strategy.strikes import TERMINAL_STATUSES, StrikeDecision, decide_strikes, lead_status
 from rebook.timeparse import zone
+from rebook.webhooks.services import emit
 
 Status = Lead.Status
 # A little slack so that "now" typed on a slow machine is not "in the future".
@@ -119,14 +120,14 @@ def lead_update(*, lead: Lead, **fields: str) -> Lead:
 
 def _clean_timezone(name: str) -> str:
     """An IANA zone name, or blank for "the seller's zone"."""
-    return zone(name.strip()).key if name and name.strip() else ""
+    return zone(name.strip(), "timezone").key if name and name.strip() else ""
 
 
 @transaction.atomic
 def lead_qualify(*, lead: Lead, notes: str = "", now: datetime | None = None) -> Lead:
     lead = _locked(lead)
     if lead.status in TERMINAL_STATUSES or lead.status == Status.NURTURE:
-        raise RebookError(f"lead {lead.pk} is {lead.status}; only new or active leads can be qualified")
+        raise Conflict(f"lead {lead.pk} is {lead.status}; only new or active leads can be qualified")
     lead.qualified_at = lead.qualified_at or _now(now)
     if notes.strip():
         lead.qualifying_notes = f"{lead.qualifying_notes}\n{notes.strip()}".strip()
@@ -141,9 +142,9 @@ def lead_not_interested(*, lead: Lead, reason: str = "", now: datetime | None = 
     now = _now(now)
     lead = _locked(lead)
     if lead.status in TERMINAL_STATUSES:
-        raise RebookError(f"lead {lead.pk} is {lead.status}; there is no pursuit to end")
+        raise Conflict(f"lead {lead.pk} is {lead.status}; there is no pursuit to end")
     if lead.status == Status.NURTURE and lead.nurture_reason == "not_interested":
-        raise RebookError(f"lead {lead.pk} has already said they are not interested")
+        raise Conflict(f"lead {lead.pk} has already said they are not interested")
     lead.not_interested_at = now
     lead.save(update_fields=["not_interested_at", "updated_at"])
     for appointment in lead.appointments.filter(status=Appointment.Status.SCHEDULED, start__gt=now):
@@ -161,7 +162,7 @@ def lead_reactivate(*, lead: Lead, now: datetime | None = None) -> Lead:
     """Back from nurture (or lost) with a clean slate: strikes count again from now."""
     lead = _locked(lead)
     if lead.status not in (Status.NURTURE, Status.LOST):
-        raise RebookError(f"lead {lead.pk} is {lead.status}; only nurture or lost leads can be reactivated")
+        raise Conflict(f"lead {lead.pk} is {lead.status}; only nurture or lost leads can be reactivated")
     lead.reactivated_at = _now(now)
     lead.status = Status.ACTIVE  # provisional: lead_reevaluate derives the real one
     lead.save(update_fields=["reactivated_at", "status", "updated_at"])
@@ -235,7 +236,7 @@ def appointment_book(
     check_meeting(start, end)
     lead = _locked(lead)
     if lead.status in UNBOOKABLE:
-        raise RebookError(f"lead {lead.pk} ({lead.name}) " + UNBOOKABLE[lead.status].format(id=lead.pk))
+        raise Conflict(f"lead {lead.pk} ({lead.name}) " + UNBOOKABLE[lead.status].format(id=lead.pk))
     appointment = Appointment.objects.create(
         lead=lead,
         seller_id=lead.seller_id,
@@ -256,8 +257,6 @@ def appointment_book(
 def _emit(lead: Lead, event: str, now: datetime | None, *, appointment: Appointment | None = None,
           cancellation: Cancellation | None = None, **extra) -> None:
     """A webhook event, queued in the same transaction as the change."""
-    from rebook.webhooks.services import emit
-
     data: dict = {"lead": {"id": lead.pk, "name": lead.name, "email": lead.email, "status": lead.status,
                            "strikes": lead.strikes}}
     if appointment is not None:
@@ -307,11 +306,11 @@ def _begin_change(appointment: Appointment, action: str, *, started_by: datetime
     appointment.lead = _locked(appointment.lead)
     appointment.refresh_from_db(fields=["status"])
     if appointment.status != Appointment.Status.SCHEDULED:
-        raise RebookError(
+        raise Conflict(
             f"appointment {appointment.pk} is {appointment.status}; only a scheduled appointment can be {action}"
         )
     if started_by is not None and appointment.start > started_by:
-        raise RebookError(f"appointment {appointment.pk} has not started yet; it can be {action} once it has")
+        raise Conflict(f"appointment {appointment.pk} has not started yet; it can be {action} once it has")
 
 
 def _set_status(appointment: Appointment, status: str) -> None:
@@ -369,7 +368,7 @@ def appointment_reschedule(
     check_meeting(to, to + (appointment.end - appointment.start))
     _begin_change(appointment, "rescheduled")
     if to == appointment.start:
-        raise RebookError(f"to: appointment {appointment.pk} already starts then")
+        raise Conflict(f"to: appointment {appointment.pk} already starts then")
     at = _when_called_off(at, now)
     cancellation = _record_cancellation(
         appointment, by=by, kind=Cancellation.Kind.RESCHEDULE, at=at, reason=reason, valid=valid, now=now
@@ -450,7 +449,7 @@ def checklist_tick(
     if step not in checklist_rules.STEP_KEYS:
         raise RebookError(f"tick: unknown step {step!r}; steps: {', '.join(checklist_rules.STEP_KEYS)}")
     if cancellation.by != Party.PROSPECT:
-        raise RebookError("the checklist is for prospect cancellations")
+        raise Conflict("the checklist is for prospect cancellations")
     item, _ = ChecklistItem.objects.get_or_create(cancellation=cancellation, step=step)
     item.done_at = _now(now) if done else None
     item.done_by = checklist_rules.SELLER if done else ""

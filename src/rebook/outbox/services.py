@@ -13,7 +13,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.html import linebreaks
 
-from rebook.errors import RebookError
+from rebook.claims import backoff
+from rebook.errors import Conflict, RebookError
 from rebook.leads.models import Lead
 from rebook.outbox.mail import from_address, message_id_for
 from rebook.outbox.models import MessageTemplate, PlannedMessage
@@ -125,7 +126,7 @@ def _locked(message: PlannedMessage, allowed: Iterable[str], action: str) -> Pla
     message = PlannedMessage.objects.select_for_update().select_related("lead__seller").get(pk=message.pk)
     if message.status not in allowed:
         why = f" ({message.status_note})" if message.status_note else ""
-        raise RebookError(f"message {message.pk} is {message.status}{why}; it cannot be {action}")
+        raise Conflict(f"message {message.pk} is {message.status}{why}; it cannot be {action}")
     return message
 
 
@@ -157,7 +158,7 @@ def message_retry(*, message: PlannedMessage, now: datetime | None = None) -> Pl
     now = now or timezone.now()
     message = _locked(message, (Status.SCHEDULED, Status.FAILED), "retried")
     if message.status == Status.SCHEDULED and not message.last_error:
-        raise RebookError(f"message {message.pk} has not failed; it goes when due ({message.due:%Y-%m-%d %H:%M} UTC)")
+        raise Conflict(f"message {message.pk} has not failed; it goes when due ({message.due:%Y-%m-%d %H:%M} UTC)")
     if message.status == Status.FAILED:
         message.attempts = 0
     message.status, message.status_note, message.due = Status.SCHEDULED, "", now
@@ -203,16 +204,6 @@ def message_edit(
 
 
 # --- the worker's writes -------------------------------------------------------------------------
-
-BACKOFF_BASE = timedelta(minutes=1)
-BACKOFF_CAP = timedelta(hours=6)
-MAX_ATTEMPTS = 10
-
-
-def backoff(attempts: int) -> timedelta:
-    """Wait before attempt ``attempts + 1``: 1, 2, 4, 8 ... minutes, at most six hours."""
-    return min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
-
 
 def message_claim(*, worker: str, now: datetime, lease: timedelta) -> PlannedMessage | None:
     """Take one due message for ``worker`` (or one whose previous worker's lease ran out)."""
@@ -298,6 +289,9 @@ def message_mark_sent(
         message, worker, now, status=Status.SENT, sent_at=now, last_error="", frozen=True,
         subject=subject, body=body, html_body=html, to_email=to_email,
     )
+
+
+MAX_ATTEMPTS = 10
 
 
 @transaction.atomic

@@ -1,0 +1,1 @@
+"""The API's resources, one router each; `rebook.api.api` mounts them."""
