@@ -15,6 +15,7 @@ from rebook.claims import claim_one
 from rebook.errors import RebookError
 from rebook.filekind import file_kind
 from rebook.sellers.models import Seller
+from rebook.stopping import Interrupted
 from rebook.strategy.limits import MAX_UPLOAD_BYTES
 
 log = logging.getLogger("rebook.imports")
@@ -68,7 +69,10 @@ def import_claim(*, worker: str, now: datetime, lease: timedelta):
 
 
 def import_execute(*, run, worker: str, now: datetime | None = None) -> None:
-    """Run a claimed import and record its report (or why the file could not be read), dropping the upload."""
+    """Run a claimed import and record its report (or why the file could not be read), dropping the upload.
+
+    Interrupted part-way (the worker is stopping), nothing of the file is kept and the run is queued again,
+    for this worker's successor or another worker; then Interrupted is raised again."""
     from rebook.api.models import ImportRun
 
     options = run.options or {}
@@ -76,6 +80,11 @@ def import_execute(*, run, worker: str, now: datetime | None = None) -> None:
     try:
         kind, report = import_file(seller=run.seller, data=bytes(run.data or b""), name=run.file,
                                    dry_run=bool(options.get("dry_run")), columns=options.get("columns") or {}, now=now)
+    except Interrupted:
+        ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.RUNNING, claimed_by=worker).update(
+            status=ImportRun.Status.QUEUED, claimed_by="", lease_until=None)
+        run.refresh_from_db()
+        raise
     except RebookError as e:
         changes |= {"status": ImportRun.Status.FAILED, "error": str(e)}
     except Exception as e:  # a defect must not make the worker retry the same file forever

@@ -127,3 +127,27 @@ def test_sigterm_finishes_the_message_in_hand_and_exits_cleanly(alice, server, t
     sent = PlannedMessage.objects.filter(pk__in=ids, status=Status.SENT).count()
     assert 1 <= sent < len(ids)
     assert len(server.received) == sent
+
+
+def test_sigterm_interrupts_an_import_in_hand_undoes_it_and_queues_the_file_again(alice, server, tmp_path):
+    from rebook.api.models import ImportRun
+    from rebook.imports import import_enqueue
+    from rebook.leads.models import Lead
+
+    rows = "".join(f"Person {i},person{i}@example.com\r\n" for i in range(150_000))
+    run = import_enqueue(seller=alice, data=("Name,E-mail\r\n" + rows).encode(), name="big.csv")
+    leads_before = Lead.objects.count()
+    worker = start_worker(tmp_path, server)
+    wait_for(lambda: ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.RUNNING)
+    time.sleep(1.0)  # well inside the file: it takes far longer than this to import
+    asked = time.monotonic()
+    worker.send_signal(signal.SIGTERM)
+    out, err = worker.communicate(timeout=60)
+    stopped_after = time.monotonic() - asked
+
+    assert worker.returncode == 0, err
+    assert "interrupted, queued again" in out + err
+    run.refresh_from_db()
+    assert (run.status, run.claimed_by, run.data is not None) == (ImportRun.Status.QUEUED, "", True)
+    assert Lead.objects.count() == leads_before  # nothing of the half-read file was kept
+    print(f"\nstopped {stopped_after:.2f} s after SIGTERM, in the middle of a 150,000-row import")

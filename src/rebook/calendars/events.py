@@ -17,6 +17,7 @@ import icalendar
 import recurring_ical_events
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
+from rebook import stopping
 from rebook.errors import RebookError
 from rebook.strategy.limits import (
     EARLIEST,
@@ -85,6 +86,7 @@ class Budget:
         return True
 
     def expired(self) -> bool:
+        stopping.check()  # checked as often as the clock: a stopping worker gives the file back
         return time_module.monotonic() > self.deadline
 
 

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 from email_validator import EmailNotValidError, validate_email
 
+from rebook import stopping
 from rebook.contacts.reading import Contact, detect_encoding, read_csv, read_vcards
 from rebook.errors import RebookError
 from rebook.leads.models import Lead
@@ -195,6 +196,8 @@ def contact_import(
         pending: list[Lead] = []
         touched: dict[int, Lead] = {}
         for count, contact in enumerate(contacts, start=1):
+            if count % 256 == 0:
+                stopping.check()  # a stopping worker gives the file back; nothing of it is kept
             if count > limits.MAX_ROWS_PER_IMPORT:  # raised inside the transaction: nothing is kept
                 raise RebookError(f"{name}: more than {limits.MAX_ROWS_PER_IMPORT:,} rows; split it into smaller files")
             _one(contact, seller, region, source, now, index, pending, touched, report)

@@ -20,6 +20,7 @@ from django.core.mail import get_connection
 from django.db import close_old_connections
 from django.utils import timezone
 
+from rebook import stopping
 from rebook.leads.models import Lead
 from rebook.outbox import services
 from rebook.outbox.compose import compose
@@ -60,14 +61,18 @@ class Worker:
         self._connection = None
 
     def stop(self, *_args) -> None:
-        """Finish the message in hand, then return from ``run``."""
+        """Finish the message in hand, then return from ``run``. An import in hand stops at its next safe
+        point instead: its transaction is undone and the file goes back to the queue."""
         self.stopping.set()
+        stopping.request_stop()
 
     def install_signal_handlers(self) -> None:
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
 
     def run(self, *, until_idle: bool = False) -> Tally:
+        if not self.stopping.is_set():
+            stopping.clear()  # a stop asked of an earlier worker in this process is not this one's
         try:
             while not self.stopping.is_set():
                 if self.step():
@@ -104,7 +109,13 @@ class Worker:
 
         run = import_claim(worker=self.name, now=now, lease=self.lease)
         if run is not None:
-            import_execute(run=run, worker=self.name)
+            try:
+                import_execute(run=run, worker=self.name)
+            except stopping.Interrupted:
+                line = f"import {run.pk} ({run.file}, seller {run.seller_id}): interrupted, queued again"
+                self.tally.lines.append(line)
+                self.report(line)
+                return True
             line = f"import {run.pk} ({run.file}, seller {run.seller_id}): {run.status}"
             self.tally.lines.append(line)
             self.report(line)

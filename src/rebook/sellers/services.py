@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from rebook.errors import RebookError
+from rebook.leads.services import leads_reevaluate_all
 from rebook.sellers.models import InfoPackFile, LoginFailure, Seller
 from rebook.strategy.policy import policy_set
 from rebook.strategy.reasons import ALL_CATEGORIES
@@ -156,8 +157,6 @@ def seller_policy_update(*, seller: Seller, values: dict[str, str]) -> Seller:
         setattr(seller, key, getattr(policy, key))
     if changed:
         seller.save(update_fields=changed)
-        from rebook.leads.services import leads_reevaluate_all
-
         leads_reevaluate_all(seller=seller)
     return seller
 

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from rebook.claims import claim_one
+from rebook.claims import backoff, claim_one
 from rebook.errors import RebookError
 from rebook.sellers.models import Seller
 from rebook.webhooks.models import EVENTS, Delivery, Endpoint
@@ -87,8 +87,6 @@ def delivery_claim(*, worker: str, now: datetime, lease: timedelta) -> Delivery 
 
 def delivery_record(*, delivery: Delivery, worker: str, now: datetime, status_code: int | None, response: str) -> None:
     """2xx is delivered; anything else is retried with backoff, and failed after MAX_ATTEMPTS."""
-    from rebook.outbox.services import backoff
-
     changes: dict = {"claimed_by": "", "lease_until": None, "last_status_code": status_code,
                      "last_response": response[:500]}
     if status_code is not None and 200 <= status_code < 300:
