@@ -39,7 +39,7 @@ BACKUP_MODELS = [
     "auth.user", "sellers.seller", "sellers.infopackfile", "sellers.loginfailure", "leads.lead", "leads.activity",
     "leads.appointment", "leads.cancellation", "leads.checklistitem", "outbox.plannedmessage", "outbox.messagetemplate",
     "api.apitoken", "api.ratewindow", "api.idempotencyrecord", "api.importrun", "api.inboundhook",
-    "webhooks.endpoint", "webhooks.delivery",
+    "webhooks.endpoint", "webhooks.delivery", "prospects.addresswindow",
 ]
 # Not Rebook's data: made again by `migrate`, or sign-ins that a restore should not carry over.
 NOT_BACKED_UP = {"auth.permission", "auth.group", "contenttypes.contenttype", "sessions.session"}
@@ -52,9 +52,10 @@ EXPORT_TABLES: dict[str, tuple[type, list[str]]] = {
                      "qualified_at", "nurture_since", "nurture_reason", "not_interested_at", "unsubscribed_at",
                      "notes", "qualifying_notes", "created_at"]),
     "appointments": (Appointment, ["id", "lead_id", "start", "end", "timezone", "location", "title", "status",
-                                   "booked_at", "booked_by", "rescheduled_from_id", "chain", "all_day", "ical_uid"]),
+                                   "booked_at", "booked_by", "rescheduled_from_id", "chain", "all_day", "ical_uid",
+                                   "channel"]),
     "cancellations": (Cancellation, ["id", "lead_id", "appointment_id", "by", "kind", "at", "reason", "category",
-                                     "suggested_valid", "valid_override", "is_strike"]),
+                                     "suggested_valid", "valid_override", "is_strike", "channel"]),
     "contacts": (Activity, ["id", "lead_id", "kind", "direction", "at", "notes"]),
     "messages": (PlannedMessage, ["id", "lead_id", "kind", "due", "status", "status_note", "subject", "body",
                                   "sent_at", "to_email", "attempts", "last_error"]),

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "rebook.web",
     "rebook.api",
     "rebook.webhooks",
+    "rebook.prospects",
     "ninja",
 ]
 
@@ -209,6 +210,9 @@ REBOOK_PHONE_REGION = env(
 ).upper()
 
 REBOOK_API_RATE_LIMIT = envint("REBOOK_API_RATE_LIMIT", 120, "API requests per minute for one token before 429.")
+REBOOK_PUBLIC_RATE_LIMIT = envint(
+    "REBOOK_PUBLIC_RATE_LIMIT", 30, "Requests per minute from one address to the pages behind prospects' links before 429."
+)
 
 REBOOK_WEBHOOK_ALLOW_PRIVATE = envbool(
     "REBOOK_WEBHOOK_ALLOW_PRIVATE", False,

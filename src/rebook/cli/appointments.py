@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
 from rebook.cli import cli
@@ -150,6 +152,24 @@ def appt_list(ctx: Ctx, lead_id, status) -> Result:
     )
     rows = [[str(a.pk), when(a.start, ctx.tz), a.lead.name, a.status, a.location] for a in appts]
     return Result([appointment_json(a, ctx.tz) for a in appts], table(rows, ["ID", "START", "LEAD", "STATUS", "WHERE"]))
+
+
+@seller_command(appt_group, "links")
+@click.argument("appt_id")
+def appt_links(ctx: Ctx, appt_id) -> Result:
+    """The prospect's links for a meeting, exactly as the messages carry them (to paste into a text message):
+    the page to move or cancel it and, after a cancellation, each offered new time and a page of more times."""
+    from rebook.prospects.links import links_for
+
+    appointment = _appointment(ctx, appt_id)
+    links = links_for(appointment, ctx.now())
+    lines = [f"Move or cancel: {links['manage']}"]
+    lines += [f"{when(datetime.fromisoformat(s['start']), ctx.tz)}: {s['url']}" for s in links["slots"]]
+    if links["more"]:
+        lines.append(f"More times: {links['more']}")
+    if not ctx.seller.self_service:
+        lines.append("Note: self_service is off in your policy, so these pages only say to contact you.")
+    return Result(links | {"self_service": ctx.seller.self_service}, "\n".join(lines))
 
 
 @cli.group("cancellation")

@@ -206,6 +206,7 @@ def lead_show(ctx: Ctx, lead_id) -> Result:
         "",
         "Appointments:",
         *(f"  #{a.pk} {when(a.start, ctx.tz)} - {a.status}" + (f" at {a.location}" if a.location else "")
+          + (" (booked through the prospect's link)" if a.channel == "self_service" else "")
           for a in loaded.appointments),
         "",
         "Cancellations:",

@@ -44,6 +44,7 @@ def appointment_json(a, tz: ZoneInfo) -> dict[str, Any]:
         "booked_by": a.booked_by,
         "booked_at": iso(a.booked_at, tz),
         "rescheduled_from": a.rescheduled_from_id,
+        "channel": a.channel,
     }
 
 
@@ -66,6 +67,7 @@ def cancellation_json(c, tz: ZoneInfo, late_notice) -> dict[str, Any]:
         "judged_by_seller": c.valid_override is not None,
         "needs_review": c.needs_review,
         "strike": c.is_strike,
+        "channel": c.channel,
     }
 
 
@@ -100,7 +102,8 @@ def cancellation_line(c, tz: ZoneInfo, late_notice) -> str:
     judged = ", your judgement" if c.valid_override is not None else ""
     review = " - judge it: reason not recognised" if c.needs_review else ""
     strike = " - strike" if c.is_strike else ""
-    return f"cancellation #{c.pk}: {head}{reason}; {CATEGORY_LABELS[c.category]}, {validity}{judged}{strike}{review}"
+    link = " through the prospect's link" if c.channel == "self_service" else ""
+    return f"cancellation #{c.pk}: {head}{link}{reason}; {CATEGORY_LABELS[c.category]}, {validity}{judged}{strike}{review}"
 
 
 def when(instant, tz: ZoneInfo) -> str:

@@ -94,6 +94,11 @@ class Activity(models.Model):
         ordering = ["at", "id"]
 
 
+class Channel(models.TextChoices):
+    SELLER = "seller", "entered by the seller"
+    SELF_SERVICE = "self_service", "through the prospect's link"
+
+
 class Appointment(models.Model):
     class Status(models.TextChoices):
         SCHEDULED = history.SCHEDULED
@@ -129,6 +134,8 @@ class Appointment(models.Model):
     ical_stamp = models.DateTimeField(null=True, blank=True)
     # Other people invited besides the lead, as [{"name": ..., "email": ...}].
     participants = models.JSONField(default=list, blank=True)
+    # How it came in: typed by the seller (CLI, web, API), or by the prospect through a link.
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.SELLER)
     created_at = models.DateTimeField(default=utcnow)
 
     class Meta:
@@ -166,6 +173,10 @@ class Cancellation(models.Model):
     valid_override = models.BooleanField(null=True, blank=True)
     judged_at = models.DateTimeField(null=True, blank=True)
     is_strike = models.BooleanField(default=False)
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.SELLER)
+    # The new times offered after it, as ISO instants (UTC), fixed when it is recorded, so the links to
+    # them in every message and on every page are the same ones.
+    offered = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(default=utcnow)
 
     class Meta:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import F, Q, QuerySet
 
@@ -16,6 +16,7 @@ from rebook.strategy import history as h
 from rebook.strategy.checklist import ChecklistFacts, Step
 from rebook.strategy.followups import CONFIRMATION, CONNECTING_MOMENT, NURTURE_CHECKIN, RESCHEDULE_OFFER, rebooking_of
 from rebook.strategy.freed import CHECKIN_AHEAD, MAX_SUGGESTIONS, OVERDUE_AFTER, Candidate, Suggestion, freed_time
+from rebook.strategy.hours import open_slots, suggest_slots
 from rebook.strategy.interest import InterestBalance, interest_balance
 from rebook.strategy.pipeline import PipelineFacts, PipelineHealth, pipeline_health
 from rebook.strategy.reasons import UNKNOWN
@@ -319,3 +320,34 @@ def lead_next_steps(
     if lead.strikes and lead.strikes == lead.seller.strike_limit - 1:
         steps.append("One more cancellation without a valid reason moves this lead to the nurture list")
     return steps
+
+
+# ---------------------------------------------------------------- the seller's free time
+
+OFFER_HORIZON = timedelta(days=28)
+
+
+def _busy(seller: Seller, after: datetime, until: datetime, exclude_id: int | None) -> list[tuple[datetime, datetime]]:
+    rows = Appointment.objects.filter(seller=seller, status=Appointment.Status.SCHEDULED, start__lt=until, end__gt=after)
+    if exclude_id is not None:
+        rows = rows.exclude(pk=exclude_id)
+    return list(rows.values_list("start", "end"))
+
+
+def offer_times(*, seller: Seller, length: timedelta, after: datetime) -> list[datetime]:
+    """The two or three new times a reschedule offer proposes: different working days, clear of the seller's
+    other meetings."""
+    return suggest_slots(after=after, tz=seller.tz, working=seller.policy.working_window, length=length,
+                         busy=_busy(seller, after, after + OFFER_HORIZON, None))
+
+
+def open_times(*, seller: Seller, length: timedelta, after: datetime, exclude_id: int | None = None) -> list[datetime]:
+    """Every free time (three a day, ten days ahead) a prospect may move a meeting to. ``exclude_id`` is
+    the meeting being moved, whose own slot does not count as busy."""
+    return open_slots(after=after, tz=seller.tz, working=seller.policy.working_window, length=length,
+                      busy=_busy(seller, after, after + OFFER_HORIZON, exclude_id), days=10, per_day=3)
+
+
+def is_free(*, seller: Seller, start: datetime, end: datetime, exclude_id: int | None = None) -> bool:
+    """No other scheduled meeting of the seller's overlaps [start, end)."""
+    return not _busy(seller, start, end, exclude_id)

@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from rebook.errors import Conflict, RebookError
-from rebook.leads.models import Activity, Appointment, Cancellation, ChecklistItem, Lead, Party
-from rebook.leads.selectors import checklist_facts, lead_history, sent_message_keys
+from rebook.leads.models import Activity, Appointment, Cancellation, Channel, ChecklistItem, Lead, Party
+from rebook.leads.selectors import checklist_facts, lead_history, offer_times, sent_message_keys
 from rebook.outbox.services import messages_reconcile
 from rebook.sellers.models import Seller
 from rebook.strategy import checklist as checklist_rules
@@ -231,7 +231,11 @@ def appointment_book(
     timezone_name: str | None = None,
     now: datetime | None = None,
     booked_at: datetime | None = None,
+    channel: str = Channel.SELLER,
+    after: Cancellation | None = None,
 ) -> Appointment:
+    """Book a meeting. ``after`` is the cancelled meeting this one replaces: the new one continues its
+    calendar event (same UID, a higher SEQUENCE)."""
     now = _now(now)
     check_meeting(start, end)
     lead = _locked(lead)
@@ -247,6 +251,8 @@ def appointment_book(
         booked_by=_party(booked_by),
         # A meeting logged after the fact was booked before it started, not when it was typed in.
         booked_at=booked_at or min(now, start),
+        channel=channel,
+        **({"chain": after.appointment.chain} if after is not None else {}),
         created_at=now,
     )
     lead_reevaluate(lead=lead, now=now)
@@ -261,10 +267,12 @@ def _emit(lead: Lead, event: str, now: datetime | None, *, appointment: Appointm
                            "strikes": lead.strikes}}
     if appointment is not None:
         data["appointment"] = {"id": appointment.pk, "start": appointment.start.isoformat(),
-                               "end": appointment.end.isoformat(), "status": appointment.status}
+                               "end": appointment.end.isoformat(), "status": appointment.status,
+                               "channel": appointment.channel}
     if cancellation is not None:
         data["cancellation"] = {"id": cancellation.pk, "by": cancellation.by, "reason": cancellation.reason,
-                                "valid": cancellation.valid, "strike": cancellation.is_strike}
+                                "valid": cancellation.valid, "strike": cancellation.is_strike,
+                                "channel": cancellation.channel}
     emit(seller_id=lead.seller_id, event=event, data=data | extra, now=now)
 
 
@@ -278,8 +286,10 @@ def _record_cancellation(
     valid: bool | None,
     now: datetime,
     category: str | None = None,
+    channel: str = Channel.SELLER,
 ) -> Cancellation:
-    verdict = appointment.lead.seller.classifier.classify(reason)
+    seller = appointment.lead.seller
+    verdict = seller.classifier.classify(reason)
     if category is not None:
         suggested_valid, matched = False, ""
     else:
@@ -297,8 +307,16 @@ def _record_cancellation(
         suggested_valid=suggested_valid,
         valid_override=valid,
         judged_at=now if valid is not None else None,
+        channel=channel,
+        offered=[t.isoformat() for t in _offer(seller, appointment, by=_party(by), at=at, now=now)],
         created_at=now,
     )
+
+
+def _offer(seller: Seller, appointment: Appointment, *, by: str, at: datetime, now: datetime) -> list[datetime]:
+    """The new times the reschedule offer will propose, fixed now: from when the offer goes out."""
+    delay = seller.policy.reschedule_offer_delay if by == Party.PROSPECT else timedelta(0)
+    return offer_times(seller=seller, length=appointment.end - appointment.start, after=max(now, at + delay))
 
 
 def _begin_change(appointment: Appointment, action: str, *, started_by: datetime | None = None) -> None:
@@ -334,12 +352,13 @@ def appointment_cancel(
     valid: bool | None = None,
     at: datetime | None = None,
     now: datetime | None = None,
+    channel: str = Channel.SELLER,
 ) -> Cancellation:
     now = _now(now)
     _begin_change(appointment, "cancelled")
     cancellation = _record_cancellation(
         appointment, by=by, kind=Cancellation.Kind.CANCEL, at=_when_called_off(at, now),
-        reason=reason, valid=valid, now=now,
+        reason=reason, valid=valid, now=now, channel=channel,
     )
     _set_status(appointment, Appointment.Status.CANCELLED)
     lead_reevaluate(lead=appointment.lead, now=now)
@@ -358,6 +377,7 @@ def appointment_reschedule(
     valid: bool | None = None,
     at: datetime | None = None,
     now: datetime | None = None,
+    channel: str = Channel.SELLER,
 ) -> tuple[Cancellation, Appointment | None]:
     """Move a meeting. The old row stays (status "rescheduled") and the new one links back to it.
 
@@ -371,7 +391,8 @@ def appointment_reschedule(
         raise Conflict(f"to: appointment {appointment.pk} already starts then")
     at = _when_called_off(at, now)
     cancellation = _record_cancellation(
-        appointment, by=by, kind=Cancellation.Kind.RESCHEDULE, at=at, reason=reason, valid=valid, now=now
+        appointment, by=by, kind=Cancellation.Kind.RESCHEDULE, at=at, reason=reason, valid=valid, now=now,
+        channel=channel,
     )
     _set_status(appointment, Appointment.Status.RESCHEDULED)
     lead = lead_reevaluate(lead=appointment.lead, now=now)
@@ -392,6 +413,7 @@ def appointment_reschedule(
         booked_at=at,
         rescheduled_from=appointment,
         chain=appointment.chain,
+        channel=channel,
         created_at=now,
     )
     lead_reevaluate(lead=lead, now=now)

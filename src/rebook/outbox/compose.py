@@ -21,10 +21,10 @@ from rebook.leads.selectors import lead_history
 from rebook.outbox.mail import Attachment, Calendar, unsubscribe_url
 from rebook.outbox.models import MessageTemplate, PlannedMessage
 from rebook.outbox.templating import compile_template, render
+from rebook.prospects import links as links_module
 from rebook.sellers.models import Seller
 from rebook.strategy import followups
 from rebook.strategy.history import SELLER
-from rebook.strategy.hours import suggest_slots
 
 NURTURE_KINDS = {followups.NURTURE_MOVE, followups.NURTURE_CHECKIN}
 
@@ -118,24 +118,14 @@ def _info(seller: Seller) -> dict[str, object]:
     }
 
 
-def offered_slots(seller: Seller, missed: Appointment, tz: ZoneInfo, now: datetime) -> list[str]:
-    """Two or three times from the seller's working hours, clear of their other appointments."""
-    horizon = now + timedelta(days=28)
-    busy = Appointment.objects.filter(
-        seller=seller, status=Appointment.Status.SCHEDULED, start__lt=horizon, end__gt=now
-    ).values_list("start", "end")
-    starts = suggest_slots(
-        after=now, tz=seller.tz, working=seller.policy.working_window, length=missed.end - missed.start, busy=busy
-    )
-    return [when(start, tz) for start in starts]
-
-
 def message_context(message: PlannedMessage, now: datetime) -> dict[str, object]:
     lead = message.lead
     seller = lead.seller
     tz = lead.tz
     context: dict[str, object] = {**_people(lead, seller), "info": _info(seller)}
     context["appointment"] = meeting_facts(message.appointment, tz)
+    links = seller.self_service
+    ahead = message.appointment
     cancellation = message.cancellation
     if cancellation is not None:
         missed = cancellation.appointment
@@ -145,9 +135,15 @@ def message_context(message: PlannedMessage, now: datetime) -> dict[str, object]
         facts = next((c for c in loaded.facts.cancellations if c.id == cancellation.pk), None)
         rebooked = followups.rebooking_of(facts, loaded.facts) if facts else None
         if rebooked is not None:
-            context["next"] = meeting_facts(Appointment.objects.get(pk=rebooked.id), tz)
+            ahead = Appointment.objects.get(pk=rebooked.id)
+            context["next"] = meeting_facts(ahead, tz)
         if message.kind == followups.RESCHEDULE_OFFER:
-            context["slots"] = offered_slots(seller, missed, tz, now)
+            offered = links_module.slots(cancellation, now, describe=lambda start: when(start, tz))
+            context["slots"] = offered if links else [links_module.Slot(s.when, "", s.start) for s in offered]
+            if links:
+                context["more_times_url"] = links_module.more_times_url(cancellation)
+    if links and ahead is not None and ahead.status == Appointment.Status.SCHEDULED and ahead.start > now:
+        context["manage_url"] = links_module.manage_url(ahead)
     if message.kind in NURTURE_KINDS:
         context["unsubscribe_url"] = unsubscribe_url(lead.pk)
     return context
@@ -167,7 +163,10 @@ def sample_context(seller: Seller, now: datetime) -> dict[str, object]:
         "missed": meeting_facts(missed, tz),
         "next": meeting_facts(meeting, tz),
         "cancelled_by_seller": False,
-        "slots": [when(meeting.start + timedelta(days=d, hours=4 * (d % 2)), tz) for d in range(3)],
+        "slots": [links_module.Slot(when(start, tz), f"{settings.REBOOK_BASE_URL}/p/sample-{d}/", start)
+                  for d, start in enumerate(meeting.start + timedelta(days=d, hours=4 * (d % 2)) for d in range(3))],
+        "manage_url": f"{settings.REBOOK_BASE_URL}/p/sample/",
+        "more_times_url": f"{settings.REBOOK_BASE_URL}/p/sample-more/",
         "unsubscribe_url": f"{settings.REBOOK_BASE_URL}/unsubscribe/sample/",
     }
 

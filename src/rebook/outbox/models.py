@@ -17,7 +17,12 @@ MESSAGE_TITLES = {
     "nurture_move": "Moved to nurture",
     "nurture_checkin": "Nurture check-in",
 }
-KIND_CHOICES = [(k, MESSAGE_TITLES[k]) for k in MESSAGE_KINDS]
+# Not planned by the strategy: a short note to the seller about what a prospect did through a link. It goes
+# to the seller (never held for review, no quiet hours) and is never withdrawn by a re-evaluation.
+SELLER_NOTICE = "seller_notice"
+MESSAGE_TITLES[SELLER_NOTICE] = "Note to you"
+TEMPLATE_KINDS = [(k, MESSAGE_TITLES[k]) for k in MESSAGE_KINDS]
+KIND_CHOICES = [*TEMPLATE_KINDS, (SELLER_NOTICE, MESSAGE_TITLES[SELLER_NOTICE])]
 
 
 class PlannedMessage(models.Model):
@@ -85,7 +90,7 @@ class MessageTemplate(models.Model):
     """A seller's own version of one kind of message; kinds without a row use the shipped default."""
 
     seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="templates")
-    kind = models.CharField(max_length=30, choices=KIND_CHOICES)
+    kind = models.CharField(max_length=30, choices=TEMPLATE_KINDS)
     subject = models.CharField(max_length=300)
     text = models.TextField()
     html = models.TextField(blank=True)

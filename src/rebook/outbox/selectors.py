@@ -9,7 +9,7 @@ from email.utils import formataddr
 from rebook.errors import RebookError
 from rebook.outbox.compose import Composed, compose
 from rebook.outbox.mail import one_line
-from rebook.outbox.models import PlannedMessage
+from rebook.outbox.models import SELLER_NOTICE, PlannedMessage
 from rebook.sellers.models import Seller
 
 
@@ -32,5 +32,8 @@ class Preview:
 
 def message_preview(message: PlannedMessage, *, now: datetime) -> Preview:
     lead = message.lead
+    if message.kind == SELLER_NOTICE:  # to the seller, about the lead
+        seller = lead.seller
+        return Preview(formataddr((one_line(seller.name), seller.email)) if seller.email else "", compose(message, now))
     to = formataddr((one_line(lead.name), message.to_email or lead.email)) if (message.to_email or lead.email) else ""
     return Preview(to, compose(message, now))

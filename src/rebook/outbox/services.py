@@ -4,6 +4,7 @@ and this makes the table agree, in the caller's transaction."""
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ from rebook.claims import backoff
 from rebook.errors import Conflict, RebookError
 from rebook.leads.models import Lead
 from rebook.outbox.mail import from_address, message_id_for
-from rebook.outbox.models import MessageTemplate, PlannedMessage
+from rebook.outbox.models import SELLER_NOTICE, MessageTemplate, PlannedMessage
 from rebook.sellers.models import Seller
 from rebook.strategy.followups import MESSAGE_KINDS
 from rebook.strategy.followups import PlannedMessage as Plan
@@ -43,7 +44,7 @@ def messages_reconcile(
     never touched; a withdrawn message that is wanted again comes back. Due times are moved out of the
     lead's quiet hours.
     """
-    existing = {m.key: m for m in lead.messages.all()}
+    existing = {m.key: m for m in lead.messages.all() if m.kind != SELLER_NOTICE}  # notices are not planned
     tz = lead.tz
     # Due times move out of the lead's quiet hours here, so the outbox shows when a message really goes.
     wanted = {p.key: replace(p, due=defer_past_quiet_hours(p.due, tz, quiet)) for p in desired}
@@ -320,3 +321,14 @@ def message_hold(*, message: PlannedMessage, worker: str, now: datetime, until: 
 @transaction.atomic
 def message_withdraw(*, message: PlannedMessage, worker: str, now: datetime, note: str) -> bool:
     return _release(message, worker, now, status=Status.WITHDRAWN, status_note=note[:300])
+
+
+def seller_notice(*, lead: Lead, subject: str, text: str, now: datetime) -> PlannedMessage:
+    """A short note to the seller about what a prospect did (through a link): it goes to the seller at once,
+    not held for review or quiet hours, and Today shows it at the top."""
+    seller = lead.seller
+    return PlannedMessage.objects.create(
+        lead=lead, seller_id=seller.pk, kind=SELLER_NOTICE, key=f"{SELLER_NOTICE}:{uuid.uuid4().hex}", due=now,
+        status=Status.SCHEDULED, subject=subject[:300], body=text.strip() + "\n", frozen=True,
+        to_email=seller.email, created_at=now,
+    )

@@ -27,9 +27,13 @@ VARIABLES: dict[str, set[str] | None] = {
     "next": _TIME,  # the rebooked meeting after a cancellation, when there is one
     "cancelled_by_seller": None,
     "info": {"text", "links", "files"},
-    "slots": None,
+    "slots": None,  # each prints as its time, and has .when and .url
+    "manage_url": None,  # the prospect's page to move or cancel the meeting (empty when links are off)
+    "more_times_url": None,  # after a cancellation: a page with more free times to pick from
     "unsubscribe_url": None,
 }
+# What the items of a list have, when looped over.
+ITEMS: dict[str, set[str]] = {"slots": {"when", "url"}}
 _LOOP_ATTRS = {"counter", "counter0", "revcounter", "revcounter0", "first", "last"}
 _ALLOWED_TAGS = (TextNode, VariableNode, IfNode, ForNode, WithNode, CommentNode)
 _TAG_NAMES = "if/elif/else, for/empty, with, comment"
@@ -78,7 +82,8 @@ def _check_nodes(nodes: Iterable[Node], part: str, scope: dict[str, set[str] | N
                 _check_nodes(body, part, scope)
         elif isinstance(node, ForNode):
             _check_expression(node.sequence, part, line, scope)
-            inner = {**scope, "forloop": _LOOP_ATTRS, **{name: None for name in node.loopvars}}
+            sequence = node.sequence.var.var if isinstance(node.sequence.var, Variable) else None
+            inner = {**scope, "forloop": _LOOP_ATTRS, **{name: ITEMS.get(sequence) for name in node.loopvars}}
             _check_nodes(node.nodelist_loop, part, inner)
             _check_nodes(node.nodelist_empty, part, scope)
         elif isinstance(node, WithNode):

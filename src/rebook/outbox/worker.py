@@ -25,7 +25,7 @@ from rebook.leads.models import Lead
 from rebook.outbox import services
 from rebook.outbox.compose import compose
 from rebook.outbox.mail import Envelope, build_email, classify
-from rebook.outbox.models import PlannedMessage
+from rebook.outbox.models import SELLER_NOTICE, PlannedMessage
 from rebook.strategy.followups import SENDING_MATTERS
 from rebook.strategy.hours import defer_past_quiet_hours
 
@@ -134,6 +134,9 @@ class Worker:
         self.report(line)
 
     def _handle(self, message: PlannedMessage) -> None:
+        if message.kind == SELLER_NOTICE:
+            self._notify_seller(message)
+            return
         now = timezone.now()
         lead = message.lead
         if lead.status == Lead.Status.DO_NOT_CONTACT or lead.unsubscribed_at:
@@ -178,6 +181,35 @@ class Worker:
                     self._say(message, f"will retry ({failure.reason})", "retried")
             return
         self._record_sent(message, composed, lead)
+
+    def _notify_seller(self, message: PlannedMessage) -> None:
+        """A note to the seller: no quiet hours, no unsubscribe; it needs only the seller's address."""
+        seller = message.lead.seller
+        if not seller.email:
+            reason = "you have no e-mail address in Rebook; add one (rebook init --email) to get these notes"
+            services.message_fail(message=message, worker=self.name, now=timezone.now(), reason=reason)
+            self._say(message, f"failed: {reason}", "failed")
+            return
+        try:
+            envelope = Envelope(
+                to_name=seller.name, to_email=seller.email, from_name="Rebook", reply_to=seller.email,
+                subject=message.subject, text=message.body, html="", message_id=message.message_id,
+                headers={"X-Rebook-Message": str(message.pk)},
+            )
+            build_email(envelope, connection=self._open()).send()
+        except Exception as error:
+            self._close()
+            failure = classify(error)
+            if failure.permanent:
+                services.message_fail(message=message, worker=self.name, now=timezone.now(), reason=failure.reason)
+                self._say(message, f"failed: {failure.reason}", "failed")
+            else:
+                services.message_retry_later(message=message, worker=self.name, now=timezone.now(), error=failure.reason)
+                self._say(message, f"will retry ({failure.reason})", "retried")
+            return
+        services.message_mark_sent(message=message, worker=self.name, now=timezone.now(), subject=message.subject,
+                                   body=message.body, html="", to_email=seller.email)
+        self._say(message, f"sent to you ({seller.email})", "sent")
 
     def _record_sent(self, message: PlannedMessage, composed, lead: Lead) -> None:
         from django.db import transaction

@@ -37,6 +37,7 @@ class Seller(models.Model):
     confirmation_lead_time = models.DurationField(default=timedelta(hours=24))
     nurture_checkin_days = models.PositiveIntegerField(default=_DEFAULTS.nurture_checkin_days)
     auto_send = models.BooleanField(default=_DEFAULTS.auto_send)
+    self_service = models.BooleanField(default=_DEFAULTS.self_service)
     quiet_hours = models.CharField(max_length=20, default=_DEFAULTS.quiet_hours)
     working_hours = models.CharField(max_length=20, default=_DEFAULTS.working_hours)
     # Edited phrase lists for the reason classifier, by category; categories not here use the defaults.

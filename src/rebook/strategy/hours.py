@@ -118,6 +118,34 @@ def suggest_slots(
     return out
 
 
+def open_slots(
+    *,
+    after: datetime,
+    tz: ZoneInfo,
+    working: DailyWindow,
+    length: timedelta,
+    busy: Iterable[tuple[datetime, datetime]],
+    days: int = 14,
+    per_day: int = 4,
+) -> list[datetime]:
+    """Free starts on the hour inside the working hours of the weekdays after ``after`` (``days`` calendar
+    days), at most ``per_day`` a day, spread over the day: what a prospect picks from to move a meeting."""
+    busy = sorted(busy)
+    first_day = after.astimezone(tz).date()
+    out: list[datetime] = []
+    for offset in range(days + 1):
+        day = first_day + timedelta(days=offset)
+        if day.weekday() >= 5:
+            continue
+        free = [s for s in _day_candidates(day, tz, working, length)
+                if s > after and not any(b_start < s + length and s < b_end for b_start, b_end in busy)]
+        if len(free) > per_day:  # spread: first, last and evenly between
+            step = (len(free) - 1) / (per_day - 1)
+            free = [free[round(i * step)] for i in range(per_day)]
+        out.extend(free)
+    return out
+
+
 def _day_candidates(day: date, tz: ZoneInfo, working: DailyWindow, length: timedelta) -> list[datetime]:
     first = _at(day, working.start, tz)
     last_day = day + timedelta(days=1) if working.wraps else day

@@ -28,6 +28,7 @@ class Policy:
     auto_send: bool = False
     quiet_hours: str = "20:00-08:00"
     working_hours: str = "09:00-17:00"
+    self_service: bool = True
 
     @property
     def late_notice(self) -> timedelta:
@@ -63,6 +64,8 @@ POLICY_HELP: dict[str, str] = {
     "auto_send": "When false, every planned message waits for your review; when true, it is sent when due.",
     "quiet_hours": 'Nothing is sent to a lead during these hours in their time zone, e.g. "20:00-08:00", or "off".',
     "working_hours": 'Hours (Monday to Friday, your time zone) from which reschedule offers suggest new times.',
+    "self_service": "When true, messages carry links with which the prospect moves or cancels a meeting, or picks an "
+                    "offered time, without writing to you; when false, those links say to contact you instead.",
 }
 
 _TRUE = {"true", "yes", "on", "1"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import render
@@ -9,8 +11,9 @@ from django.views.decorators.http import require_POST
 
 from rebook.errors import RebookError
 from rebook.leads import services
-from rebook.leads.models import Lead
+from rebook.leads.models import Appointment, Cancellation, Channel, Lead
 from rebook.leads.selectors import lead_checklists, lead_get, lead_history, lead_interest, lead_next_steps
+from rebook.prospects import links as prospect_links
 from rebook.web.forms import ActivityForm, BookForm, LeadFilterForm, LeadForm, ReasonForm
 from rebook.web.views.base import done, now, owned, refused, seller_view
 
@@ -67,14 +70,36 @@ def _error_to_field(form, error: RebookError) -> None:
     form.add_error(None, text)
 
 
+def _through(row) -> str:
+    return " through the prospect's link" if row.channel == Channel.SELF_SERVICE else ""
+
+
+def _links(loaded, lead, seller, moment) -> None:
+    """The prospect's links beside each meeting: to move or cancel one still ahead; after a cancellation,
+    each offered time and a page of more times (the URLs the messages carry)."""
+    cancelled = {c.appointment_id: c for c in loaded.cancellations if c.kind != Cancellation.Kind.RESCHEDULE}
+    for a in loaded.appointments:
+        a.links = None
+        if not seller.self_service:
+            continue
+        if a.status == Appointment.Status.SCHEDULED and a.start > moment:
+            a.lead = lead
+            a.links = {"manage": prospect_links.manage_url(a)}
+        elif a.pk in cancelled and a.start > moment - timedelta(days=prospect_links.LINK_DAYS):
+            c = cancelled[a.pk]
+            c.appointment = a
+            a.links = {"slots": prospect_links.slots(c, moment, describe=lambda s: s.isoformat()),
+                       "more": prospect_links.more_times_url(c)}
+
+
 def _timeline(loaded, messages, tz):
     entries = []
     for a in loaded.activities:
         entries.append({"at": a.at, "kind": "contact", "title": f"{a.get_kind_display()} ({a.get_direction_display().lower()})", "text": a.notes})
     for a in loaded.appointments:
-        entries.append({"at": a.booked_at, "kind": "booked", "title": f"Booked a meeting for {a.start.astimezone(tz):%a %d %b %H:%M}", "text": a.location, "appointment": a})
+        entries.append({"at": a.booked_at, "kind": "booked", "title": f"Booked a meeting for {a.start.astimezone(tz):%a %d %b %H:%M}{_through(a)}", "text": a.location, "appointment": a})
     for c in loaded.cancellations:
-        entries.append({"at": c.at, "kind": "cancelled", "title": f"{c.get_kind_display().capitalize()} by {c.get_by_display()}", "text": c.reason, "cancellation": c})
+        entries.append({"at": c.at, "kind": "cancelled", "title": f"{c.get_kind_display().capitalize()} by {c.get_by_display()}{_through(c)}", "text": c.reason, "cancellation": c})
     for m in messages:
         if m.status == "sent":
             entries.append({"at": m.sent_at, "kind": "message", "title": f"Sent: {m.subject or m.kind}", "text": "", "message": m})
@@ -91,6 +116,7 @@ def lead_detail(request, lead_id: int):
     for c in loaded.cancellations:
         c.lead = lead
         c.steps = checklists.get(c.pk)
+    _links(loaded, lead, seller, moment)
     return render(request, "web/lead.html", {
         "lead": lead,
         "interest": lead_interest(lead, loaded),
