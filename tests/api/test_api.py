@@ -72,6 +72,8 @@ def test_leads_list_filters_and_pages_with_a_cursor(api, alice):
     assert [x["name"] for x in api.get("/leads", {"q": "lead 4"})["items"]] == ["Lead 4"]
     problem = api.get("/leads", {"cursor": "!!"}, status=422)
     assert problem["errors"][0]["field"] == "cursor"
+    misspelt = api.get("/leads", {"stauts": "nurture"}, status=422)  # not quietly ignored
+    assert misspelt["errors"][0]["field"] == "stauts" and "status" in misspelt["errors"][0]["message"]
 
 
 def test_lead_read_update_and_not_interested(api, charlie):

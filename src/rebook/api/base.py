@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from functools import wraps
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -78,6 +79,30 @@ api = RebookAPI(
     urls_namespace="api-v1",
     docs_url="/docs",
 )
+
+
+def _refuse_unknown_query_parameters(run):
+    """A query parameter the operation does not take is refused (422 naming it), not ignored: a misspelt
+    filter must not quietly answer with everything."""
+    operation = run.__self__
+    allowed = {field.alias or name for model in operation.signature.models
+               if getattr(model, "__ninja_param_source__", None) == "query"
+               for name, field in model.model_fields.items()}
+
+    @wraps(run)
+    def checked(request, *args, **kwargs):
+        unknown = sorted(set(request.GET) - allowed)
+        if unknown:
+            takes = ", ".join(sorted(allowed)) or "none"
+            return problem(request, 422, "validation", "Invalid request", "Unknown query parameters.",
+                           errors=[{"field": name[:60], "message": f"not a parameter of this operation (it takes: {takes})"}
+                                   for name in unknown[:10]])
+        return run(request, *args, **kwargs)
+
+    return checked
+
+
+api.add_decorator(_refuse_unknown_query_parameters, mode="view")
 
 
 # --- problem details -----------------------------------------------------------------------------

@@ -8,11 +8,12 @@ from django.shortcuts import render
 
 from rebook.leads.models import Appointment, Cancellation, Party
 from rebook.leads.selectors import cancellations_checklists, freed, freed_candidates, pipeline
-from rebook.outbox.models import PlannedMessage
+from rebook.outbox.models import SELLER_NOTICE, PlannedMessage
 from rebook.strategy.followups import FOLLOW_UP_WINDOW
 from rebook.web.views.base import now, seller_view
 
 SHOWN = 10  # at most this many cancellations and freed slots on the page; the rest are a click away
+NEWS_FOR = timedelta(days=3)  # how long a prospect's action through a link stays at the top
 
 
 @seller_view
@@ -55,4 +56,7 @@ def today(request):
         "failed_count": PlannedMessage.objects.filter(seller=seller, status=PlannedMessage.Status.FAILED).count(),
         "pipeline": pipeline(seller=seller, now=moment),
         "freed": freed_slots,
+        # What prospects did through their links lately, newest first: the notes sent to the seller.
+        "prospect_news": list(PlannedMessage.objects.filter(
+            seller=seller, kind=SELLER_NOTICE, created_at__gte=moment - NEWS_FOR).order_by("-created_at", "-id")[:5]),
     })
