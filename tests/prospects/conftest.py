@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from tests.conftest import NOW
+from tests.outbox.conftest import smtp  # noqa: F401  (a real SMTP server)
 
 
 @pytest.fixture
@@ -35,3 +36,9 @@ def post_form(client: Client, page_path: str, action: str, data: dict):
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.content)
     assert token, "the page has no form"
     return client.post(action, {"csrfmiddlewaretoken": token.group(1).decode(), **data})
+
+
+def csrf_of(client: Client, page_path: str) -> str:
+    """The CSRF token of a page's form, as a tab opened on it holds it."""
+    page = client.get(page_path)
+    return re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.content).group(1).decode()
