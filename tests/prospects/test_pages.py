@@ -44,7 +44,7 @@ def test_the_manage_page_shows_the_meeting_in_both_zones_and_a_get_changes_nothi
     assert "Wednesday 4 March 2026 at 4:00 PM CET" in html and "10:00 AM EST for Alice Adams" in html
     assert "Chen Bakery" in html and "Alice Adams" in html and "alice@example.com" in html
     assert 'name="reason"' in html and "I&#x27;m unwell" in html and "Move my meeting" in html
-    assert page["Cache-Control"] == "no-store" and page["Referrer-Policy"] == "no-referrer"
+    assert page["Cache-Control"] == "no-store" and page["Referrer-Policy"] == "same-origin"
     assert _state() == before
 
 

@@ -80,7 +80,7 @@ def public(view):
         else:
             response = view(request, token, *args, **kwargs)
         response["Cache-Control"] = "no-store"
-        response["Referrer-Policy"] = "no-referrer"
+        response["Referrer-Policy"] = "same-origin"  # never to another site; "no-referrer" would send "Origin: null" and fail CSRF
         response["X-Robots-Tag"] = "noindex, nofollow"
         return response
 
