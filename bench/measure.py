@@ -1,6 +1,6 @@
 """Measurements inside one Rebook database, run by bench/run.py in a child process (DATABASE_URL set).
 
-    python bench/measure.py pages|services|feed [--seller USERNAME] [--reps N]
+    python bench/measure.py pages|services|feed|prospect [--seller USERNAME] [--reps N]
 
 Prints one JSON object. Times are milliseconds of server time: the whole Django request (middleware,
 view, templates, queries) through the test client, without a network in between.
@@ -124,6 +124,63 @@ def services(reps: int, seed: int) -> dict:
     return {"operations": results, "size": counts}
 
 
+def prospect(username: str, reps: int, seed: int) -> dict:
+    """The prospect's pages: the manage page (GET) and confirming an offered time (POST, committed: a
+    booking with its messages and the note to the seller). The unsubscribe page, the smallest public
+    page, is measured in the same run as the baseline."""
+    from datetime import timedelta
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from rebook.leads import services as s
+    from rebook.leads.models import Lead
+    from rebook.outbox.mail import unsubscribe_url
+    from rebook.prospects.links import links_for, manage_url
+
+    def path(url: str) -> str:
+        return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+    now = timezone.now()
+    client = Client()
+    leads = Lead.objects.filter(status__in=["active", "qualified", "new"], unsubscribed_at__isnull=True,
+                                seller__user__username=username)
+    ids = random.Random(seed).sample(list(leads.values_list("id", flat=True)), reps + 10)
+    lead = Lead.objects.select_related("seller").get(pk=ids[0])
+    start = (now + timedelta(days=9)).replace(hour=15, minute=0, second=0, microsecond=0)
+    ahead = s.appointment_book(lead=lead, start=start, end=start + timedelta(minutes=45), now=now)
+
+    def timed_get(p: str) -> list[float]:
+        for _ in range(3):
+            assert client.get(p).status_code == 200
+        samples = []
+        for _ in range(reps):
+            t = time.perf_counter()
+            response = client.get(p)
+            samples.append((time.perf_counter() - t) * 1000)
+            assert response.status_code == 200
+        return samples
+
+    manage = timed_get(path(manage_url(ahead)))
+    baseline = timed_get(path(unsubscribe_url(lead.pk)))
+    confirm = []
+    for i, lead_id in enumerate(ids[1:]):
+        lead = Lead.objects.select_related("seller").get(pk=lead_id)
+        start = (now + timedelta(days=4 + i % 15)).replace(hour=14, minute=0, second=0, microsecond=0)
+        meeting = s.appointment_book(lead=lead, start=start, end=start + timedelta(minutes=45), now=now)
+        s.appointment_cancel(appointment=meeting, by="prospect", reason="my son is sick", now=now)
+        pick = path(links_for(meeting, now)["slots"][0]["url"])
+        assert client.get(pick).status_code == 200
+        t = time.perf_counter()
+        response = client.post(pick + "confirm/")
+        confirm.append((time.perf_counter() - t) * 1000)
+        assert response.status_code in (302, 409), response.status_code  # 409: another rep took that time
+    result = {"manage_page": stats(manage), "confirm": stats(confirm[5:]), "baseline_unsubscribe_page": stats(baseline)}
+    result["ratio_to_baseline"] = {k: round(result[k]["median_ms"] / result["baseline_unsubscribe_page"]["median_ms"], 2)
+                                   for k in ("manage_page", "confirm")}
+    return result
+
+
 def feed(username: str, reps: int) -> dict:
     from django.test import Client
     from django.urls import reverse
@@ -180,7 +237,7 @@ def worker_prepare(ids_file: str) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["pages", "services", "feed", "worker-prepare"])
+    parser.add_argument("what", choices=["pages", "services", "feed", "prospect", "worker-prepare"])
     parser.add_argument("--seller", default="seller001")
     parser.add_argument("--reps", type=int, default=30)
     parser.add_argument("--budget", type=float, default=8.0, help="seconds per page at most (at least 5 runs)")
@@ -194,6 +251,8 @@ def main() -> None:
         result = services(args.reps, args.seed)
     elif args.what == "feed":
         result = feed(args.seller, args.reps)
+    elif args.what == "prospect":
+        result = prospect(args.seller, args.reps, args.seed)
     else:
         result = worker_prepare(args.ids)
     json.dump(result, sys.stdout)

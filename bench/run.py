@@ -38,7 +38,7 @@ PYTHON = sys.executable
 REBOOK = str(Path(PYTHON).with_name("rebook"))
 SEED = 1
 SIZES = {"small": (1, 250), "seller": (1, 5_000), "team": (100, 5_000)}
-PARTS = ("pages", "services", "feed", "import", "worker")
+PARTS = ("pages", "services", "feed", "prospect", "import", "worker")
 IMPORT_ROWS = 100_000
 WORKER_LEADS = 20_000  # about 1,500 messages pending
 TARGETS_MD = """\
@@ -180,6 +180,11 @@ def part_services(dbs: dict[str, Database], reps: int) -> dict:
         small, team = out["small"]["operations"][op], out["team"]["operations"][op]
         out.setdefault("ratio", {})[op] = round(team["median_ms"] / small["median_ms"], 2)
     return out
+
+
+def part_prospect(dbs: dict[str, Database], reps: int) -> dict:
+    return {size: measure("prospect", dbs[size], "--reps", str(reps), "--seed", str(int(time.time())))
+            for size in ("small", "team")}
 
 
 def part_feed(dbs: dict[str, Database]) -> dict:
@@ -340,6 +345,23 @@ def markdown(results: dict) -> str:
     dbs = results["databases"]
     names = list(dbs)
     label = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
+    if all("prospect" in dbs[n] for n in names):
+        lines += ["**The prospect's pages** (server time; the manage page is a GET, confirm a POST that books, "
+                  "with its messages and the note to the seller; baseline: the unsubscribe page in the same run)", "",
+                  "| | " + " | ".join(f"{label[n]} small | {label[n]} team" for n in names) + " |",
+                  "|---|" + "---|---|" * len(names)]
+        for key, title in (("manage_page", "manage page"), ("confirm", "confirm"),
+                           ("baseline_unsubscribe_page", "baseline: unsubscribe page")):
+            cells = []
+            for n in names:
+                p = dbs[n]["prospect"]
+                cells += [ms(p["small"][key]), ms(p["team"][key])]
+            lines.append(f"| {title} | " + " | ".join(cells) + " |")
+        for key, title in (("manage_page", "manage page / baseline"), ("confirm", "confirm / baseline")):
+            lines.append(f"| {title} | " + " | ".join(
+                f"{dbs[n]['prospect']['small']['ratio_to_baseline'][key]}x | {dbs[n]['prospect']['team']['ratio_to_baseline'][key]}x"
+                for n in names) + " |")
+        lines.append("")
     if all("services" in dbs[n] for n in names):
         lines += ["**Services** (one call, committed; small = ~1,000 appointments, team = ~2,000,000)", "",
                   "| operation | " + " | ".join(f"{label[n]} small | {label[n]} team | ratio" for n in names) + " |",
@@ -431,7 +453,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="rebook-bench-"))
     for vendor in vendors:
         res = results["databases"].setdefault(vendor, {})
-        needed = {"pages": ("seller", "team"), "services": ("small", "team"), "feed": ("seller",)}
+        needed = {"pages": ("seller", "team"), "services": ("small", "team"), "feed": ("seller",),
+                  "prospect": ("small", "team")}
         sizes = sorted({s for p in parts for s in needed.get(p, ())}, key=list(SIZES).index)
         dbs = {size: Database(vendor, size, args.postgres_url) for size in sizes}
         res["generated"] = {size: ensure(dbs[size], size, args.regenerate or size == "small") for size in sizes}
@@ -441,6 +464,9 @@ def main() -> None:
         if "services" in parts:
             log(f"{vendor}: services")
             res["services"] = part_services(dbs, args.reps * 3)
+        if "prospect" in parts:
+            log(f"{vendor}: the prospect's pages")
+            res["prospect"] = part_prospect(dbs, args.reps)
         if "feed" in parts:
             log(f"{vendor}: feed")
             res["feed"] = part_feed(dbs)
