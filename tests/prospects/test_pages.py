@@ -116,7 +116,7 @@ def test_move_it_to_a_free_time_is_a_prospect_reschedule_in_the_same_calendar_ev
     assert response["Location"] == path_of(manage_url(moved)) + "?done=moved"
     ics = prospect.get(path_of(manage_url(moved)) + "meeting.ics")
     assert ics["Content-Type"].startswith("text/calendar")
-    assert f"UID:{meeting.chain}@rebook" in ics.content.decode() and "SEQUENCE:1" in ics.content.decode()
+    assert f"UID:{meeting.chain}@rebook" in ics.content.decode() and "SEQUENCE:2" in ics.content.decode()
     assert "moved" in _notices(charlie)[0].subject
     # The old link now shows where the meeting went.
     assert "This meeting was moved" in prospect.get(page).content.decode()
@@ -199,6 +199,18 @@ def test_a_pick_link_confirms_in_one_click_in_the_same_calendar_event(cancelled,
     more = path_of(links["more"])
     assert prospect.post(more + "confirm/", {"csrfmiddlewaretoken": token, "start": links["slots"][1]["start"]}).status_code == 302
     assert _state() == before
+
+
+def test_after_the_sellers_cancel_a_picked_time_is_newer_than_the_cancel_in_the_calendar(meeting, prospect, charlie):
+    from rebook.leads.services import appointment_cancel
+    from rebook.outbox.compose import meeting_of
+
+    appointment_cancel(appointment=meeting, by="seller", reason="I am ill")
+    slot = path_of(links_for(meeting, NOW)["slots"][0]["url"])
+    post_form(prospect, slot, slot + "confirm/", {})
+    booked = Appointment.objects.get(lead=charlie, status="scheduled")
+    cancel, again = meeting_of(meeting, cancelled=True), meeting_of(booked)
+    assert cancel.uid == again.uid and again.sequence > cancel.sequence > meeting_of(meeting).sequence
 
 
 def test_a_pick_whose_time_was_taken_meanwhile_offers_other_times(cancelled, prospect, alice, charlie):

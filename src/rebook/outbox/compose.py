@@ -208,13 +208,15 @@ def _calendar(message: PlannedMessage, now: datetime) -> Calendar | None:
 
 
 def meeting_of(appointment: Appointment, *, cancelled: bool = False) -> Meeting:
-    """The calendar event for an appointment: one UID per reschedule chain, SEQUENCE its place in it."""
+    """The calendar event for an appointment: one UID per chain (reschedules, and a time picked through a
+    link after a cancellation). SEQUENCE grows by two per meeting in the chain, and the cancel of one sits
+    between it and the next, so every version a calendar sees is newer than the one before."""
     lead = appointment.lead
     seller = lead.seller
     position = Appointment.objects.filter(chain=appointment.chain, pk__lt=appointment.pk).count()
     return Meeting(
         uid=f"{appointment.chain}@rebook",
-        sequence=position + (1 if cancelled else 0),
+        sequence=2 * position + (1 if cancelled else 0),
         start=appointment.start,
         end=appointment.end,
         tz=ZoneInfo(appointment.timezone or seller.timezone),
