@@ -76,12 +76,12 @@ DEFAULT_PHRASES: dict[str, tuple[str, ...]] = {
     "severe_weather": (
         "snowstorm", "snow storm", "blizzard", "storm", "hurricane", "tornado", "flood",
         "flooding", "icy roads", "ice storm", "heat wave", "heatwave", "wildfire", "evacuated",
-        "evacuation", "weather warning", "roads are closed", "power outage", "power cut",
+        "evacuation", "weather warning", "roads are closed", "power outage", "power cut", "snowed in",
     ),
     "travel_disruption": (
         "flight cancelled", "flight canceled", "flight delayed", "delayed flight", "flight was cancelled",
         "flight was canceled", "flight got cancelled", "flight got canceled", "flight was delayed",
-        "flight is delayed", "train was cancelled", "train was canceled", "train is delayed",
+        "flight is delayed", "flight got delayed", "train was cancelled", "train was canceled", "train is delayed",
         "missed my flight", "train cancelled", "train canceled", "train delayed", "rail strike",
         "transit strike", "car broke down", "car won't start", "flat tire", "flat tyre",
         "road closed", "stranded", "stuck at the airport",
