@@ -39,7 +39,8 @@ BACKUP_MODELS = [
     "auth.user", "sellers.seller", "sellers.infopackfile", "sellers.loginfailure", "leads.lead", "leads.activity",
     "leads.appointment", "leads.cancellation", "leads.checklistitem", "outbox.plannedmessage", "outbox.messagetemplate",
     "api.apitoken", "api.ratewindow", "api.idempotencyrecord", "api.importrun", "api.inboundhook",
-    "webhooks.endpoint", "webhooks.delivery", "prospects.addresswindow",
+    "webhooks.endpoint", "webhooks.delivery", "prospects.addresswindow", "mailbox.mailbox",
+    "mailbox.inboundmail", "mailbox.suggestion",
 ]
 # Not Rebook's data: made again by `migrate`, or sign-ins that a restore should not carry over.
 NOT_BACKED_UP = {"auth.permission", "auth.group", "contenttypes.contenttype", "sessions.session"}

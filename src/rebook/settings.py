@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "rebook.api",
     "rebook.webhooks",
     "rebook.prospects",
+    "rebook.mailbox",
     "ninja",
 ]
 
@@ -210,6 +211,7 @@ REBOOK_PHONE_REGION = env(
 ).upper()
 
 REBOOK_API_RATE_LIMIT = envint("REBOOK_API_RATE_LIMIT", 120, "API requests per minute for one token before 429.")
+REBOOK_IMAP_POLL = envint("REBOOK_IMAP_POLL", 60, "Seconds between two polls of each seller's mailbox by the worker.")
 REBOOK_PUBLIC_RATE_LIMIT = envint(
     "REBOOK_PUBLIC_RATE_LIMIT", 30, "Requests per minute from one address to the pages behind prospects' links before 429."
 )

@@ -40,6 +40,9 @@ class Lead(models.Model):
     # The lead's own zone for times in messages and quiet hours; blank means the seller's.
     timezone = models.CharField(max_length=64, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    # A delivery report said mail to this address failed: when, and what the server said.
+    email_bounced_at = models.DateTimeField(null=True, blank=True)
+    email_bounce_reason = models.CharField(max_length=300, blank=True)
     notes = models.TextField(blank=True)
     qualifying_notes = models.TextField(blank=True, help_text="Answers to your qualifying questions.")
     qualified_at = models.DateTimeField(null=True, blank=True)
@@ -97,6 +100,7 @@ class Activity(models.Model):
 class Channel(models.TextChoices):
     SELLER = "seller", "entered by the seller"
     SELF_SERVICE = "self_service", "through the prospect's link"
+    EMAIL = "email", "from the prospect's reply"
 
 
 class Appointment(models.Model):

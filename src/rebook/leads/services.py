@@ -111,7 +111,10 @@ def lead_update(*, lead: Lead, **fields: str) -> Lead:
             raise RebookError(f"unknown lead field {field!r}")
         if field == "name" and not value.strip():
             raise RebookError("lead name: must not be empty")
+        old = getattr(lead, field)
         setattr(lead, field, cleaners.get(field, str.strip)(value) if field != "notes" else value)
+        if field == "email" and getattr(lead, field) != old:  # a new address has not bounced
+            lead.email_bounced_at, lead.email_bounce_reason = None, ""
     lead.save()
     if retime:
         lead_reevaluate(lead=lead)

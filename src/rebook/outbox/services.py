@@ -332,3 +332,12 @@ def seller_notice(*, lead: Lead, subject: str, text: str, now: datetime) -> Plan
         status=Status.SCHEDULED, subject=subject[:300], body=text.strip() + "\n", frozen=True,
         to_email=seller.email, created_at=now,
     )
+
+
+@transaction.atomic
+def message_bounced(*, message: PlannedMessage, reason: str, at: datetime) -> None:
+    """A delivery report said this mail failed: the message is failed with the server's reason, and the lead's
+    address is flagged (until it is changed)."""
+    PlannedMessage.objects.filter(pk=message.pk).update(status=Status.FAILED, status_note=f"bounced: {reason}"[:300],
+                                                         last_error=reason[:500], updated_at=at)
+    Lead.objects.filter(pk=message.lead_id).update(email_bounced_at=at, email_bounce_reason=reason[:300])

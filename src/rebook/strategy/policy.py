@@ -29,6 +29,7 @@ class Policy:
     quiet_hours: str = "20:00-08:00"
     working_hours: str = "09:00-17:00"
     self_service: bool = True
+    auto_apply_replies: bool = False
 
     @property
     def late_notice(self) -> timedelta:
@@ -64,6 +65,9 @@ POLICY_HELP: dict[str, str] = {
     "auto_send": "When false, every planned message waits for your review; when true, it is sent when due.",
     "quiet_hours": 'Nothing is sent to a lead during these hours in their time zone, e.g. "20:00-08:00", or "off".',
     "working_hours": 'Hours (Monday to Friday, your time zone) from which reschedule offers suggest new times.',
+    "auto_apply_replies": "When true, a cancellation read from a prospect's reply whose reason is clearly valid or "
+                          "clearly not valid is applied at once (and you are told); when false, it waits as a "
+                          "suggestion for your click.",
     "self_service": "When true, messages carry links with which the prospect moves or cancels a meeting, or picks an "
                     "offered time, without writing to you; when false, those links say to contact you instead.",
 }

@@ -8,7 +8,7 @@ from rebook.sellers.models import Seller
 
 EVENTS = (
     "lead.created", "lead.moved_to_nurture", "appointment.booked", "appointment.cancelled",
-    "appointment.rescheduled", "appointment.held", "appointment.no_show", "message.sent",
+    "appointment.rescheduled", "appointment.held", "appointment.no_show", "message.sent", "suggestion.created",
 )
 
 

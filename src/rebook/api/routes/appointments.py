@@ -40,7 +40,7 @@ class AppointmentOut(Schema):
     booked_by: str
     rescheduled_from_id: int | None
     chain: str
-    channel: Literal["seller", "self_service"]
+    channel: Literal["seller", "self_service", "email"]
 
     @staticmethod
     def resolve_chain(obj) -> str:

@@ -29,7 +29,7 @@ class CancellationOut(Schema):
     valid: bool
     needs_review: bool
     is_strike: bool
-    channel: Literal["seller", "self_service"]
+    channel: Literal["seller", "self_service", "email"]
 
 
 class CancellationPage(Schema):

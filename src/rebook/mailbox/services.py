@@ -1,0 +1,355 @@
+"""Connecting a seller's mailbox, polling it, and acting on what prospects answer.
+
+Read-only, always: the folder is opened with EXAMINE and mail is fetched with BODY.PEEK. Each message is
+handled in one transaction that also records it as read (the folder's last UID), so a crash re-reads at
+most the message in hand, and a mail already handled (same Message-ID) is never handled again. Only mail
+from a lead, answering a mail Rebook sent, carrying a calendar reply for one of the seller's meetings, or
+reporting that a mail Rebook sent failed, is read past its headers; everything else is skipped, unstored.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from rebook.calendars.services import calendar_import
+from rebook.claims import backoff, claim_one
+from rebook.errors import Conflict, RebookError
+from rebook.leads import services as lead_services
+from rebook.leads.models import Activity, Appointment, Channel, Lead, Party
+from rebook.mailbox import imap
+from rebook.mailbox.mails import Mail, read_headers, read_mail
+from rebook.mailbox.models import InboundMail, Mailbox, Suggestion
+from rebook.mailbox.secret import seal, unseal
+from rebook.outbox.models import PlannedMessage
+from rebook.outbox.services import message_bounced, seller_notice
+from rebook.sellers.models import Seller
+from rebook.strategy import replies
+from rebook.strategy.reasons import UNKNOWN
+from rebook.timeparse import localize, parse_time
+from rebook.webhooks.services import emit
+
+log = logging.getLogger(__name__)
+FIRST_READ = timedelta(days=14)  # on first connect, only mail this recent is read
+Outcome = InboundMail.Outcome
+
+
+# --------------------------------------------------------------------------- the mailbox
+
+
+@transaction.atomic
+def mailbox_set(*, seller: Seller, url: str, user: str | None = None, password: str | None = None,
+                now: datetime | None = None) -> Mailbox:
+    """Connect (or replace) the seller's mailbox. The password is kept encrypted and never shown again."""
+    address = imap.parse_url(url, user=user, password=password)
+    Mailbox.objects.filter(seller=seller).delete()
+    return Mailbox.objects.create(
+        seller=seller, security=address.security, host=address.host, port=address.port, username=address.username,
+        secret=seal(address.password), folder=address.folder, created_at=now or timezone.now(),
+    )
+
+
+def mailbox_remove(*, seller: Seller) -> bool:
+    """Forget the mailbox (and its password). What it brought in stays on the leads."""
+    deleted, _ = Mailbox.objects.filter(seller=seller).delete()
+    return bool(deleted)
+
+
+def mailbox_get(seller: Seller) -> Mailbox:
+    box = Mailbox.objects.filter(seller=seller).first()
+    if box is None:
+        raise RebookError("no mailbox is set; connect one with: rebook mailbox set imaps://USER:PASSWORD@HOST:993/INBOX")
+    return box
+
+
+def _address(box: Mailbox) -> imap.Address:
+    return imap.Address(box.security, box.host, box.port, box.username, unseal(box.secret), box.folder)
+
+
+def mailbox_test(*, mailbox: Mailbox) -> dict:
+    """Connect, open the folder read-only and count what is in it; changes nothing."""
+    with imap.Connection(_address(mailbox)) as conn:
+        return {"host": mailbox.host, "folder": mailbox.folder, "messages": conn.count(), "uidvalidity": conn.uidvalidity}
+
+
+# --------------------------------------------------------------------------- polling
+
+
+@dataclass
+class PollReport:
+    mailbox: str
+    read: int = 0  # messages looked at (headers)
+    handled: dict[str, int] = field(default_factory=dict)  # stored outcomes
+    skipped: int = 0  # not about any lead or meeting: not stored
+    duplicates: int = 0
+    error: str = ""
+
+    def as_dict(self) -> dict:
+        return {"mailbox": self.mailbox, "read": self.read, "handled": self.handled, "skipped": self.skipped,
+                "duplicates": self.duplicates, "error": self.error}
+
+
+def mailbox_poll(*, mailbox: Mailbox, now: datetime | None = None) -> PollReport:
+    """Read what arrived since the last poll. A mailbox that cannot be reached records the error and waits
+    longer before the next try; one bad message is recorded and skipped, and the poll goes on."""
+    now = now or timezone.now()
+    report = PollReport(mailbox=f"{mailbox.username} at {mailbox.host}/{mailbox.folder}")
+    try:
+        with imap.Connection(_address(mailbox)) as conn:
+            since = None
+            if mailbox.uidvalidity != conn.uidvalidity:
+                # First connect, or the server renumbered the folder: start again from recent mail.
+                mailbox.uidvalidity, mailbox.last_uid = conn.uidvalidity, 0
+                Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=conn.uidvalidity, last_uid=0)
+                since = now - FIRST_READ
+            for uid in conn.uids_after(mailbox.last_uid, since):
+                report.read += 1
+                _one(conn, mailbox, uid, now, report)
+    except RebookError as e:
+        failures = mailbox.failures + 1
+        Mailbox.objects.filter(pk=mailbox.pk).update(
+            last_error=str(e)[:500], failures=failures, last_poll_at=now, next_poll_at=now + backoff(failures))
+        report.error = str(e)
+        log.warning("mailbox %s: %s", report.mailbox, e)
+        return report
+    Mailbox.objects.filter(pk=mailbox.pk).update(last_poll_at=now, last_error="", failures=0, next_poll_at=None)
+    return report
+
+
+def mailbox_claim(*, worker: str, now: datetime, every: timedelta, lease: timedelta) -> Mailbox | None:
+    """A mailbox due for its poll (not polled for ``every``, and not waiting after an error), for one worker."""
+    due = Q(last_poll_at__isnull=True) | Q(last_poll_at__lte=now - every)
+    ready = (Q(lease_until__lt=now) & due, Q(lease_until__isnull=True) & due & (Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now)))
+    pk = claim_one(Mailbox, ready, ("last_poll_at", "id"), claimed_by=worker, lease_until=now + lease)
+    return None if pk is None else Mailbox.objects.select_related("seller").get(pk=pk)
+
+
+def mailbox_release(*, mailbox: Mailbox, worker: str) -> None:
+    Mailbox.objects.filter(pk=mailbox.pk, claimed_by=worker).update(claimed_by="", lease_until=None)
+
+
+def _one(conn: imap.Connection, box: Mailbox, uid: int, now: datetime, report: PollReport) -> None:
+    header = conn.header(uid)
+    with transaction.atomic():
+        outcome = _handle(conn, box, uid, header, now, report) if header is not None else None
+        Mailbox.objects.filter(pk=box.pk).update(last_uid=uid)  # with what the message changed
+        box.last_uid = uid
+    if outcome is None:
+        report.skipped += 1
+    elif outcome != "duplicate":
+        report.handled[outcome] = report.handled.get(outcome, 0) + 1
+
+
+def _handle(conn, box: Mailbox, uid: int, header: imap.Header, now: datetime, report: PollReport) -> str | None:
+    seller = box.seller
+    h = read_headers(header.raw)
+    ours = list(PlannedMessage.objects.filter(seller=seller, message_id__in=[f"<{a}>" for a in h.answers] + h.answers)
+                .select_related("lead", "appointment", "cancellation")) if h.answers else []
+    lead = (Lead.objects.filter(seller=seller, email__iexact=h.sender).order_by("id").first() if h.sender else None) \
+        or (ours[0].lead if ours else None)
+    report_mail = header.is_report or h.content_type == "multipart/report"
+    if lead is None and not header.has_calendar and not report_mail:
+        return None  # not about anyone Rebook knows: not read further, not stored
+    if h.message_id and InboundMail.objects.filter(seller=seller, message_id=h.message_id).exists():
+        report.duplicates += 1
+        return "duplicate"
+    received = h.date or now
+    if received > now:
+        received = now
+    record = InboundMail(mailbox=box, seller=seller, lead=lead, uid=uid, sender=h.sender[:254], subject=h.subject,
+                         received_at=received, message_id=(h.message_id or f"uid:{box.uidvalidity}:{uid}")[:500])
+    if header.size > imap.MAX_MESSAGE_BYTES:
+        return _store(record, Outcome.BAD, f"{header.size // (1024 * 1024)} MB: larger than Rebook reads; skipped")
+    try:
+        mail = read_mail(conn.body(uid), h)
+    except RebookError as e:
+        return _store(record, Outcome.BAD, str(e))
+    except Exception as e:  # noqa: BLE001 - one message must never stop the poll
+        log.exception("mailbox %s: message %s could not be read", box.pk, uid)
+        return _store(record, Outcome.BAD, f"could not be read ({type(e).__name__})")
+    if report_mail:
+        return _bounce(record, mail, received) if mail.bounced_id else None
+    if mail.calendar_methods:
+        handled = _calendar(record, mail, seller, lead, received, now)
+        if handled is not None or lead is None:
+            return handled
+    if lead is None:
+        return None
+    return _reply(record, mail, lead, ours, received, now)
+
+
+def _store(record: InboundMail, outcome: str, detail: str = "") -> str:
+    record.outcome, record.detail = outcome, detail[:500]
+    record.save()
+    return outcome
+
+
+def _bounce(record: InboundMail, mail: Mail, received: datetime) -> str | None:
+    message = PlannedMessage.objects.filter(seller=record.seller, message_id__in=[mail.bounced_id, f"<{mail.bounced_id}>"]
+                                            ).select_related("lead").first()
+    if message is None:
+        return None  # a report about someone else's mail
+    reason = mail.bounce_reason or "the mail could not be delivered"
+    message_bounced(message=message, reason=reason, at=received)
+    record.lead = message.lead
+    return _store(record, Outcome.BOUNCE, f"message {message.pk} to {message.to_email or message.lead.email}: {reason}")
+
+
+def _appointment_for_uids(seller: Seller, uids: list[str]) -> Appointment | None:
+    for uid in uids:
+        if uid.endswith("@rebook"):
+            try:
+                found = Appointment.objects.filter(seller=seller, chain=uid[: -len("@rebook")]).order_by("-id").first()
+            except Exception:  # noqa: BLE001 - not a chain id of ours
+                found = None
+        else:
+            found = Appointment.objects.filter(seller=seller, ical_uid=uid).order_by("-id").first()
+        if found is not None:
+            return found
+    return None
+
+
+def _calendar(record, mail: Mail, seller: Seller, lead: Lead | None, received: datetime, now: datetime) -> str | None:
+    appointment = _appointment_for_uids(seller, mail.calendar_uids)
+    if appointment is None and lead is None:
+        return None  # an invitation about nothing of the seller's
+    if "COUNTER" in mail.calendar_methods and mail.counter_start is not None and appointment is not None:
+        start = mail.counter_start
+        if start.tzinfo is None:
+            start = localize(start, appointment.lead.tz)
+        record.lead = appointment.lead
+        _store(record, Outcome.SUGGESTION, "proposed a new time")
+        _suggest(record, appointment.lead, appointment, replies.RESCHEDULE,
+                 reason=f"Proposed a new time: {mail.headers.subject}", proposed=start, received=received, now=now)
+        return Outcome.SUGGESTION
+    try:
+        result = calendar_import(seller=seller, data=mail.raw, name=f"mail from {mail.headers.sender}",
+                                 now=now)
+    except RebookError as e:
+        return _store(record, Outcome.BAD, f"its calendar part: {e}")
+    counts = {k: v for k, v in result.counts().items() if v}
+    record.lead = record.lead or (appointment.lead if appointment else None)
+    return _store(record, Outcome.CALENDAR, ", ".join(f"{k}: {v}" for k, v in counts.items()) or "nothing to change")
+
+
+def _reply(record, mail: Mail, lead: Lead, ours: list[PlannedMessage], received: datetime, now: datetime) -> str:
+    record.lead = lead
+    text = mail.text or "(no new text)"
+    if mail.auto_reply:
+        _log(lead, f"Automatic reply: {mail.headers.subject}", received, now)
+        return _store(record, Outcome.AUTO_REPLY, mail.headers.subject)
+    _log(lead, f"{mail.headers.subject}\n{text}".strip(), received, now)
+    intent = replies.detect(mail.text)
+    if intent.kind is None:
+        return _store(record, Outcome.REPLY, text[:200])
+    about = next((m.appointment or (m.cancellation.appointment if m.cancellation else None) for m in ours
+                  if m.appointment_id or m.cancellation_id), None)
+    if about is None or about.status != Appointment.Status.SCHEDULED:
+        about = (Appointment.objects.filter(lead=lead, status=Appointment.Status.SCHEDULED, start__gt=received)
+                 .order_by("start").first()) or about
+    proposed = None
+    if intent.proposed:
+        try:
+            proposed = parse_time(intent.proposed, tz=lead.tz, now=received, what="the proposed time")
+        except RebookError:
+            proposed = None
+    _store(record, Outcome.SUGGESTION, f"{intent.kind}: {intent.sentence}"[:500])
+    _suggest(record, lead, about, intent.kind, reason=intent.sentence, proposed=proposed, received=received, now=now)
+    return Outcome.SUGGESTION
+
+
+def _log(lead: Lead, notes: str, at: datetime, now: datetime) -> None:
+    lead_services.activity_log(lead=lead, kind=Activity.Kind.EMAIL, direction=Activity.Direction.INBOUND,
+                               at=min(at, now), notes=notes[:5000], now=now)
+
+
+def _suggest(record, lead: Lead, appointment: Appointment | None, kind: str, *, reason: str,
+             proposed: datetime | None, received: datetime, now: datetime) -> Suggestion:
+    suggestion = Suggestion.objects.create(
+        seller=lead.seller, lead=lead, appointment=appointment, mail=record, kind=kind, reason=reason[:2000],
+        proposed_start=proposed, received_at=received, created_at=now,
+    )
+    emit(seller_id=lead.seller_id, event="suggestion.created", now=now, data={"suggestion": suggestion_json(suggestion)})
+    if lead.seller.auto_apply_replies and kind == replies.CANCEL and appointment is not None:
+        verdict = lead.seller.classifier.classify(reason)
+        if verdict.category != UNKNOWN:  # clearly valid, or clearly not valid
+            try:
+                suggestion_apply(suggestion=suggestion, now=now)
+            except RebookError as e:
+                Suggestion.objects.filter(pk=suggestion.pk).update(note=f"not applied: {e}"[:300])
+            else:
+                seller_notice(lead=lead, subject=f"Applied from {lead.name}'s reply: the meeting is cancelled",
+                              text=f"{lead.name} wrote: \"{reason}\"\n\nRebook cancelled the meeting "
+                                   f"({'valid' if verdict.valid else 'not valid'}), as your policy auto_apply_replies says.",
+                              now=now)
+    return suggestion
+
+
+def suggestion_json(s: Suggestion) -> dict:
+    return {"id": s.pk, "lead_id": s.lead_id, "appointment_id": s.appointment_id, "kind": s.kind, "reason": s.reason,
+            "proposed_start": s.proposed_start.isoformat() if s.proposed_start else None,
+            "received_at": s.received_at.isoformat(), "status": s.status, "note": s.note}
+
+
+# --------------------------------------------------------------------------- suggestions
+
+
+def _pending(suggestion: Suggestion) -> Suggestion:
+    suggestion = Suggestion.objects.select_for_update().select_related("lead__seller", "appointment").get(pk=suggestion.pk)
+    if suggestion.status != Suggestion.Status.PENDING:
+        raise Conflict(f"suggestion {suggestion.pk} is {suggestion.status} already")
+    return suggestion
+
+
+@transaction.atomic
+def suggestion_apply(*, suggestion: Suggestion, to: datetime | None = None, now: datetime | None = None) -> Suggestion:
+    """Do what the reply asked, through the same service as typing it, at the mail's date."""
+    now = now or timezone.now()
+    s = _pending(suggestion)
+    at = min(s.received_at, now)
+    lead, appointment = s.lead, s.appointment
+    if s.kind in (Suggestion.Kind.CANCEL, Suggestion.Kind.RESCHEDULE):
+        if appointment is None:
+            raise RebookError(f"suggestion {s.pk}: there is no meeting to change; book or cancel it by hand")
+        if s.kind == Suggestion.Kind.CANCEL:
+            c = lead_services.appointment_cancel(appointment=appointment, by=Party.PROSPECT, reason=s.reason, at=at,
+                                                 now=now, channel=Channel.EMAIL)
+            note = f"cancelled appointment {appointment.pk} ({'valid' if c.valid else 'not valid'})"
+        else:
+            target = to or s.proposed_start
+            if target is None:
+                raise RebookError(f"suggestion {s.pk}: the reply names no time; say when with --to")
+            c, moved = lead_services.appointment_reschedule(appointment=appointment, to=target, by=Party.PROSPECT,
+                                                            reason=s.reason, at=at, now=now, channel=Channel.EMAIL)
+            note = (f"moved appointment {appointment.pk}" if moved else
+                    f"a strike too many: {lead.name} moved to the nurture list; no new time booked")
+    elif s.kind == Suggestion.Kind.NOT_INTERESTED:
+        lead_services.lead_not_interested(lead=lead, reason=s.reason, now=now)
+        note = f"{lead.name} is not interested: pursuit ended"
+    else:
+        lead_services.lead_unsubscribe(lead=lead, now=now)
+        note = f"{lead.name} asked not to be written to: unsubscribed"
+    s.status, s.note, s.decided_at = Suggestion.Status.APPLIED, note[:300], now
+    s.save(update_fields=["status", "note", "decided_at"])
+    return s
+
+
+@transaction.atomic
+def suggestion_dismiss(*, suggestion: Suggestion, now: datetime | None = None) -> Suggestion:
+    s = _pending(suggestion)
+    s.status, s.decided_at = Suggestion.Status.DISMISSED, now or timezone.now()
+    s.save(update_fields=["status", "decided_at"])
+    return s
+
+
+def suggestion_get(*, seller: Seller, suggestion_id: int) -> Suggestion:
+    found = Suggestion.objects.select_related("lead", "appointment").filter(seller=seller, pk=suggestion_id).first()
+    if found is None:
+        raise RebookError(f"no suggestion with id {suggestion_id}")
+    return found
+
