@@ -19,6 +19,7 @@ STACK: list[tuple[str, list[str]]] = [
     ]),
     ("the worker", ["rebook.outbox.worker", "rebook.webhooks.delivery"]),
     ("queued jobs", ["rebook.imports"]),
+    ("reading the seller's mailbox (replies become contacts, cancellations and suggestions)", ["rebook.mailbox.services"]),
     ("importers", ["rebook.calendars.services", "rebook.contacts.services"]),
     ("what a prospect does through a link (as the seller would have typed it)", ["rebook.prospects.services"]),
     ("seller services (a policy change re-judges every lead)", ["rebook.sellers.services"]),
@@ -31,13 +32,13 @@ STACK: list[tuple[str, list[str]]] = [
                                                              "rebook.prospects.links"]),
     ("mail and invitations", ["rebook.outbox.mail", "rebook.outbox.templating", "rebook.calendars.invitations"]),
     ("models of what hangs off a lead", ["rebook.outbox.models", "rebook.webhooks.models", "rebook.api.models",
-                                         "rebook.prospects.models"]),
+                                         "rebook.prospects.models", "rebook.mailbox.models"]),
     ("lead models", ["rebook.leads.models"]),
     ("seller models", ["rebook.sellers.models"]),
     ("plumbing", [
         "rebook.claims", "rebook.lengths", "rebook.settings", "rebook.*.apps", "rebook.webhooks.targets",
         "rebook.calendars.events", "rebook.calendars.reading", "rebook.contacts.reading", "rebook.filekind",
-        "rebook.stopping",
+        "rebook.stopping", "rebook.mailbox.imap", "rebook.mailbox.mails", "rebook.mailbox.secret",
     ]),
     ("the pure core (no Django)", ["rebook.strategy*", "rebook.errors", "rebook.timeparse"]),
 ]

@@ -300,7 +300,8 @@ def suggestion_json(s: Suggestion) -> dict:
 
 
 def _pending(suggestion: Suggestion) -> Suggestion:
-    suggestion = Suggestion.objects.select_for_update().select_related("lead__seller", "appointment").get(pk=suggestion.pk)
+    suggestion = (Suggestion.objects.select_for_update(of=("self",)).select_related("lead__seller", "appointment")
+                  .get(pk=suggestion.pk))
     if suggestion.status != Suggestion.Status.PENDING:
         raise Conflict(f"suggestion {suggestion.pk} is {suggestion.status} already")
     return suggestion

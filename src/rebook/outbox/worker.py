@@ -120,6 +120,21 @@ class Worker:
             self.tally.lines.append(line)
             self.report(line)
             return True
+        from django.conf import settings
+
+        from rebook.mailbox.services import mailbox_claim, mailbox_poll, mailbox_release
+
+        box = mailbox_claim(worker=self.name, now=now, every=timedelta(seconds=settings.REBOOK_IMAP_POLL), lease=self.lease)
+        if box is not None:
+            try:
+                report = mailbox_poll(mailbox=box)
+            finally:
+                mailbox_release(mailbox=box, worker=self.name)
+            handled = ", ".join(f"{k}: {v}" for k, v in sorted(report.handled.items())) or "nothing new"
+            line = f"mailbox of seller {box.seller_id}: " + (f"error: {report.error}" if report.error else handled)
+            self.tally.lines.append(line)
+            self.report(line)
+            return True
         return False
 
     def _deliver(self, delivery) -> None:

@@ -1,0 +1,135 @@
+"""rebook mailbox ..., rebook mail poll, rebook inbox ...: the seller's own mailbox, and what replies suggest."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from rebook.cli import cli
+from rebook.cli.base import Ctx, Result, json_option, parse_id, run_for_seller, seller_command, table, user_option
+from rebook.cli.present import when
+
+
+@cli.group("mailbox")
+def mailbox_group() -> None:
+    """Your mailbox, read (never changed) for the replies prospects send."""
+
+
+def _show(box) -> dict:
+    return {"host": box.host, "port": box.port, "security": box.security, "login": box.username, "folder": box.folder,
+            "last_poll": box.last_poll_at.isoformat() if box.last_poll_at else None, "last_error": box.last_error or None,
+            "last_uid": box.last_uid}
+
+
+@seller_command(mailbox_group, "set")
+@click.argument("url")
+@click.option("--login", help="The login name, when it is awkward to write in the URL (an address with @).")
+def mailbox_set_command(ctx: Ctx, url, login) -> Result:
+    """Connect your mailbox: imaps://LOGIN:PASSWORD@HOST:993/INBOX, imap://...:143/INBOX?starttls=1, or plain
+    imap:// for a local server. The password may come from REBOOK_IMAP_PASSWORD instead; it is stored
+    encrypted and never shown again."""
+    from rebook.mailbox.services import mailbox_set
+
+    box = mailbox_set(seller=ctx.seller, url=url, user=login, password=os.environ.get("REBOOK_IMAP_PASSWORD") or None)
+    return Result(_show(box), f"Mailbox set: {box.username} at {box.host}:{box.port}/{box.folder} ({box.security}). "
+                              "Check it with: rebook mailbox test")
+
+
+@seller_command(mailbox_group, "show")
+def mailbox_show(ctx: Ctx) -> Result:
+    """Where your mailbox is, when it was last read, and the last error."""
+    from rebook.mailbox.services import mailbox_get
+
+    box = mailbox_get(ctx.seller)
+    data = _show(box)
+    lines = [f"{box.username} at {box.host}:{box.port}/{box.folder} ({box.security})",
+             f"Last read: {when(box.last_poll_at, ctx.tz) if box.last_poll_at else 'never'}",
+             f"Last error: {box.last_error or 'none'}"]
+    return Result(data, "\n".join(lines))
+
+
+@seller_command(mailbox_group, "test")
+def mailbox_test_command(ctx: Ctx) -> Result:
+    """Connect, open the folder read-only and count the messages in it."""
+    from rebook.mailbox.services import mailbox_get, mailbox_test
+
+    result = mailbox_test(mailbox=mailbox_get(ctx.seller))
+    return Result(result, f"Connected: {result['messages']} message(s) in {result['folder']} on {result['host']}.")
+
+
+@seller_command(mailbox_group, "remove")
+def mailbox_remove_command(ctx: Ctx) -> Result:
+    """Forget your mailbox and its password (what it brought in stays on the leads)."""
+    from rebook.mailbox.services import mailbox_remove
+
+    removed = mailbox_remove(seller=ctx.seller)
+    return Result({"removed": removed}, "Mailbox removed." if removed else "No mailbox was set.")
+
+
+@cli.group("mail")
+def mail_group() -> None:
+    """Mail that comes in."""
+
+
+@seller_command(mail_group, "poll")
+def mail_poll(ctx: Ctx) -> Result:
+    """Read your mailbox once, now (the worker does it every REBOOK_IMAP_POLL seconds)."""
+    from rebook.errors import RebookError
+    from rebook.mailbox.services import mailbox_get, mailbox_poll
+
+    report = mailbox_poll(mailbox=mailbox_get(ctx.seller))
+    if report.error:
+        raise RebookError(f"mailbox: {report.error}")
+    handled = ", ".join(f"{k}: {v}" for k, v in sorted(report.handled.items())) or "nothing"
+    return Result(report.as_dict(), f"Read {report.read} new message(s): {handled}; skipped {report.skipped} "
+                                    f"(not about a lead or meeting){f', {report.duplicates} already read' if report.duplicates else ''}.")
+
+
+@cli.group("inbox", invoke_without_command=True)
+@click.option("--all", "show_all", is_flag=True, help="Applied and dismissed ones too.")
+@json_option
+@user_option
+@click.pass_context
+def inbox_group(click_ctx, show_all, as_json, username) -> None:
+    """What prospects' replies suggest: `rebook inbox` lists the pending ones (newest first); apply one, or
+    dismiss it."""
+    if click_ctx.invoked_subcommand is None:
+        run_for_seller(_inbox_list, as_json, username, show_all=show_all)
+
+
+def _inbox_list(ctx: Ctx, show_all=False) -> Result:
+    from rebook.mailbox.models import Suggestion
+    from rebook.mailbox.services import suggestion_json
+
+    rows = Suggestion.objects.filter(seller=ctx.seller).select_related("lead")
+    if not show_all:
+        rows = rows.filter(status=Suggestion.Status.PENDING)
+    rows = list(rows[:200])
+    lines = [[str(s.pk), when(s.received_at, ctx.tz), s.lead.name, s.kind,
+              when(s.proposed_start, ctx.tz) if s.proposed_start else "", s.reason[:60], s.status] for s in rows]
+    return Result([suggestion_json(s) for s in rows],
+                  table(lines, ["ID", "RECEIVED", "LEAD", "KIND", "PROPOSED", "REASON", "STATUS"]) if rows else
+                  "No suggestions waiting.")
+
+
+@seller_command(inbox_group, "apply")
+@click.argument("suggestion_id")
+@click.option("--to", "to_text", metavar="TIME", help="For a move: the new time (default: the one they proposed).")
+def inbox_apply(ctx: Ctx, suggestion_id, to_text) -> Result:
+    """Do what the reply asked, as if you had typed it, at the mail's date."""
+    from rebook.mailbox.services import suggestion_apply, suggestion_get, suggestion_json
+
+    s = suggestion_get(seller=ctx.seller, suggestion_id=parse_id(suggestion_id, "SUGGESTION_ID"))
+    s = suggestion_apply(suggestion=s, to=ctx.time(to_text, "--to") if to_text else None)
+    return Result(suggestion_json(s), f"Applied: {s.note}.")
+
+
+@seller_command(inbox_group, "dismiss")
+@click.argument("suggestion_id")
+def inbox_dismiss(ctx: Ctx, suggestion_id) -> Result:
+    """Set a suggestion aside; nothing changes."""
+    from rebook.mailbox.services import suggestion_dismiss, suggestion_get, suggestion_json
+
+    s = suggestion_dismiss(suggestion=suggestion_get(seller=ctx.seller, suggestion_id=parse_id(suggestion_id, "SUGGESTION_ID")))
+    return Result(suggestion_json(s), f"Dismissed suggestion {s.pk}.")
