@@ -144,7 +144,7 @@ def test_every_main_page_fits_a_phone_and_is_photographed(browser, live_server, 
         "cancel": f"/appointments/{ahead.pk}/cancel/", "reschedule": f"/appointments/{ahead.pk}/reschedule/",
         "nurture": "/nurture/", "outbox": "/outbox/", "message": f"/outbox/{PlannedMessage.objects.first().pk}/",
         "templates": "/templates/", "template": "/templates/connecting_moment/", "infopack": "/info-pack/",
-        "policy": "/policy/", "reports": "/reports/", "data": "/data/",
+        "policy": "/policy/", "reports": "/reports/", "data": "/data/", "settings": "/settings/",
     }
     for size_name, size in (("phone", PHONE), ("desktop", DESKTOP)):
         context = browser.new_context(viewport=size)
@@ -159,10 +159,15 @@ def test_every_main_page_fits_a_phone_and_is_photographed(browser, live_server, 
             page.screenshot(path=SHOTS / f"{name}-{size_name}.png", full_page=True)
             if size_name == "phone":
                 no_sideways_scroll(page)
+                if name == "today":
+                    # A to-do list a seller clears with a thumb: short, with the demo's cancellations in it.
+                    height = page.evaluate("document.documentElement.scrollHeight")
+                    print(f"\nToday at 390 px with the demo data: {height} px high")
+                    assert height <= 2000, height
         # No page breaks its Content-Security-Policy (an inline style or script would show up here).
         assert not [e for e in errors if re.search("Content Security Policy|Refused", e)], errors
         context.close()
-    assert len(list(SHOTS.glob("*-phone.png"))) == len(pages)
+    assert len([p for p in SHOTS.glob("*-phone.png") if not p.name.startswith("prospect-")]) == len(pages)
 
 
 def test_the_checklist_ticks_in_place(browser, live_server, seller):

@@ -7,12 +7,23 @@ The frame (authentication, problems, pagination) is in `rebook.api.base`; each r
 from __future__ import annotations
 
 from rebook.api.base import api
-from rebook.api.routes import appointments, cancellations, inbound, leads, messages, overview, uploads, webhooks
+from rebook.api.routes import (
+    appointments,
+    cancellations,
+    inbound,
+    leads,
+    messages,
+    overview,
+    suggestions,
+    uploads,
+    webhooks,
+)
 
 api.add_router("/leads", leads.router)
 api.add_router("/appointments", appointments.router)
 api.add_router("/cancellations", cancellations.router)
 api.add_router("/messages", messages.router)
+api.add_router("/suggestions", suggestions.router)
 api.add_router("/", overview.router)
 api.add_router("/imports", uploads.router)
 api.add_router("/webhooks", webhooks.router)

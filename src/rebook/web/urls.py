@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from rebook.web.views import appointments, auth, data, leads, outbox, reports, setup, today, tokens
+from rebook.web.views import appointments, auth, data, leads, mail, outbox, reports, setup, today, tokens
 
 urlpatterns = [
     path("", today.today, name="today"),
@@ -38,6 +38,9 @@ urlpatterns = [
     path("info-pack/", setup.infopack, name="infopack"),
     path("info-pack/remove/", setup.infopack_remove, name="infopack_remove"),
     path("policy/", setup.policy, name="policy"),
+    path("settings/", mail.settings_page, name="settings"),
+    path("settings/mailbox/<slug:action>/", mail.mailbox_action, name="mailbox_action"),
+    path("suggestions/<int:suggestion_id>/<slug:action>/", mail.suggestion_decide, name="suggestion_decide"),
     path("reports/", reports.report, name="reports"),
     path("team/", reports.team, name="team"),
     path("data/", data.data, name="data"),

@@ -131,6 +131,7 @@ def lead_detail(request, lead_id: int):
         "reason_form": ReasonForm(),
         "edit_form": LeadForm(initial={f: getattr(lead, f) for f in LeadForm.base_fields}),
         "terminal": lead.status in ("won", "lost", "do_not_contact"),
+        "suggestions": list(lead.suggestions.filter(status="pending").select_related("lead", "appointment")),
     })
 
 

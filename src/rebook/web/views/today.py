@@ -8,6 +8,7 @@ from django.shortcuts import render
 
 from rebook.leads.models import Appointment, Cancellation, Party
 from rebook.leads.selectors import cancellations_checklists, freed, freed_candidates, pipeline
+from rebook.mailbox.models import Suggestion
 from rebook.outbox.models import SELLER_NOTICE, PlannedMessage
 from rebook.strategy.followups import FOLLOW_UP_WINDOW
 from rebook.web.views.base import now, seller_view
@@ -37,7 +38,9 @@ def today(request):
         steps = checklists[c.pk]
         open_steps = [s for s, _ in steps if not s.done and not s.skipped]
         if open_steps or c.needs_review:
-            needing_action.append({"cancellation": c, "steps": steps, "open": len(open_steps)})
+            counted = [s for s, _ in steps if not s.skipped]
+            needing_action.append({"cancellation": c, "steps": steps, "open": len(open_steps), "total": len(counted),
+                                   "done": sum(1 for s in counted if s.done)})
     opened = Appointment.objects.filter(
         seller=seller, status__in=[Appointment.Status.CANCELLED, Appointment.Status.RESCHEDULED], start__gt=moment
     ).select_related("lead__seller").order_by("start")[:3]
@@ -56,6 +59,8 @@ def today(request):
         "failed_count": PlannedMessage.objects.filter(seller=seller, status=PlannedMessage.Status.FAILED).count(),
         "pipeline": pipeline(seller=seller, now=moment),
         "freed": freed_slots,
+        "suggestions": list(Suggestion.objects.filter(seller=seller, status=Suggestion.Status.PENDING)
+                            .select_related("lead", "appointment").order_by("-received_at")[:SHOWN]),
         # What prospects did through their links lately, newest first: the notes sent to the seller.
         "prospect_news": list(PlannedMessage.objects.filter(
             seller=seller, kind=SELLER_NOTICE, created_at__gte=moment - NEWS_FOR).order_by("-created_at", "-id")[:5]),
