@@ -139,7 +139,8 @@ def child_env(db: Database, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REBOOK_") and k != "DATABASE_URL"}
     env.update(REBOOK_HOME=tempfile.mkdtemp(prefix="rebook-bench-"), DATABASE_URL=db.url,
                REBOOK_ALLOWED_HOSTS="testserver,localhost", REBOOK_SECRET_KEY="bench-" + "x" * 50,
-               REBOOK_API_RATE_LIMIT="1000000", **extra)  # the rate limit would answer 429 to the repetitions
+               REBOOK_API_RATE_LIMIT="1000000", REBOOK_PUBLIC_RATE_LIMIT="1000000",
+               **extra)  # the rate limits would answer 429 to the repetitions
     return env
 
 
