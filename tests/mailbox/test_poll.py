@@ -215,3 +215,28 @@ def test_lead_is_never_created_from_mail(dovecot, inbox):
     dovecot.append(ALICE, mail(sender="someone@new.example", body="I have to cancel."))
     poll(inbox)
     assert not Lead.objects.exists() and not InboundMail.objects.exists()
+
+
+def test_invitations_and_cancellations_as_real_clients_wrote_them_are_each_handled_once(dovecot, inbox, alice):
+    """Thunderbird's, Google Meet's, Outlook's and Teams' own mails (tests/fixtures/ics/thunderbird-eml)."""
+    from pathlib import Path
+
+    from rebook.leads.services import lead_create
+
+    folder = Path(__file__).parent.parent / "fixtures" / "ics" / "thunderbird-eml"
+    files = sorted(folder.glob("*.eml"))
+    senders = set()
+    for path in files:
+        raw = path.read_bytes()
+        sender = email.utils.parseaddr(email.message_from_bytes(raw)["From"])[1].lower()
+        if sender not in senders:
+            lead_create(seller=alice, name=sender.split("@")[0].title(), email=sender)
+            senders.add(sender)
+        dovecot.append(ALICE, raw)
+    report = poll(inbox)
+    assert report.read == len(files) and not report.error
+    stored = InboundMail.objects.filter(seller=alice)
+    assert stored.count() == len(files) - report.duplicates  # some fixtures share a Message-ID
+    assert set(stored.values_list("outcome", flat=True)) <= {"calendar", "bad", "reply", "suggestion"}
+    assert stored.filter(outcome="calendar").count() >= 5
+    assert poll(inbox).read == 0
