@@ -19,6 +19,7 @@ STACK: list[tuple[str, list[str]]] = [
     ]),
     ("the worker", ["rebook.outbox.worker", "rebook.webhooks.delivery"]),
     ("queued jobs", ["rebook.imports"]),
+    ("the cancellation forecast (trains on, and reads, the history)", ["rebook.forecast.services"]),
     ("reading the seller's mailbox (replies become contacts, cancellations and suggestions)", ["rebook.mailbox.services"]),
     ("importers", ["rebook.calendars.services", "rebook.contacts.services"]),
     ("what a prospect does through a link (as the seller would have typed it)", ["rebook.prospects.services"]),
@@ -32,7 +33,8 @@ STACK: list[tuple[str, list[str]]] = [
                                                              "rebook.prospects.links"]),
     ("mail and invitations", ["rebook.outbox.mail", "rebook.outbox.templating", "rebook.calendars.invitations"]),
     ("models of what hangs off a lead", ["rebook.outbox.models", "rebook.webhooks.models", "rebook.api.models",
-                                         "rebook.prospects.models", "rebook.mailbox.models"]),
+                                         "rebook.prospects.models", "rebook.mailbox.models",
+                                         "rebook.forecast.models"]),
     ("lead models", ["rebook.leads.models"]),
     ("seller models", ["rebook.sellers.models"]),
     ("plumbing", [

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "rebook.webhooks",
     "rebook.prospects",
     "rebook.mailbox",
+    "rebook.forecast",
     "ninja",
 ]
 

@@ -3,6 +3,7 @@ a kill lands between the server's 250 and the commit of "sent". Reports resends 
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import time
@@ -14,11 +15,11 @@ from tests.outbox.test_worker_processes import delivered, plan, postgres_only, s
 
 pytestmark = [pytest.mark.subprocess, pytest.mark.django_db(transaction=True)]
 Status = PlannedMessage.Status
-KILLS = 8
+KILLS = int(os.environ.get("REBOOK_KILLS", "8"))  # more for a measurement: REBOOK_KILLS=60
 
 
 def test_repeated_kills_resend_rarely_and_lose_nothing(alice, server, tmp_path):  # noqa: F811
-    ids = plan(alice, 1200)
+    ids = plan(alice, max(1200, 150 * KILLS))
     server.handler.delay = 0
     rng = random.Random(12)
     kills = 0

@@ -133,3 +133,38 @@ def inbox_dismiss(ctx: Ctx, suggestion_id) -> Result:
 
     s = suggestion_dismiss(suggestion=suggestion_get(seller=ctx.seller, suggestion_id=parse_id(suggestion_id, "SUGGESTION_ID")))
     return Result(suggestion_json(s), f"Dismissed suggestion {s.pk}.")
+
+
+@cli.group("risk")
+def risk_group() -> None:
+    """The cancellation forecast: train it, and measure how well it does."""
+
+
+@seller_command(risk_group, "train")
+@click.option("--team", is_flag=True, help="Train the team's model (on every seller's history) instead of yours.")
+def risk_train(ctx: Ctx, team) -> Result:
+    """Train a new version on the finished meetings (the worker also does it as outcomes arrive)."""
+    from rebook.forecast.services import train
+
+    row = train(seller=None if team else ctx.seller)
+    data = {"version": row.version, "n_train": row.n_train, "n_positive": row.n_positive, "team": team}
+    return Result(data, f"Trained version {row.version} on {row.n_train:,} finished meetings "
+                        f"({row.n_positive:,} cancelled or missed).")
+
+
+@seller_command(risk_group, "evaluate")
+@click.option("--at", "at_text", metavar="DATE", help="Split here: train before, test from (default: the last 20%).")
+@click.option("--team", is_flag=True, help="Evaluate on every seller's history.")
+def risk_evaluate(ctx: Ctx, at_text, team) -> Result:
+    """Train on meetings that started before the split and report on the later ones: ROC AUC, Brier score
+    beside the base rate's, and a ten-bin calibration table."""
+    from rebook.forecast.services import evaluate
+
+    result = evaluate(seller=None if team else ctx.seller, at=ctx.time(at_text, "--at") if at_text else None)
+    lines = [f"Trained on {result['n_train']:,} meetings before {result['split'][:10]}, tested on {result['n_test']:,} after.",
+             f"ROC AUC {result['auc']:.3f}; Brier {result['brier']:.4f} against {result['base_brier']:.4f} for the "
+             f"base rate ({(1 - result['brier'] / result['base_brier']) * 100:+.1f}% better)" if result["base_brier"] else "",
+             "Calibration (predicted / observed, meetings):"]
+    lines += [f"  {b['from']:.1f}-{b['to']:.1f}: {b['predicted']:.2f} / {b['observed']:.2f} ({b['n']})"
+              for b in result["calibration"]]
+    return Result(result, "\n".join(line for line in lines if line))

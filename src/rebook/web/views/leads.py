@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from rebook.errors import RebookError
+from rebook.forecast.services import risks
 from rebook.leads import services
 from rebook.leads.models import Appointment, Cancellation, Channel, Lead
 from rebook.leads.selectors import lead_checklists, lead_get, lead_history, lead_interest, lead_next_steps
@@ -117,6 +118,10 @@ def lead_detail(request, lead_id: int):
         c.lead = lead
         c.steps = checklists.get(c.pk)
     _links(loaded, lead, seller, moment)
+    ahead = [a for a in loaded.appointments if a.status == Appointment.Status.SCHEDULED and a.start > moment]
+    forecast = risks(ahead, seller) if ahead else {}
+    for a in loaded.appointments:
+        a.risk = forecast.get(a.pk)
     return render(request, "web/lead.html", {
         "lead": lead,
         "interest": lead_interest(lead, loaded),

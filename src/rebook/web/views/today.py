@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 
 from django.shortcuts import render
 
+from rebook.forecast.services import risks
 from rebook.leads.models import Appointment, Cancellation, Party
 from rebook.leads.selectors import cancellations_checklists, freed, freed_candidates, pipeline
 from rebook.mailbox.models import Suggestion
@@ -27,6 +28,9 @@ def today(request):
         start__lt=moment + timedelta(days=7),
     ).select_related("lead").order_by("start")
     upcoming = list(upcoming)
+    forecast = risks(upcoming, seller)
+    for a in upcoming:
+        a.risk = forecast.get(a.pk)
     recent = list(
         Cancellation.objects.filter(seller=seller, by=Party.PROSPECT, at__gte=moment - FOLLOW_UP_WINDOW)
         .select_related("lead__seller", "appointment")

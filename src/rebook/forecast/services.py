@@ -1,0 +1,215 @@
+"""Training, evaluating and using the cancellation forecast.
+
+Training reads every finished meeting (the seller's own; for the team model, everyone's), builds the
+features each had when it was booked (``rebook.strategy.risk``), fits a regularised logistic regression
+(scikit-learn), and calibrates it with isotonic regression on out-of-fold predictions, so "30%" means
+three in ten. The result is stored as plain numbers in the database, versioned; scoring is a dot product.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from rebook.errors import RebookError
+from rebook.forecast.models import RiskModel
+from rebook.leads.models import Appointment, Cancellation
+from rebook.sellers.models import Seller
+from rebook.strategy import risk
+
+MIN_FINISHED, MIN_POSITIVE = 200, 30  # below this, no number is shown
+SELLER_WEIGHT = 3.0  # a seller's own meetings count this much more than the team's in a blended model
+RETRAIN_AFTER = 50  # new finished meetings before the worker trains again
+
+
+@dataclass(frozen=True)
+class Risk:
+    probability: float
+    level: str
+    reasons: tuple[str, ...]
+
+    def as_dict(self) -> dict:
+        return {"probability": round(self.probability, 3), "level": self.level, "reasons": list(self.reasons)}
+
+    def __str__(self) -> str:
+        return f"{self.level}, {round(self.probability * 100)}%"
+
+
+# --------------------------------------------------------------------------- history as the forecast sees it
+
+
+def meetings(where: Q, tz_of: dict[int, ZoneInfo] | None = None, batch: int = 20_000) -> Iterator[risk.Meeting]:
+    """The meetings matching ``where``, grouped by lead (ordered by lead, then id), as plain facts."""
+    zones = tz_of or {s.pk: s.tz for s in Seller.objects.all()}
+    fields = ("id", "lead_id", "seller_id", "start", "booked_at", "booked_by", "status", "chain")
+    rows = Appointment.objects.filter(where).order_by("lead_id", "id").values_list(*fields)
+    by = dict(Cancellation.objects.filter(appointment__in=Appointment.objects.filter(where))
+              .exclude(kind=Cancellation.Kind.NO_SHOW).values_list("appointment_id", "by"))
+    lead, chains = None, defaultdict(int)
+    for pk, lead_id, seller_id, start, booked_at, booked_by, status, chain in rows.iterator(chunk_size=batch):
+        if lead_id != lead:
+            lead, chains = lead_id, defaultdict(int)
+        local = start.astimezone(zones.get(seller_id, ZoneInfo("UTC")))
+        yield risk.Meeting(pk, lead_id, start, booked_at, booked_by, status, by.get(pk), chains[chain], local.hour,
+                           local.weekday())
+        chains[chain] += 1
+
+
+def _dataset(where: Q) -> tuple[list[list[float]], list[int], list[datetime]]:
+    """Features and labels of every finished meeting, in an order that depends on the data alone (not on
+    row ids), so the same history gives the same model however it was stored."""
+    found = []
+    for m, x, y in risk.rows(meetings(where)):
+        if y is not None:
+            found.append((m.start, [x[n] for n in risk.FEATURES], y))
+    found.sort(key=lambda r: (r[0], r[1], r[2]))
+    return [r[1] for r in found], [r[2] for r in found], [r[0] for r in found]
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+def _fit(xs, ys, weights=None) -> risk.Model:
+    import numpy as np
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=int)
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
+    means, scales = x.mean(axis=0), x.std(axis=0)
+    scales[scales == 0] = 1.0
+    z = (x - means) / scales
+
+    def logistic():
+        return LogisticRegression(C=1.0, max_iter=500)
+
+    # Out-of-fold raw predictions, for a calibration that was not fitted on the rows it calibrates.
+    raw = np.zeros(len(y))
+    for train, test in StratifiedKFold(n_splits=5, shuffle=True, random_state=1).split(z, y):
+        raw[test] = logistic().fit(z[train], y[train], sample_weight=w[train]).predict_proba(z[test])[:, 1]
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, y, sample_weight=w)
+    final = logistic().fit(z, y, sample_weight=w)
+    return risk.Model(tuple(risk.FEATURES), tuple(means.tolist()), tuple(scales.tolist()),
+                      tuple(final.coef_[0].tolist()), float(final.intercept_[0]),
+                      tuple(iso.X_thresholds_.tolist()), tuple(iso.y_thresholds_.tolist()))
+
+
+def _enough(ys: list[int]) -> str | None:
+    finished, positive = len(ys), sum(ys)
+    if finished < MIN_FINISHED or positive < MIN_POSITIVE:
+        return (f"too little history to forecast: {finished} finished meetings and {positive} cancellations or "
+                f"no-shows; at least {MIN_FINISHED} and {MIN_POSITIVE} are needed")
+    return None
+
+
+@transaction.atomic
+def train(*, seller: Seller | None, now: datetime | None = None) -> RiskModel:
+    """Train and store a new version: the seller's own model (blended with the team's history, the seller's
+    meetings weighted more, when the seller has too little alone), or with ``seller=None`` the team's."""
+    now = now or timezone.now()
+    if seller is None:
+        xs, ys, _ = _dataset(Q())
+        weights = None
+    else:
+        xs, ys, _ = _dataset(Q(seller=seller))
+        weights = [SELLER_WEIGHT] * len(ys)
+        if _enough(ys):
+            oxs, oys, _ = _dataset(~Q(seller=seller))
+            xs, ys, weights = xs + oxs, ys + oys, weights + [1.0] * len(oys)
+    problem = _enough(ys)
+    if problem:
+        raise RebookError(problem)
+    model = _fit(xs, ys, weights)
+    last = RiskModel.objects.filter(seller=seller).order_by("-version").values_list("version", flat=True).first() or 0
+    return RiskModel.objects.create(seller=seller, version=last + 1, trained_at=now, parameters=_as_json(model),
+                                    n_train=len(ys), n_positive=sum(ys), outcomes_at_training=_finished(seller))
+
+
+def _finished(seller: Seller | None) -> int:
+    rows = Appointment.objects.filter(status__in=[risk.HELD, risk.NO_SHOW, risk.CANCELLED, risk.RESCHEDULED])
+    return (rows.filter(seller=seller) if seller else rows).count()
+
+
+def _as_json(m: risk.Model) -> dict:
+    return {"names": list(m.names), "means": list(m.means), "scales": list(m.scales), "weights": list(m.weights),
+            "intercept": m.intercept, "calibration_x": list(m.calibration_x), "calibration_y": list(m.calibration_y)}
+
+
+def _from_json(p: dict) -> risk.Model:
+    return risk.Model(tuple(p["names"]), tuple(p["means"]), tuple(p["scales"]), tuple(p["weights"]), p["intercept"],
+                      tuple(p["calibration_x"]), tuple(p["calibration_y"]))
+
+
+def model_for(seller: Seller) -> risk.Model | None:
+    row = (RiskModel.objects.filter(seller=seller).order_by("-version").first()
+           or RiskModel.objects.filter(seller__isnull=True).order_by("-version").first())
+    return _from_json(row.parameters) if row else None
+
+
+def retrain_due(seller: Seller) -> bool:
+    row = RiskModel.objects.filter(seller=seller).order_by("-version").first()
+    return _finished(seller) - (row.outcomes_at_training if row else 0) >= (RETRAIN_AFTER if row else MIN_FINISHED)
+
+
+# --------------------------------------------------------------------------- evaluating
+
+
+def evaluate(*, seller: Seller | None, at: datetime | None = None) -> dict:
+    """Train on meetings that started before the split and report on the later ones (default split: the
+    last 20% of finished meetings by start time are the test set)."""
+    import numpy as np
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+
+    xs, ys, starts = _dataset(Q(seller=seller) if seller else Q())
+    problem = _enough(ys)
+    if problem:
+        raise RebookError(problem)
+    order = sorted(range(len(ys)), key=lambda i: starts[i])
+    split = at or starts[order[int(len(order) * 0.8)]]
+    train_i = [i for i in order if starts[i] < split]
+    test_i = [i for i in order if starts[i] >= split]
+    if _enough([ys[i] for i in train_i]) or len(test_i) < 20 or len({ys[i] for i in test_i}) < 2:
+        raise RebookError(f"the split at {split:%Y-%m-%d} leaves too little history on one side")
+    model = _fit([xs[i] for i in train_i], [ys[i] for i in train_i])
+    p = np.array([model.probability(dict(zip(risk.FEATURES, xs[i], strict=True))) for i in test_i])
+    y = np.array([ys[i] for i in test_i])
+    base = float(np.mean([ys[i] for i in train_i]))
+    bins = []
+    for b in range(10):
+        inside = (p >= b / 10) & ((p < (b + 1) / 10) if b < 9 else (p <= 1))
+        if inside.any():
+            bins.append({"from": b / 10, "to": (b + 1) / 10, "n": int(inside.sum()),
+                         "predicted": round(float(p[inside].mean()), 3), "observed": round(float(y[inside].mean()), 3)})
+    return {
+        "auc": round(float(roc_auc_score(y, p)), 4),
+        "brier": round(float(brier_score_loss(y, p)), 4),
+        "base_brier": round(float(brier_score_loss(y, np.full(len(y), base))), 4),
+        "n_train": len(train_i), "n_test": len(test_i), "split": split.isoformat(),
+        "calibration": bins,
+    }
+
+
+# --------------------------------------------------------------------------- using it
+
+
+def risks(appointments: Iterable[Appointment], seller: Seller, model: risk.Model | None = None) -> dict[int, Risk]:
+    """The risk of each upcoming meeting (by id), from one read of those leads' meetings; empty with no model."""
+    appointments = list(appointments)
+    model = model or model_for(seller)
+    if model is None or not appointments:
+        return {}
+    wanted = {a.pk for a in appointments}
+    out = {}
+    for m, x, _ in risk.rows(meetings(Q(lead_id__in={a.lead_id for a in appointments}), {seller.pk: seller.tz})):
+        if m.id in wanted:
+            p = model.probability(x)
+            out[m.id] = Risk(p, risk.level(p), tuple(model.reasons(x)))
+    return out

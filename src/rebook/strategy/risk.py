@@ -1,0 +1,173 @@
+"""How likely a meeting is to be cancelled or missed: the features, known when it was booked, and the
+scoring of a trained model. Pure: no Django, no numpy; training lives in ``rebook.forecast``.
+
+No look-ahead: a meeting's features count only what happened to the lead's meetings that *started before
+it was booked*, and how it was booked. Its label is what became of it: cancelled or moved by the prospect,
+or a no-show (1), or held (0); meetings the seller called off, and meetings not yet over, have none.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+HELD, CANCELLED, RESCHEDULED, NO_SHOW, SCHEDULED = "held", "cancelled", "rescheduled", "no_show", "scheduled"
+PROSPECT = "prospect"
+
+FEATURES = (
+    "lead_days", "same_week", "far_ahead", "morning", "late_afternoon", "monday", "friday", "booked_by_prospect",
+    "prior_cancels", "prior_no_shows", "prior_held", "prior_meetings", "moves_in_chain", "is_rebooking",
+    "never_held",
+)
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """One meeting of one lead, as the forecast sees it."""
+
+    id: int
+    lead_id: int
+    start: datetime
+    booked_at: datetime
+    booked_by: str
+    status: str
+    cancelled_by: str | None = None  # who called it off (cancel or move), for those that were
+    chain_position: int = 0  # earlier meetings in its reschedule chain
+    local_hour: int = 12
+    local_weekday: int = 2
+
+
+def label(m: Meeting) -> int | None:
+    if m.status == HELD:
+        return 0
+    if m.status == NO_SHOW:
+        return 1
+    if m.status in (CANCELLED, RESCHEDULED):
+        return 1 if m.cancelled_by == PROSPECT else None
+    return None
+
+
+def features(m: Meeting, earlier: Iterable[Meeting]) -> dict[str, float]:
+    """The features of ``m`` from the lead's meetings that started before ``m`` was booked."""
+    before = [e for e in earlier if e.start < m.booked_at and e.id != m.id]
+    cancels = sum(1 for e in before if e.status in (CANCELLED, RESCHEDULED) and e.cancelled_by == PROSPECT)
+    no_shows = sum(1 for e in before if e.status == NO_SHOW)
+    held = sum(1 for e in before if e.status == HELD)
+    ahead = max((m.start - m.booked_at).total_seconds() / 86400, 0.0)
+    return {
+        "lead_days": math.log1p(ahead),
+        "same_week": float(ahead < 7),
+        "far_ahead": float(ahead >= 21),
+        "morning": float(m.local_hour < 11),
+        "late_afternoon": float(m.local_hour >= 16),
+        "monday": float(m.local_weekday == 0),
+        "friday": float(m.local_weekday == 4),
+        "booked_by_prospect": float(m.booked_by == PROSPECT),
+        "prior_cancels": float(min(cancels, 5)),
+        "prior_no_shows": float(min(no_shows, 5)),
+        "prior_held": float(min(held, 5)),
+        "prior_meetings": float(min(len(before), 10)),
+        "moves_in_chain": float(min(m.chain_position, 5)),
+        "is_rebooking": float(m.chain_position > 0 or cancels > 0),
+        "never_held": float(bool(before) and held == 0),
+    }
+
+
+def rows(meetings: Iterable[Meeting]) -> Iterator[tuple[Meeting, dict[str, float], int | None]]:
+    """Every meeting with its features and label, lead by lead. Meetings must come grouped by lead."""
+    current: list[Meeting] = []
+    lead = None
+    for m in meetings:
+        if m.lead_id != lead:
+            yield from _lead_rows(current)
+            current, lead = [], m.lead_id
+        current.append(m)
+    yield from _lead_rows(current)
+
+
+def _lead_rows(meetings: list[Meeting]) -> Iterator[tuple[Meeting, dict[str, float], int | None]]:
+    ordered = sorted(meetings, key=lambda m: m.start)
+    starts = [m.start for m in ordered]
+    for m in meetings:
+        earlier = ordered[: bisect_right(starts, m.booked_at)]
+        yield m, features(m, earlier), label(m)
+
+
+# --------------------------------------------------------------------------- a trained model, scored
+
+
+@dataclass(frozen=True)
+class Model:
+    """A regularised logistic regression on standardised features, then isotonic calibration."""
+
+    names: tuple[str, ...]
+    means: tuple[float, ...]
+    scales: tuple[float, ...]
+    weights: tuple[float, ...]
+    intercept: float
+    calibration_x: tuple[float, ...] = field(default_factory=tuple)  # raw probability thresholds
+    calibration_y: tuple[float, ...] = field(default_factory=tuple)  # calibrated probabilities
+
+    def raw(self, x: dict[str, float]) -> float:
+        z = self.intercept + sum(w * (x.get(n, 0.0) - mu) / s
+                                 for n, mu, s, w in zip(self.names, self.means, self.scales, self.weights, strict=True))
+        return 1 / (1 + math.exp(-max(min(z, 40), -40)))
+
+    def probability(self, x: dict[str, float]) -> float:
+        p = self.raw(x)
+        xs, ys = self.calibration_x, self.calibration_y
+        if not xs:
+            return p
+        if p <= xs[0]:
+            return ys[0]
+        if p >= xs[-1]:
+            return ys[-1]
+        i = bisect_right(xs, p)
+        x0, x1, y0, y1 = xs[i - 1], xs[i], ys[i - 1], ys[i]
+        return y0 if x1 == x0 else y0 + (y1 - y0) * (p - x0) / (x1 - x0)
+
+    def reasons(self, x: dict[str, float], limit: int = 3) -> list[str]:
+        """The strongest reasons this meeting is riskier than most, in plain words."""
+        pushes = sorted(((w * (x.get(n, 0.0) - mu) / s, n) for n, mu, s, w in
+                         zip(self.names, self.means, self.scales, self.weights, strict=True)), reverse=True)
+        out = []
+        for push, name in pushes:
+            if push <= 0.05 or len(out) == limit:
+                break
+            words = describe(name, x)
+            if words:
+                out.append(words)
+        return out
+
+
+def describe(name: str, x: dict[str, float]) -> str:
+    n = x.get(name, 0.0)
+    days = math.expm1(x.get("lead_days", 0.0))
+    return {
+        "prior_cancels": f"cancelled {_times(n)} before" if n else "",
+        "prior_no_shows": f"did not show up {_times(n)} before" if n else "",
+        "moves_in_chain": f"already moved {_times(n)}" if n else "",
+        "lead_days": f"booked {round(days / 7)} weeks ahead" if days >= 14 else "",
+        "far_ahead": f"booked {round(days / 7)} weeks ahead" if n else "",
+        "never_held": "no meeting with them has been held yet" if n else "",
+        "is_rebooking": "a rebooking after a cancellation" if n else "",
+        "booked_by_prospect": "",
+        "same_week": "booked for this week" if n else "",
+        "monday": "on a Monday" if n else "",
+        "friday": "on a Friday" if n else "",
+        "morning": "early in the day" if n else "",
+        "late_afternoon": "late in the day" if n else "",
+        "prior_held": "",
+        "prior_meetings": "",
+    }.get(name, "")
+
+
+def _times(n: float) -> str:
+    return {1: "once", 2: "twice"}.get(int(n), f"{int(n)} times")
+
+
+def level(p: float) -> str:
+    return "high" if p >= 0.35 else ("medium" if p >= 0.2 else "low")
