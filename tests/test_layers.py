@@ -21,7 +21,7 @@ STACK: list[tuple[str, list[str]]] = [
     ("queued jobs", ["rebook.imports"]),
     ("the cancellation forecast (trains on, and reads, the history)", ["rebook.forecast.services"]),
     ("reading the seller's mailbox (replies become contacts, cancellations and suggestions)", ["rebook.mailbox.services"]),
-    ("importers", ["rebook.calendars.services", "rebook.contacts.services"]),
+    ("importers", ["rebook.calendars.services", "rebook.contacts.services", "rebook.forecast.history"]),
     ("what a prospect does through a link (as the seller would have typed it)", ["rebook.prospects.services"]),
     ("seller services (a policy change re-judges every lead)", ["rebook.sellers.services"]),
     ("lead services (book, cancel, judge; they plan the outbox and emit webhooks)", ["rebook.leads.services"]),

@@ -150,8 +150,14 @@ def appt_list(ctx: Ctx, lead_id, status) -> Result:
             seller=ctx.seller, lead_id=parse_id(lead_id, "--lead") if lead_id else None, status=status
         )
     )
-    rows = [[str(a.pk), when(a.start, ctx.tz), a.lead.name, a.status, a.location] for a in appts]
-    return Result([appointment_json(a, ctx.tz) for a in appts], table(rows, ["ID", "START", "LEAD", "STATUS", "WHERE"]))
+    from rebook.forecast.services import risks
+
+    now = ctx.now()
+    found = risks([a for a in appts if a.status == "scheduled" and a.start > now], ctx.seller)
+    rows = [[str(a.pk), when(a.start, ctx.tz), a.lead.name, a.status, a.location, str(found.get(a.pk) or "")]
+            for a in appts]
+    data = [appointment_json(a, ctx.tz) | {"risk": found[a.pk].as_dict() if a.pk in found else None} for a in appts]
+    return Result(data, table(rows, ["ID", "START", "LEAD", "STATUS", "WHERE", "RISK"]))
 
 
 @seller_command(appt_group, "links")

@@ -14,6 +14,7 @@ from rebook.filekind import file_kind
 
 @seller_command(cli, "import")
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("history_path", metavar="[HISTORY.csv]", required=False, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--from", "start", metavar="TIME", help="Calendars: first day of the window for recurring series (default: a year ago).")
 @click.option("--to", "end", metavar="TIME", help="Calendars: last day of that window (default: a year ahead).")
 @click.option("--map", "mapping", multiple=True, metavar="COLUMN=FIELD",
@@ -22,8 +23,14 @@ from rebook.filekind import file_kind
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, writable=True),
               help="Contacts: also write the rows not imported, with line and reason, to this CSV file.")
 @click.option("--dry-run", is_flag=True, help="Show what would happen, and change nothing.")
-def import_command(ctx: Ctx, path, start, end, mapping, region, report_path, dry_run) -> Result:
-    """Import a calendar file (.ics), an e-mail with invitations (.eml, .mbox), or contacts (.csv, .vcf)."""
+def import_command(ctx: Ctx, path, history_path, start, end, mapping, region, report_path, dry_run) -> Result:
+    """Import a calendar file (.ics), an e-mail with invitations (.eml, .mbox), or contacts (.csv, .vcf).
+    `rebook import history FILE.csv` imports past appointments from another tool (see "Which meetings are at
+    risk")."""
+    if history_path is not None:
+        if path != "history":
+            raise RebookError(f"import takes one FILE, or: rebook import history FILE.csv (not {path!r})")
+        return _import_history(ctx, history_path, mapping, dry_run)
     name = "stdin" if path == "-" else Path(path).name
     try:
         stream = click.open_file(path, "rb")
@@ -41,6 +48,39 @@ def import_command(ctx: Ctx, path, start, end, mapping, region, report_path, dry
         raise RebookError("--to must be after --from")
     report = calendar_import(seller=ctx.seller, data=data, name=name, window=window, dry_run=dry_run, now=now)
     return Result(report.as_dict(), _report_text(report))
+
+
+def _import_history(ctx, path, mapping, dry_run) -> Result:
+    import os
+
+    from rebook.forecast.history import history_import
+
+    name = "stdin" if path == "-" else Path(path).name
+    try:
+        stream = click.open_file(path, "rb")
+        size = os.path.getsize(path) if path != "-" else 0
+    except OSError as e:
+        raise RebookError(f"{path}: {e.strerror or e}") from None
+    show_bar = not ctx.as_json and size > 1_000_000
+    with click.progressbar(length=size, label=f"Reading {name}", file=click.get_text_stream("stderr")) if show_bar else _NoBar() as bar:
+        last = [0]
+
+        def progress(rows: int) -> None:
+            position = stream.tell() if hasattr(stream, "tell") else 0
+            bar.update(max(position - last[0], 0))
+            last[0] = max(position, last[0])
+
+        report = history_import(seller=ctx.seller, stream=stream, name=name, overrides=_parse_map(mapping),
+                                dry_run=dry_run, progress=progress, now=ctx.now())
+    head = "Would import" if dry_run else "Imported"
+    lines = [f"{head} {name}: {report.meetings:,} meeting(s), {report.leads_created:,} new lead(s), "
+             f"{report.unchanged:,} already there, {len(report.refused)} row(s) not imported"]
+    lines += [f"  line {line}: not imported: {reason}" for line, reason in report.refused[:50]]
+    if len(report.refused) > 50:
+        lines.append(f"  ... and {len(report.refused) - 50} more (see --json)")
+    if report.attributes:
+        lines.append(f"Kept on each lead: {', '.join(report.attributes)}")
+    return Result(report.as_dict(), "\n".join(lines))
 
 
 def _report_text(report) -> str:

@@ -43,6 +43,9 @@ class Lead(models.Model):
     # A delivery report said mail to this address failed: when, and what the server said.
     email_bounced_at = models.DateTimeField(null=True, blank=True)
     email_bounce_reason = models.CharField(max_length=300, blank=True)
+    # From an imported appointment history: the key the other tool used, and its other columns.
+    history_key = models.CharField(max_length=200, blank=True, db_index=True)
+    attributes = models.JSONField(default=dict, blank=True)
     notes = models.TextField(blank=True)
     qualifying_notes = models.TextField(blank=True, help_text="Answers to your qualifying questions.")
     qualified_at = models.DateTimeField(null=True, blank=True)

@@ -66,6 +66,9 @@ def _commit_without_waiting() -> None:
         _no_wait(None, connection)
 
 
+RETRAIN_CHECK = timedelta(minutes=10)
+
+
 class Worker:
     def __init__(self, *, name: str | None = None, lease: timedelta = DEFAULT_LEASE, poll: float = DEFAULT_POLL,
                  report: Callable[[str], None] | None = None, batch: int = DEFAULT_BATCH, send_mail: bool = True):
@@ -140,6 +143,8 @@ class Worker:
             self.tally.lines.append(line)
             self.report(line)
             return True
+        if self._retrain_due(now):
+            return True
         from django.conf import settings
 
         from rebook.mailbox.services import mailbox_claim, mailbox_poll, mailbox_release
@@ -155,6 +160,27 @@ class Worker:
             self.tally.lines.append(line)
             self.report(line)
             return True
+        return False
+
+    def _retrain_due(self, now) -> bool:
+        """Every ten minutes at most: train a new forecast for a seller with enough new outcomes."""
+        if getattr(self, "_next_retrain", None) and now < self._next_retrain:
+            return False
+        self._next_retrain = now + RETRAIN_CHECK
+        from rebook.errors import RebookError
+        from rebook.forecast.services import retrain_due, train
+        from rebook.sellers.models import Seller
+
+        for seller in Seller.objects.all():
+            if retrain_due(seller):
+                try:
+                    row = train(seller=seller, now=now)
+                except RebookError:
+                    continue  # too little history yet
+                line = f"forecast for seller {seller.pk}: version {row.version} on {row.n_train:,} meetings"
+                self.tally.lines.append(line)
+                self.report(line)
+                return True
         return False
 
     def _deliver(self, delivery) -> None:

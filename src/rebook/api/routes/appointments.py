@@ -13,6 +13,7 @@ from pydantic import Field
 from rebook.api.base import TIME_RULE, Cursor, Id, Problem, Text, aware, checked, owned, page
 from rebook.api.routes.cancellations import CancellationOut
 from rebook.api.routes.leads import ERRORS, LeadOut
+from rebook.forecast.services import risks
 from rebook.leads import selectors, services
 from rebook.leads.models import Appointment, Cancellation, Lead
 
@@ -28,6 +29,15 @@ class AppointmentIn(Schema):
     booked_by: Literal["seller", "prospect"] = "seller"
 
 
+class RiskOut(Schema):
+    """How likely a meeting still ahead is to be cancelled or missed (calibrated), and the strongest reasons.
+    Absent while there is too little history to forecast."""
+
+    probability: float
+    level: Literal["low", "medium", "high"]
+    reasons: list[str]
+
+
 class AppointmentOut(Schema):
     id: int
     lead_id: Id
@@ -41,10 +51,16 @@ class AppointmentOut(Schema):
     rescheduled_from_id: int | None
     chain: str
     channel: Literal["seller", "self_service", "email"]
+    risk: RiskOut | None = None
 
     @staticmethod
     def resolve_chain(obj) -> str:
         return str(obj.chain)
+
+    @staticmethod
+    def resolve_risk(obj) -> dict | None:
+        found = getattr(obj, "risk_info", None)
+        return found.as_dict() if found else None
 
 
 class AppointmentPage(Schema):
@@ -86,12 +102,24 @@ def appointment_book(request, data: AppointmentIn):
 @router.get("", response={200: AppointmentPage, 400: Problem, 422: Problem})
 def appointment_list(request, lead_id: Id | None = None, status: AppointmentStatus | None = None, cursor: Cursor | None = None,
                      limit: int = 50):
-    return page(selectors.appointment_list(seller=request.seller, lead_id=lead_id, status=status), cursor, limit)
+    result = page(selectors.appointment_list(seller=request.seller, lead_id=lead_id, status=status), cursor, limit)
+    _with_risk(result["items"], request.seller)
+    return result
+
+
+def _with_risk(rows: list[Appointment], seller) -> None:
+    now = timezone.now()
+    ahead = [a for a in rows if a.status == Appointment.Status.SCHEDULED and a.start > now]
+    found = risks(ahead, seller) if ahead else {}
+    for a in rows:
+        a.risk_info = found.get(a.pk)
 
 
 @router.get("/{appointment_id}", response={200: AppointmentOut, 404: Problem})
 def appointment_read(request, appointment_id: Id):
-    return owned(selectors.appointment_get, seller=request.seller, appointment_id=appointment_id)
+    appointment = owned(selectors.appointment_get, seller=request.seller, appointment_id=appointment_id)
+    _with_risk([appointment], request.seller)
+    return appointment
 
 
 def outcome(c: Cancellation, moved: Appointment | None = None) -> dict:
