@@ -108,3 +108,24 @@ def test_a_trained_model_is_stored_versioned_and_scores_upcoming_meetings(alice)
     print("\nreasons:", found[ahead.pk].reasons, str(found[ahead.pk]))
     assert any("cancel" in r for r in found[ahead.pk].reasons)
     assert str(found[ahead.pk]).startswith(("high", "medium"))
+
+
+def test_the_pipeline_expects_what_the_forecast_says_when_there_is_one(alice):
+    from django.utils import timezone
+
+    from rebook.leads.selectors import pipeline
+
+    history(alice, leads=400, rule=lambda cancels, rng: 0.7 if cancels else 0.1)
+    now = timezone.now()
+    flat = pipeline(seller=alice, now=now)
+    assert "by the forecast" not in " ".join(flat.sentences)
+    services.train(seller=alice)
+    risky = Lead.objects.filter(seller=alice, cancellations__isnull=False).first()
+    for days in (1, 2, 3):
+        Appointment.objects.create(lead=risky, seller=alice, start=now + timedelta(days=days),
+                                   end=now + timedelta(days=days, hours=1), timezone="UTC", booked_at=now)
+    forecast = services.held_forecast(alice)
+    health = pipeline(seller=alice, now=now, forecast=forecast)
+    chances = forecast(list(Appointment.objects.filter(seller=alice, status="scheduled", start__gt=now)))
+    assert health.expected_meetings_7_days == pytest.approx(sum(1 - p for p in chances.values()), abs=0.01)
+    assert "by the forecast" in " ".join(health.sentences)

@@ -14,9 +14,10 @@ def pipeline_command(ctx: Ctx) -> Result:
     """Is your pipeline full enough? Meetings ahead, expected cancellations, the gap to your weekly target."""
     from dataclasses import asdict
 
+    from rebook.forecast.services import held_forecast
     from rebook.leads.selectors import pipeline
 
-    health = pipeline(seller=ctx.seller, now=ctx.now())
+    health = pipeline(seller=ctx.seller, now=ctx.now(), forecast=held_forecast(ctx.seller))
     data = asdict(health) | {"sentences": list(health.sentences)}
     return Result(data, "\n".join(health.sentences))
 

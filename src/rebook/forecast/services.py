@@ -213,3 +213,11 @@ def risks(appointments: Iterable[Appointment], seller: Seller, model: risk.Model
             p = model.probability(x)
             out[m.id] = Risk(p, risk.level(p), tuple(model.reasons(x)))
     return out
+
+
+def held_forecast(seller: Seller):
+    """For the pipeline: appointments -> {id: chance of being cancelled or missed}, from the seller's model."""
+    model = model_for(seller)
+    if model is None:
+        return None
+    return lambda appointments: {k: v.probability for k, v in risks(appointments, seller, model).items()}

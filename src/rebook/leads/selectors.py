@@ -217,15 +217,26 @@ def lead_interest(lead: Lead, loaded: LoadedHistory | None = None) -> InterestBa
     return interest_balance(loaded.facts, lead.seller.policy)
 
 
-def pipeline(*, seller: Seller, now: datetime) -> PipelineHealth:
+def pipeline(*, seller: Seller, now: datetime, forecast=None) -> PipelineHealth:
+    """The pipeline's health. ``forecast`` (appointments -> {id: risk}) gives each meeting's own chance of
+    being held instead of the flat cancellation rate, for the next 14 days."""
     appts = Appointment.objects.filter(seller=seller)
-    upcoming = tuple(appts.filter(status=Appointment.Status.SCHEDULED, start__gte=now).values_list("start", flat=True))
+    scheduled = appts.filter(status=Appointment.Status.SCHEDULED, start__gte=now)
+    held_chances = None
+    if forecast is not None:
+        soon = list(scheduled.filter(start__lt=now + timedelta(days=14)).select_related("lead").order_by("start", "id"))
+        found = forecast(soon)
+        if found:
+            upcoming = tuple(a.start for a in soon)
+            held_chances = tuple(1 - found[a.pk] if a.pk in found else 1.0 for a in soon)
+    if held_chances is None:
+        upcoming = tuple(scheduled.values_list("start", flat=True))
     # Held and no-show are only possible once the start has passed, so every non-scheduled row is settled.
     past = appts.exclude(status=Appointment.Status.SCHEDULED).count()
     prospect_cancellations = Cancellation.objects.filter(seller=seller, by=h.PROSPECT).count()
     total = Lead.objects.filter(seller=seller).count()
     booked = appts.values("lead_id").distinct().count()  # from the seller's own index, not a join over every lead
-    facts = PipelineFacts(upcoming, past, prospect_cancellations, total, booked)
+    facts = PipelineFacts(upcoming, past, prospect_cancellations, total, booked, held_chances)
     return pipeline_health(facts, seller.policy, now)
 
 

@@ -22,6 +22,8 @@ class PipelineFacts:
     past_prospect_cancellations: int
     leads: int
     leads_with_appointment: int
+    # With a forecast: for each upcoming start, the chance the meeting is held (1 - its risk).
+    held_chances: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,13 @@ def pipeline_health(facts: PipelineFacts, policy: Policy, now: datetime) -> Pipe
     )
     rate = min(rate, 0.95)
     book_rate = (facts.leads_with_appointment + PRIOR_BOOKING_RATE * PRIOR_LEADS) / (facts.leads + PRIOR_LEADS)
-    expected_7 = in_7 * (1 - rate)
-    expected_14 = in_14 * (1 - rate)
+    if facts.held_chances is not None:
+        pairs = list(zip(facts.upcoming, facts.held_chances, strict=True))
+        expected_7 = sum(c for s, c in pairs if now <= s < now + WEEK)
+        expected_14 = sum(c for s, c in pairs if now <= s < now + HORIZON)
+    else:
+        expected_7 = in_7 * (1 - rate)
+        expected_14 = in_14 * (1 - rate)
     target = policy.weekly_meeting_target
     short = max(0.0, target - expected_7)
     to_book = math.ceil(round(short / (1 - rate), 6)) if short else 0
@@ -60,8 +67,11 @@ def pipeline_health(facts: PipelineFacts, policy: Policy, now: datetime) -> Pipe
 
     sentences = [
         f"{in_7} meeting{'s' if in_7 != 1 else ''} in the next 7 days, {in_14} in the next 14.",
-        f"Prospects have cancelled {round(rate * 100)}% of your meetings, so expect to hold about "
-        f"{expected_7:.1f} this week against a target of {target}.",
+        (f"Prospects have cancelled {round(rate * 100)}% of your meetings; by the forecast for each meeting, "
+         f"expect to hold about {expected_7:.1f} this week against a target of {target}."
+         if facts.held_chances is not None else
+         f"Prospects have cancelled {round(rate * 100)}% of your meetings, so expect to hold about "
+         f"{expected_7:.1f} this week against a target of {target}."),
     ]
     if to_book:
         sentences.append(

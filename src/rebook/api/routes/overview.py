@@ -10,6 +10,7 @@ from ninja import Router, Schema
 from pydantic import Field, create_model
 
 from rebook.api.base import Problem, Text, checked, problem
+from rebook.forecast.services import held_forecast
 from rebook.leads import selectors
 from rebook.sellers.services import PolicyErrors, seller_policy_update
 from rebook.strategy.limits import POLICY_DURATION_MAX, POLICY_RANGES
@@ -20,7 +21,7 @@ router = Router(tags=["pipeline and policy"])
 
 @router.get("/pipeline", response=dict[str, Any])
 def pipeline(request):
-    health = selectors.pipeline(seller=request.seller, now=timezone.now())
+    health = selectors.pipeline(seller=request.seller, now=timezone.now(), forecast=held_forecast(request.seller))
     return asdict(health) | {"sentences": list(health.sentences)}
 
 

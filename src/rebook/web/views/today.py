@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 
 from django.shortcuts import render
 
-from rebook.forecast.services import risks
+from rebook.forecast.services import held_forecast, risks
 from rebook.leads.models import Appointment, Cancellation, Party
 from rebook.leads.selectors import cancellations_checklists, freed, freed_candidates, pipeline
 from rebook.mailbox.models import Suggestion
@@ -61,7 +61,7 @@ def today(request):
         "review": list(review.order_by("due")[:5]),
         "review_count": review.count(),
         "failed_count": PlannedMessage.objects.filter(seller=seller, status=PlannedMessage.Status.FAILED).count(),
-        "pipeline": pipeline(seller=seller, now=moment),
+        "pipeline": pipeline(seller=seller, now=moment, forecast=held_forecast(seller)),
         "freed": freed_slots,
         "suggestions": list(Suggestion.objects.filter(seller=seller, status=Suggestion.Status.PENDING)
                             .select_related("lead", "appointment").order_by("-received_at")[:SHOWN]),
