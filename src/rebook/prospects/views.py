@@ -241,24 +241,31 @@ def _active_manage(request, token: str, now: datetime) -> links.Target | HttpRes
     return target
 
 
-@require_POST
-@public
-def cancel(request: HttpRequest, token: str) -> HttpResponse:
-    now = timezone.now()
-    target = _active_manage(request, token, now)
-    if isinstance(target, HttpResponse):
-        return target
+def manage_action(view):
+    """A POST on a manage link that still acts: the view gets the meeting's target and the time. Otherwise
+    the page that shows why (or what happened before) is shown instead."""
+
+    @require_POST
+    @public
+    @wraps(view)
+    def wrapper(request: HttpRequest, token: str) -> HttpResponse:
+        now = timezone.now()
+        target = _active_manage(request, token, now)
+        if isinstance(target, HttpResponse):
+            return target
+        return view(request, token, target, now)
+
+    return wrapper
+
+
+@manage_action
+def cancel(request: HttpRequest, token: str, target: links.Target, now: datetime) -> HttpResponse:
     outcome = services.prospect_cancel(appointment=target.appointment, reason=request.POST.get("reason", ""), now=now)
     return _after(target, outcome, token)
 
 
-@require_POST
-@public
-def move(request: HttpRequest, token: str) -> HttpResponse:
-    now = timezone.now()
-    target = _active_manage(request, token, now)
-    if isinstance(target, HttpResponse):
-        return target
+@manage_action
+def move(request: HttpRequest, token: str, target: links.Target, now: datetime) -> HttpResponse:
     start = _parse_start(request.POST.get("start", ""))
     if start is None:
         return _state_page(request, target, token, now, error="Choose one of the times first.", status=422)
@@ -271,13 +278,8 @@ def move(request: HttpRequest, token: str) -> HttpResponse:
     return _after(target, outcome, token)
 
 
-@require_POST
-@public
-def suggest(request: HttpRequest, token: str) -> HttpResponse:
-    now = timezone.now()
-    target = _active_manage(request, token, now)
-    if isinstance(target, HttpResponse):
-        return target
+@manage_action
+def suggest(request: HttpRequest, token: str, target: links.Target, now: datetime) -> HttpResponse:
     try:
         outcome = services.prospect_suggest(appointment=target.appointment, text=request.POST.get("suggestion", ""),
                                             now=now)
