@@ -296,9 +296,11 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     target = _target(token)
     if target.kind != links.OFFER:
         raise Http404("no such link")
-    if services.current_meeting(target.cancellation) is not None or _problem(target, now) is not None:
-        return redirect(reverse("prospect_link", args=[token]))
+    if _problem(target, now) is not None:
+        return redirect(reverse("prospect_link", args=[token]))  # the page says why
     start = target.start
+    if start is None and services.current_meeting(target.cancellation) is not None:
+        return redirect(reverse("prospect_link", args=[token]))  # already rebooked: shows the meeting
     if start is None:  # chosen from the list of more times: it must be one of them
         start = _parse_start(request.POST.get("start", ""))
         if start not in services.free_times(appointment=target.cancellation.appointment, now=now, moving=False):
