@@ -129,3 +129,33 @@ def test_the_pipeline_expects_what_the_forecast_says_when_there_is_one(alice):
     chances = forecast(list(Appointment.objects.filter(seller=alice, status="scheduled", start__gt=now)))
     assert health.expected_meetings_7_days == pytest.approx(sum(1 - p for p in chances.values()), abs=0.01)
     assert "by the forecast" in " ".join(health.sentences)
+
+
+def test_lead_attributes_and_source_are_features(alice):
+    """Imported attributes (a plan, an age) and the lead's source are used when they carry signal."""
+    plans = {}
+
+    def rule(cancels, rng):
+        return 0.6 if plans["current"] == "basic" else 0.08
+
+    rng = random.Random(9)
+    for i in range(300):
+        plans["current"] = "basic" if i % 2 else "gold"
+        lead = Lead.objects.create(seller=alice, name=f"P {i}", email=f"p{i}@example.com", status="active",
+                                   attributes={"Plan": plans["current"], "Age": 20 + i % 50}, source="fair")
+        t = START + timedelta(days=rng.randrange(0, 300))
+        for _ in range(rng.randint(2, 5)):
+            start = t + timedelta(days=rng.choice([1, 3, 7]))
+            cancelled = rng.random() < rule(0, rng)
+            a = Appointment.objects.create(lead=lead, seller=alice, start=start, end=start + timedelta(minutes=45),
+                                           timezone="UTC", status="cancelled" if cancelled else "held", booked_at=t)
+            if cancelled:
+                Cancellation.objects.create(appointment=a, lead=lead, seller=alice, by="prospect", kind="cancel",
+                                            at=start - timedelta(hours=3), category="vague", suggested_valid=False)
+            t = start + timedelta(days=rng.randint(1, 20))
+    result = services.evaluate(seller=alice)
+    print(f"\nan attribute with signal: AUC {result['auc']}, Brier {result['brier']} against {result['base_brier']}")
+    assert result["auc"] > 0.75
+    row = services.train(seller=alice)
+    assert "attr:Plan=basic" in row.parameters["names"] and "attr:Age" in row.parameters["names"]
+    assert row.parameters["vocabulary"]["categories"] == [["Plan", ["basic", "gold"]], ["source", ["fair"]]]

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from rebook.errors import RebookError
 from rebook.forecast.models import RiskModel
-from rebook.leads.models import Appointment, Cancellation
+from rebook.leads.models import Appointment, Cancellation, Lead
 from rebook.sellers.models import Seller
 from rebook.strategy import risk
 
@@ -45,24 +45,36 @@ class Risk:
 # --------------------------------------------------------------------------- history as the forecast sees it
 
 
-def meetings(where: Q, tz_of: dict[int, ZoneInfo] | None = None, batch: int = 20_000) -> Iterator[risk.Meeting]:
-    """The meetings matching ``where``, grouped by lead (ordered by lead, then id), as plain facts."""
+def meetings(where: Q, tz_of: dict[int, ZoneInfo] | None = None, batch: int = 20_000,
+             vocab: risk.Vocabulary | None = None) -> Iterator[risk.Meeting]:
+    """The meetings matching ``where``, grouped by lead (ordered by lead, then id), as plain facts; with
+    ``vocab``, each carries its lead's traits (source and attributes)."""
     zones = tz_of or {s.pk: s.tz for s in Seller.objects.all()}
-    fields = ("id", "lead_id", "seller_id", "start", "booked_at", "booked_by", "status", "chain")
+    wants_traits = vocab is not None and bool(vocab.numeric or vocab.categories)
+    fields = ("id", "lead_id", "seller_id", "start", "booked_at", "booked_by", "status", "chain") + (
+        ("lead__source", "lead__attributes") if wants_traits else ())
+    lead_traits: tuple = ()
     rows = Appointment.objects.filter(where).order_by("lead_id", "id").values_list(*fields)
     by = dict(Cancellation.objects.filter(appointment__in=Appointment.objects.filter(where))
               .exclude(kind=Cancellation.Kind.NO_SHOW).values_list("appointment_id", "by"))
     lead, chains = None, defaultdict(int)
-    for pk, lead_id, seller_id, start, booked_at, booked_by, status, chain in rows.iterator(chunk_size=batch):
+    for pk, lead_id, seller_id, start, booked_at, booked_by, status, chain, *lead_facts in rows.iterator(chunk_size=batch):
         if lead_id != lead:
             lead, chains = lead_id, defaultdict(int)
+            lead_traits = risk.traits(lead_facts[0], lead_facts[1], vocab) if wants_traits else ()
         local = start.astimezone(zones.get(seller_id, ZoneInfo("UTC")))
         yield risk.Meeting(pk, lead_id, start, booked_at, booked_by, status, by.get(pk), chains[chain], local.hour,
-                           local.weekday())
+                           local.weekday(), lead_traits)
         chains[chain] += 1
 
 
-def _dataset(where: Q):
+def lead_vocabulary(where: Q) -> risk.Vocabulary:
+    """Which lead attributes become features, from the leads of the meetings in ``where``."""
+    leads = Lead.objects.filter(pk__in=Appointment.objects.filter(where).values("lead_id"))
+    return risk.vocabulary(leads.values_list("source", "attributes").iterator(chunk_size=20_000))
+
+
+def _dataset(where: Q, vocab: risk.Vocabulary | None = None):
     """Features (n x f), labels (n) and start times (epoch seconds, n) of every finished meeting, as numpy
     arrays, in an order that depends on the data alone (not on row ids), so the same history gives the same
     model however it was stored. Memory stays near 130 bytes a meeting."""
@@ -70,13 +82,14 @@ def _dataset(where: Q):
 
     import numpy as np
 
+    names = _names(vocab)
     flat, labels, starts = array("d"), array("b"), array("d")
-    for m, x, y in risk.rows(meetings(where)):
+    for m, x, y in risk.rows(meetings(where, vocab=vocab)):
         if y is not None:
-            flat.extend(x[n] for n in risk.FEATURES)
+            flat.extend(x.get(n, 0.0) for n in names)
             labels.append(y)
             starts.append(m.start.timestamp())
-    xs = np.frombuffer(flat, dtype=float).reshape(-1, len(risk.FEATURES)) if labels else np.zeros((0, len(risk.FEATURES)))
+    xs = np.frombuffer(flat, dtype=float).reshape(-1, len(names)) if labels else np.zeros((0, len(names)))
     ys, ts = np.frombuffer(labels, dtype=np.int8).astype(int), np.frombuffer(starts, dtype=float)
     order = np.lexsort([ys] + [xs[:, j] for j in reversed(range(xs.shape[1]))] + [ts]) if len(ys) else np.arange(0)
     return xs[order], ys[order], ts[order]
@@ -85,7 +98,11 @@ def _dataset(where: Q):
 # --------------------------------------------------------------------------- fitting
 
 
-def _fit(xs, ys, weights=None) -> risk.Model:
+def _names(vocab: risk.Vocabulary | None) -> tuple[str, ...]:
+    return tuple(risk.FEATURES) + (vocab.names() if vocab else ())
+
+
+def _fit(xs, ys, weights=None, names: tuple[str, ...] = tuple(risk.FEATURES)) -> risk.Model:
     import numpy as np
     from sklearn.isotonic import IsotonicRegression
     from sklearn.linear_model import LogisticRegression
@@ -106,7 +123,7 @@ def _fit(xs, ys, weights=None) -> risk.Model:
         raw[test] = logistic().fit(z[train], y[train], sample_weight=w[train]).predict_proba(z[test])[:, 1]
     iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, y, sample_weight=w)
     final = logistic().fit(z, y, sample_weight=w)
-    return risk.Model(tuple(risk.FEATURES), tuple(means.tolist()), tuple(scales.tolist()),
+    return risk.Model(tuple(names), tuple(means.tolist()), tuple(scales.tolist()),
                       tuple(final.coef_[0].tolist()), float(final.intercept_[0]),
                       tuple(iso.X_thresholds_.tolist()), tuple(iso.y_thresholds_.tolist()))
 
@@ -127,21 +144,23 @@ def train(*, seller: Seller | None, now: datetime | None = None) -> RiskModel:
 
     now = now or timezone.now()
     if seller is None:
-        xs, ys, _ = _dataset(Q())
+        vocab = lead_vocabulary(Q())
+        xs, ys, _ = _dataset(Q(), vocab)
         weights = None
     else:
-        xs, ys, _ = _dataset(Q(seller=seller))
+        vocab = lead_vocabulary(Q(seller=seller))
+        xs, ys, _ = _dataset(Q(seller=seller), vocab)
         weights = np.full(len(ys), SELLER_WEIGHT)
         if _enough(ys):
-            oxs, oys, _ = _dataset(~Q(seller=seller))
+            oxs, oys, _ = _dataset(~Q(seller=seller), vocab)
             xs, ys = np.concatenate([xs, oxs]), np.concatenate([ys, oys])
             weights = np.concatenate([weights, np.ones(len(oys))])
     problem = _enough(ys)
     if problem:
         raise RebookError(problem)
-    model = _fit(xs, ys, weights)
+    model = _fit(xs, ys, weights, _names(vocab))
     last = RiskModel.objects.filter(seller=seller).order_by("-version").values_list("version", flat=True).first() or 0
-    return RiskModel.objects.create(seller=seller, version=last + 1, trained_at=now, parameters=_as_json(model),
+    return RiskModel.objects.create(seller=seller, version=last + 1, trained_at=now, parameters=_as_json(model, vocab),
                                     n_train=len(ys), n_positive=int(sum(ys)), outcomes_at_training=_finished(seller))
 
 
@@ -150,20 +169,29 @@ def _finished(seller: Seller | None) -> int:
     return (rows.filter(seller=seller) if seller else rows).count()
 
 
-def _as_json(m: risk.Model) -> dict:
-    return {"names": list(m.names), "means": list(m.means), "scales": list(m.scales), "weights": list(m.weights),
+def _as_json(m: risk.Model, vocab: risk.Vocabulary | None = None) -> dict:
+    return {"vocabulary": {"numeric": list(vocab.numeric), "categories": [[k, list(v)] for k, v in vocab.categories]}
+            if vocab else {"numeric": [], "categories": []},
+            "names": list(m.names), "means": list(m.means), "scales": list(m.scales), "weights": list(m.weights),
             "intercept": m.intercept, "calibration_x": list(m.calibration_x), "calibration_y": list(m.calibration_y)}
 
 
 def _from_json(p: dict) -> risk.Model:
     return risk.Model(tuple(p["names"]), tuple(p["means"]), tuple(p["scales"]), tuple(p["weights"]), p["intercept"],
-                      tuple(p["calibration_x"]), tuple(p["calibration_y"]))
+                      tuple(p["calibration_x"]), tuple(p["calibration_y"]), _vocab_json(p))
+
+
+def _vocab_json(p: dict) -> risk.Vocabulary:
+    v = p.get("vocabulary") or {}
+    return risk.Vocabulary(tuple(v.get("numeric", ())), tuple((k, tuple(vals)) for k, vals in v.get("categories", ())))
 
 
 def model_for(seller: Seller) -> risk.Model | None:
     row = (RiskModel.objects.filter(seller=seller).order_by("-version").first()
            or RiskModel.objects.filter(seller__isnull=True).order_by("-version").first())
-    return _from_json(row.parameters) if row else None
+    if row is None:
+        return None
+    return _from_json(row.parameters)
 
 
 def retrain_due(seller: Seller) -> bool:
@@ -180,7 +208,10 @@ def evaluate(*, seller: Seller | None, at: datetime | None = None) -> dict:
     import numpy as np
     from sklearn.metrics import brier_score_loss, roc_auc_score
 
-    xs, ys, starts = _dataset(Q(seller=seller) if seller else Q())
+    where = Q(seller=seller) if seller else Q()
+    vocab = lead_vocabulary(where)
+    names = _names(vocab)
+    xs, ys, starts = _dataset(where, vocab)
     problem = _enough(ys)
     if problem:
         raise RebookError(problem)
@@ -189,8 +220,8 @@ def evaluate(*, seller: Seller | None, at: datetime | None = None) -> dict:
     if _enough(ys[train_mask]) or test_mask.sum() < 20 or len(set(ys[test_mask].tolist())) < 2:
         raise RebookError(f"the split at {datetime.fromtimestamp(split, UTC):%Y-%m-%d} leaves too little history "
                           "on one side")
-    model = _fit(xs[train_mask], ys[train_mask])
-    p = np.array([model.probability(dict(zip(risk.FEATURES, row, strict=True))) for row in xs[test_mask].tolist()])
+    model = _fit(xs[train_mask], ys[train_mask], names=names)
+    p = np.array([model.probability(dict(zip(names, row, strict=True))) for row in xs[test_mask].tolist()])
     y = ys[test_mask]
     base = float(ys[train_mask].mean())
     bins = []
@@ -220,7 +251,9 @@ def risks(appointments: Iterable[Appointment], seller: Seller, model: risk.Model
         return {}
     wanted = {a.pk for a in appointments}
     out = {}
-    for m, x, _ in risk.rows(meetings(Q(lead_id__in={a.lead_id for a in appointments}), {seller.pk: seller.tz})):
+    vocab = model.vocabulary
+    for m, x, _ in risk.rows(meetings(Q(lead_id__in={a.lead_id for a in appointments}), {seller.pk: seller.tz},
+                                      vocab=vocab)):
         if m.id in wanted:
             p = model.probability(x)
             out[m.id] = Risk(p, risk.level(p), tuple(model.reasons(x)))

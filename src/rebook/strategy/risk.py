@@ -38,6 +38,7 @@ class Meeting:
     chain_position: int = 0  # earlier meetings in its reschedule chain
     local_hour: int = 12
     local_weekday: int = 2
+    lead_traits: tuple[tuple[str, float], ...] = ()  # from the lead's source and attributes (see ``traits``)
 
 
 def label(m: Meeting) -> int | None:
@@ -73,7 +74,64 @@ def features(m: Meeting, earlier: Iterable[Meeting]) -> dict[str, float]:
         "moves_in_chain": float(min(m.chain_position, 5)),
         "is_rebooking": float(m.chain_position > 0 or cancels > 0),
         "never_held": float(bool(before) and held == 0),
+        **dict(m.lead_traits),
     }
+
+
+MAX_CATEGORIES = 8  # per attribute: the most common values get a feature each; the rest count as "other"
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Which of the leads' attributes (and their source) become features: numbers as they are, and for a
+    word attribute its most common values, one feature each. Decided from the data at training time."""
+
+    numeric: tuple[str, ...] = ()
+    categories: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(f"attr:{n}" for n in self.numeric) + tuple(
+            f"attr:{n}={v}" for n, values in self.categories for v in values)
+
+
+def vocabulary(leads: Iterable[tuple[str, dict]], min_share: float = 0.01) -> Vocabulary:
+    """From (source, attributes) of the leads: attributes that are numbers on most leads, and common words."""
+    numbers: dict[str, int] = {}
+    words: dict[str, dict[str, int]] = {}
+    total = 0
+    for source, attributes in leads:
+        total += 1
+        items = dict(attributes or {})
+        if source:
+            items["source"] = source
+        for key, value in items.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                numbers[key] = numbers.get(key, 0) + 1
+            else:
+                bucket = words.setdefault(key, {})
+                bucket[str(value)] = bucket.get(str(value), 0) + 1
+    floor = max(1, int(total * min_share))
+    numeric = tuple(sorted(k for k, n in numbers.items() if n >= floor and k not in words))
+    categories = []
+    for key in sorted(words):
+        common = sorted(((n, v) for v, n in words[key].items() if n >= floor), reverse=True)[:MAX_CATEGORIES]
+        if common:
+            categories.append((key, tuple(sorted(v for _, v in common))))
+    return Vocabulary(numeric, tuple(categories))
+
+
+def traits(source: str, attributes: dict | None, vocab: Vocabulary) -> tuple[tuple[str, float], ...]:
+    items = dict(attributes or {})
+    if source:
+        items["source"] = source
+    out = []
+    for name in vocab.numeric:
+        value = items.get(name)
+        out.append((f"attr:{name}", float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0))
+    for name, values in vocab.categories:
+        value = str(items.get(name, ""))
+        out.extend((f"attr:{name}={v}", float(value == v)) for v in values)
+    return tuple(out)
 
 
 def rows(meetings: Iterable[Meeting]) -> Iterator[tuple[Meeting, dict[str, float], int | None]]:
@@ -110,6 +168,7 @@ class Model:
     intercept: float
     calibration_x: tuple[float, ...] = field(default_factory=tuple)  # raw probability thresholds
     calibration_y: tuple[float, ...] = field(default_factory=tuple)  # calibrated probabilities
+    vocabulary: Vocabulary | None = None  # the lead traits it was trained with
 
     def raw(self, x: dict[str, float]) -> float:
         z = self.intercept + sum(w * (x.get(n, 0.0) - mu) / s
@@ -162,7 +221,12 @@ def describe(name: str, x: dict[str, float]) -> str:
         "late_afternoon": "late in the day" if n else "",
         "prior_held": "",
         "prior_meetings": "",
-    }.get(name, "")
+    }.get(name, "") or (_trait_words(name) if name.startswith("attr:") and n else "")
+
+
+def _trait_words(name: str) -> str:
+    key, _, value = name[len("attr:"):].partition("=")
+    return f"{key}: {value}" if value else ""
 
 
 def _times(n: float) -> str:
