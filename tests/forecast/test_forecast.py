@@ -159,3 +159,32 @@ def test_lead_attributes_and_source_are_features(alice):
     row = services.train(seller=alice)
     assert "attr:Plan=basic" in row.parameters["names"] and "attr:Age" in row.parameters["names"]
     assert row.parameters["vocabulary"]["categories"] == [["Plan", ["basic", "gold"]], ["source", ["fair"]]]
+
+
+def test_a_meeting_likely_to_fall_through_is_confirmed_earlier_and_its_slot_offered(alice, alice_client):
+    from django.utils import timezone
+
+    from rebook.leads.services import appointment_book
+    from rebook.outbox.models import PlannedMessage
+    from rebook.sellers.services import seller_policy_set
+
+    history(alice, leads=400, rule=lambda cancels, rng: 0.8 if cancels else 0.05)
+    seller_policy_set(seller=alice, key="risk_confirm_threshold", value="0.4")
+    alice.refresh_from_db()
+    services.train(seller=alice)
+    now = timezone.now()
+    risky_lead = Lead.objects.filter(seller=alice, cancellations__isnull=False).order_by("id").first()
+    calm_lead = Lead.objects.filter(seller=alice, cancellations__isnull=True).order_by("id").first()
+    start = (now + timedelta(days=3)).replace(hour=15, minute=0, second=0, microsecond=0)
+    risky = appointment_book(lead=risky_lead, start=start, end=start + timedelta(hours=1))
+    calm = appointment_book(lead=calm_lead, start=start + timedelta(hours=2), end=start + timedelta(hours=3))
+    assert not PlannedMessage.objects.filter(appointment=risky, kind="confirmation").exists()
+    assert services.score_upcoming(seller=alice) >= 2
+    risky.refresh_from_db()
+    calm.refresh_from_db()
+    assert risky.risk >= 0.4 > calm.risk
+    confirmation = PlannedMessage.objects.get(appointment=risky, kind="confirmation")
+    assert confirmation.due <= risky.start - timedelta(days=2)  # twice the usual day ahead
+    assert not PlannedMessage.objects.filter(appointment=calm, kind="confirmation").exists()
+    html = alice_client.get("/").content.decode()
+    assert "at risk" in html and "confirm by phone" in html

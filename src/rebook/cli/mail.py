@@ -144,9 +144,10 @@ def risk_group() -> None:
 @click.option("--team", is_flag=True, help="Train the team's model (on every seller's history) instead of yours.")
 def risk_train(ctx: Ctx, team) -> Result:
     """Train a new version on the finished meetings (the worker also does it as outcomes arrive)."""
-    from rebook.forecast.services import train
+    from rebook.forecast.services import score_upcoming, train
 
     row = train(seller=None if team else ctx.seller)
+    score_upcoming(seller=ctx.seller)  # the meetings ahead get their risk, and risky ones an earlier confirmation
     data = {"version": row.version, "n_train": row.n_train, "n_positive": row.n_positive, "team": team}
     return Result(data, f"Trained version {row.version} on {row.n_train:,} finished meetings "
                         f"({row.n_positive:,} cancelled or missed).")

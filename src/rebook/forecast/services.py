@@ -266,3 +266,27 @@ def held_forecast(seller: Seller):
     if model is None:
         return None
     return lambda appointments: {k: v.probability for k, v in risks(appointments, seller, model).items()}
+
+
+def score_upcoming(*, seller: Seller, now: datetime | None = None) -> int:
+    """Keep each meeting ahead's forecast on its row, and re-plan the leads whose meetings crossed the seller's
+    ``risk_confirm_threshold`` (their confirmation moves). Returns how many meetings changed."""
+    from rebook.leads.services import lead_reevaluate
+
+    now = now or timezone.now()
+    ahead = list(Appointment.objects.filter(seller=seller, status=Appointment.Status.SCHEDULED, start__gt=now)
+                 .select_related("lead"))
+    found = risks(ahead, seller)
+    threshold = seller.risk_confirm_threshold
+    changed, replan = [], set()
+    for a in ahead:
+        new = round(found[a.pk].probability, 3) if a.pk in found else None
+        if new != a.risk:
+            if (a.risk is not None and a.risk >= threshold) != (new is not None and new >= threshold):
+                replan.add(a.lead_id)
+            a.risk = new
+            changed.append(a)
+    Appointment.objects.bulk_update(changed, ["risk"], batch_size=1000)
+    for lead in Lead.objects.filter(pk__in=replan).select_related("seller"):
+        lead_reevaluate(lead=lead, now=now)
+    return len(changed)

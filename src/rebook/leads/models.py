@@ -141,6 +141,8 @@ class Appointment(models.Model):
     ical_stamp = models.DateTimeField(null=True, blank=True)
     # Other people invited besides the lead, as [{"name": ..., "email": ...}].
     participants = models.JSONField(default=list, blank=True)
+    # The forecast's chance it is cancelled or missed (0..1), kept while it is ahead; None without a model.
+    risk = models.FloatField(null=True, blank=True)
     # How it came in: typed by the seller (CLI, web, API), or by the prospect through a link.
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.SELLER)
     created_at = models.DateTimeField(default=utcnow)

@@ -120,7 +120,7 @@ def loaded_history(lead: Lead, appointments, cancellations, activities, checkins
     facts = h.LeadHistory(
         lead_id=lead.pk,
         appointments=tuple(
-            h.Appointment(a.pk, a.start, a.end, a.status, a.booked_at, a.booked_by, a.rescheduled_from_id)
+            h.Appointment(a.pk, a.start, a.end, a.status, a.booked_at, a.booked_by, a.rescheduled_from_id, a.risk)
             for a in appointments
         ),
         cancellations=tuple(

@@ -168,20 +168,24 @@ class Worker:
             return False
         self._next_retrain = now + RETRAIN_CHECK
         from rebook.errors import RebookError
-        from rebook.forecast.services import retrain_due, train
+        from rebook.forecast.services import model_for, retrain_due, score_upcoming, train
         from rebook.sellers.models import Seller
 
+        worked = False
         for seller in Seller.objects.all():
             if retrain_due(seller):
                 try:
                     row = train(seller=seller, now=now)
                 except RebookError:
-                    continue  # too little history yet
-                line = f"forecast for seller {seller.pk}: version {row.version} on {row.n_train:,} meetings"
-                self.tally.lines.append(line)
-                self.report(line)
-                return True
-        return False
+                    pass  # too little history yet
+                else:
+                    line = f"forecast for seller {seller.pk}: version {row.version} on {row.n_train:,} meetings"
+                    self.tally.lines.append(line)
+                    self.report(line)
+                    worked = True
+            if model_for(seller) is not None:
+                worked = bool(score_upcoming(seller=seller, now=now)) or worked
+        return worked
 
     def _deliver(self, delivery) -> None:
         from rebook.webhooks.delivery import post

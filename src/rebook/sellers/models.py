@@ -39,6 +39,7 @@ class Seller(models.Model):
     auto_send = models.BooleanField(default=_DEFAULTS.auto_send)
     self_service = models.BooleanField(default=_DEFAULTS.self_service)
     auto_apply_replies = models.BooleanField(default=_DEFAULTS.auto_apply_replies)
+    risk_confirm_threshold = models.FloatField(default=_DEFAULTS.risk_confirm_threshold)
     quiet_hours = models.CharField(max_length=20, default=_DEFAULTS.quiet_hours)
     working_hours = models.CharField(max_length=20, default=_DEFAULTS.working_hours)
     # Edited phrase lists for the reason classifier, by category; categories not here use the defaults.

@@ -98,6 +98,13 @@ def _appointment_messages(history: LeadHistory, policy: Policy, now: datetime) -
     for a in history.appointments:
         if a.status != SCHEDULED or a.start <= now:
             continue
+        risky = a.risk is not None and a.risk >= policy.risk_confirm_threshold
+        if risky:
+            # Likely to fall through: confirm twice as early, first bookings too (after their follow-up).
+            due = max(a.start - 2 * policy.confirmation_lead_time, a.booked_at)
+            out.append(PlannedMessage(f"{CONFIRMATION}:a{a.id}", CONFIRMATION, due, appointment_id=a.id))
+            if is_rebooking(a, history):
+                continue
         if is_rebooking(a, history):
             due = max(a.start - policy.confirmation_lead_time, a.booked_at)
             out.append(PlannedMessage(f"{CONFIRMATION}:a{a.id}", CONFIRMATION, due, appointment_id=a.id))

@@ -30,6 +30,7 @@ class Appointment:
     booked_at: datetime
     booked_by: str = SELLER
     rescheduled_from: int | None = None
+    risk: float | None = None  # the forecast's chance it is cancelled or missed, while it is ahead
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ class Policy:
     working_hours: str = "09:00-17:00"
     self_service: bool = True
     auto_apply_replies: bool = False
+    risk_confirm_threshold: float = 0.35
 
     @property
     def late_notice(self) -> timedelta:
@@ -65,6 +66,9 @@ POLICY_HELP: dict[str, str] = {
     "auto_send": "When false, every planned message waits for your review; when true, it is sent when due.",
     "quiet_hours": 'Nothing is sent to a lead during these hours in their time zone, e.g. "20:00-08:00", or "off".',
     "working_hours": 'Hours (Monday to Friday, your time zone) from which reschedule offers suggest new times.',
+    "risk_confirm_threshold": "A meeting whose forecast risk of being cancelled or missed is at least this (0 to 1) "
+                              "gets its confirmation planned twice as early (first bookings too), and Today offers "
+                              "its slot to a waiting lead. 1 turns this off.",
     "auto_apply_replies": "When true, a cancellation read from a prospect's reply whose reason is clearly valid or "
                           "clearly not valid is applied at once (and you are told); when false, it waits as a "
                           "suggestion for your click.",
@@ -96,6 +100,14 @@ def policy_set(policy: Policy, key: str, raw: str) -> Policy:
         quiet = key == "quiet_hours"
         window = parse_window(raw, what=f"policy {key}", allow_off=quiet, overnight=quiet)
         value = str(window) if window else "off"
+    elif isinstance(default, float):
+        try:
+            number = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+        except ValueError:
+            raise RebookError(f"policy {key} takes a number from 0 to 1 (or a percentage), not {raw[:40]!r}") from None
+        if not 0 <= number <= 1:
+            raise RebookError(f"policy {key} takes a number from 0 to 1 (or a percentage), not {raw[:40]!r}")
+        value = round(number, 3)
     elif isinstance(default, int):
         low, high = POLICY_RANGES[key]
         if not re.fullmatch(r"[+-]?\d{1,12}", text):

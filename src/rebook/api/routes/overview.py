@@ -34,6 +34,8 @@ def _policy_field(f) -> tuple[Any, Any]:
     default, key, help_text = getattr(Policy(), f.name), f.name, POLICY_HELP[f.name]
     if isinstance(default, bool):
         return bool | None, Field(None, description=help_text)
+    if isinstance(default, float):
+        return float | None, Field(None, ge=0, le=1, description=help_text)
     if isinstance(default, int):
         low, high = POLICY_RANGES[key]
         return int | None, Field(None, ge=low, le=high, description=help_text)

@@ -121,7 +121,7 @@ def lead_detail(request, lead_id: int):
     ahead = [a for a in loaded.appointments if a.status == Appointment.Status.SCHEDULED and a.start > moment]
     forecast = risks(ahead, seller) if ahead else {}
     for a in loaded.appointments:
-        a.risk = forecast.get(a.pk)
+        a.risk_info = forecast.get(a.pk)
     return render(request, "web/lead.html", {
         "lead": lead,
         "interest": lead_interest(lead, loaded),

@@ -12,6 +12,7 @@ from rebook.leads.selectors import cancellations_checklists, freed, freed_candid
 from rebook.mailbox.models import Suggestion
 from rebook.outbox.models import SELLER_NOTICE, PlannedMessage
 from rebook.strategy.followups import FOLLOW_UP_WINDOW
+from rebook.strategy.freed import freed_time
 from rebook.web.views.base import now, seller_view
 
 SHOWN = 10  # at most this many cancellations and freed slots on the page; the rest are a click away
@@ -30,7 +31,7 @@ def today(request):
     upcoming = list(upcoming)
     forecast = risks(upcoming, seller)
     for a in upcoming:
-        a.risk = forecast.get(a.pk)
+        a.risk_info = forecast.get(a.pk)
     recent = list(
         Cancellation.objects.filter(seller=seller, by=Party.PROSPECT, at__gte=moment - FOLLOW_UP_WINDOW)
         .select_related("lead__seller", "appointment")
@@ -45,14 +46,20 @@ def today(request):
             counted = [s for s, _ in steps if not s.skipped]
             needing_action.append({"cancellation": c, "steps": steps, "open": len(open_steps), "total": len(counted),
                                    "done": sum(1 for s in counted if s.done)})
+    at_risk = [a for a in upcoming if a.risk_info and a.risk_info.probability >= seller.risk_confirm_threshold
+               and a.start > moment][:3]
     opened = Appointment.objects.filter(
         seller=seller, status__in=[Appointment.Status.CANCELLED, Appointment.Status.RESCHEDULED], start__gt=moment
     ).select_related("lead__seller").order_by("start")[:3]
     opened = list(opened)
-    candidates = freed_candidates(seller=seller, now=moment, until=max(a.end for a in opened)) if opened else []
+    ends = [a.end for a in opened + at_risk]
+    candidates = freed_candidates(seller=seller, now=moment, until=max(ends)) if ends else []
     freed_slots = [
         {"appointment": a, "suggestions": freed(appointment=a, now=moment, candidates=candidates)[:3]} for a in opened
     ]
+    # A meeting likely to fall through: its slot, offered ahead of time to a lead who is waiting.
+    risky_slots = [{"appointment": a, "suggestions": freed_time([c for c in candidates if c.lead_id != a.lead_id],
+                                                                a.end, moment)[:1]} for a in at_risk]
     review = PlannedMessage.objects.filter(seller=seller, status=PlannedMessage.Status.REVIEW).select_related("lead")
     return render(request, "web/today.html", {
         "today": [a for a in upcoming if a.start < midnight],
@@ -63,6 +70,7 @@ def today(request):
         "failed_count": PlannedMessage.objects.filter(seller=seller, status=PlannedMessage.Status.FAILED).count(),
         "pipeline": pipeline(seller=seller, now=moment, forecast=held_forecast(seller)),
         "freed": freed_slots,
+        "risky": risky_slots,
         "suggestions": list(Suggestion.objects.filter(seller=seller, status=Suggestion.Status.PENDING)
                             .select_related("lead", "appointment").order_by("-received_at")[:SHOWN]),
         # What prospects did through their links lately, newest first: the notes sent to the seller.
