@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from rebook.errors import RebookError
@@ -187,8 +187,9 @@ def _vocab_json(p: dict) -> risk.Vocabulary:
 
 
 def model_for(seller: Seller) -> risk.Model | None:
-    row = (RiskModel.objects.filter(seller=seller).order_by("-version").first()
-           or RiskModel.objects.filter(seller__isnull=True).order_by("-version").first())
+    """The seller's latest model, else the team's; one query."""
+    row = (RiskModel.objects.filter(Q(seller=seller) | Q(seller__isnull=True))
+           .order_by(F("seller_id").desc(nulls_last=True), "-version").first())
     if row is None:
         return None
     return _from_json(row.parameters)
@@ -246,8 +247,10 @@ def evaluate(*, seller: Seller | None, at: datetime | None = None) -> dict:
 def risks(appointments: Iterable[Appointment], seller: Seller, model: risk.Model | None = None) -> dict[int, Risk]:
     """The risk of each upcoming meeting (by id), from one read of those leads' meetings; empty with no model."""
     appointments = list(appointments)
+    if not appointments:
+        return {}
     model = model or model_for(seller)
-    if model is None or not appointments:
+    if model is None:
         return {}
     wanted = {a.pk for a in appointments}
     out = {}
@@ -260,9 +263,9 @@ def risks(appointments: Iterable[Appointment], seller: Seller, model: risk.Model
     return out
 
 
-def held_forecast(seller: Seller):
+def held_forecast(seller: Seller, model: risk.Model | None = None):
     """For the pipeline: appointments -> {id: chance of being cancelled or missed}, from the seller's model."""
-    model = model_for(seller)
+    model = model or model_for(seller)
     if model is None:
         return None
     return lambda appointments: {k: v.probability for k, v in risks(appointments, seller, model).items()}

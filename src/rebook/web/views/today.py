@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 
 from django.shortcuts import render
 
-from rebook.forecast.services import held_forecast, risks
+from rebook.forecast.services import held_forecast, model_for, risks
 from rebook.leads.models import Appointment, Cancellation, Party
 from rebook.leads.selectors import cancellations_checklists, freed, freed_candidates, pipeline
 from rebook.mailbox.models import Suggestion
@@ -29,7 +29,8 @@ def today(request):
         start__lt=moment + timedelta(days=7),
     ).select_related("lead").order_by("start")
     upcoming = list(upcoming)
-    forecast = risks(upcoming, seller)
+    model = model_for(seller)
+    forecast = risks(upcoming, seller, model) if model else {}
     for a in upcoming:
         a.risk_info = forecast.get(a.pk)
     recent = list(
@@ -68,7 +69,7 @@ def today(request):
         "review": list(review.order_by("due")[:5]),
         "review_count": review.count(),
         "failed_count": PlannedMessage.objects.filter(seller=seller, status=PlannedMessage.Status.FAILED).count(),
-        "pipeline": pipeline(seller=seller, now=moment, forecast=held_forecast(seller)),
+        "pipeline": pipeline(seller=seller, now=moment, forecast=held_forecast(seller, model) if model else None),
         "freed": freed_slots,
         "risky": risky_slots,
         "suggestions": list(Suggestion.objects.filter(seller=seller, status=Suggestion.Status.PENDING)
