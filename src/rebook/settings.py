@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "rebook.prospects",
     "rebook.mailbox",
     "rebook.forecast",
+    "rebook.cards",
     "ninja",
 ]
 

@@ -169,3 +169,53 @@ def risk_evaluate(ctx: Ctx, at_text, team) -> Result:
     lines += [f"  {b['from']:.1f}-{b['to']:.1f}: {b['predicted']:.2f} / {b['observed']:.2f} ({b['n']})"
               for b in result["calibration"]]
     return Result(result, "\n".join(line for line in lines if line))
+
+
+@cli.group("card")
+def card_group() -> None:
+    """Business cards: read them from photos or scans, offline, and save them as leads."""
+
+
+@seller_command(card_group, "scan")
+@click.argument("images", nargs=-1, required=True, metavar="IMAGE...",
+                type=click.Path(exists=True, dir_okay=False))
+@click.option("--event", default="", help='Where you met them, kept as the lead\'s source ("Chamber mixer, 12 Mar").')
+@click.option("--dry-run", is_flag=True, help="Only print what was read.")
+@click.option("--yes", is_flag=True, help="Save without asking (for scripts).")
+def card_scan_command(ctx: Ctx, images, event, dry_run, yes) -> Result:
+    """Read each card (JPEG, PNG, TIFF, WebP) with Tesseract on this machine, show the fields, then save them
+    as leads (or fill in what an existing lead is missing). A card that cannot be read says why; the
+    others go on."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from rebook.cards.services import card_save, card_scan
+    from rebook.errors import RebookError
+
+    scans = []
+    for image in images:
+        path = Path(image)
+        scans.append(card_scan(data=path.read_bytes(), name=path.name, region=settings.REBOOK_PHONE_REGION))
+    lines = []
+    for s in scans:
+        if s.error:
+            lines.append(f"{s.file}: not read: {s.error}")
+            continue
+        f = s.fields
+        low = [k for k, v in f.confidence.items() if 0 < v < 0.5]
+        lines.append(f"{s.file}: {f.name or '(no name)'}" + (f", {f.title}" if f.title else "") +
+                     (f", {f.company}" if f.company else "") + "".join(f"; {e}" for e in f.emails) +
+                     "".join(f"; {p.number}" + (f" ({p.kind})" if p.kind else "") for p in f.phones) +
+                     (f"  [check: {', '.join(low)}]" if low else ""))
+    readable = [s for s in scans if not s.error]
+    if readable and not dry_run and (yes or ctx.as_json or click.confirm("\n".join(lines) + "\nSave these as leads?",
+                                                                          err=True, default=True)):
+        for s in readable:
+            try:
+                card_save(seller=ctx.seller, scan=s, event=event)
+                lines.append(f"{s.file}: saved as lead {s.lead_id}" + (" (filled in an existing lead)" if s.merged else ""))
+            except RebookError as e:
+                s.error = str(e)
+                lines.append(f"{s.file}: not saved: {e}")
+    return Result([s.as_dict() for s in scans], "\n".join(lines))

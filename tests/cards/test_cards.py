@@ -1,0 +1,186 @@
+"""Business cards: the field reader on its own, and the whole path (Pillow, Tesseract, the reader, the save)
+on cards rendered here in several fonts, layouts, rotations, blur and noise. Prints per-field accuracy."""
+
+from __future__ import annotations
+
+import io
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rebook.strategy.cards import Word, read_fields
+
+FONTS = Path("/usr/share/fonts/truetype")
+CARDS = [
+    {"name": "Dana Reyes", "title": "Sales Director", "company": "Reyes Landscaping LLC",
+     "email": "dana.reyes@reyeslandscaping.com", "phone": "+1 415-555-0134", "e164": "+14155550134",
+     "website": "www.reyeslandscaping.com"},
+    {"name": "Marc Dubois", "title": "Founder & CEO", "company": "Dubois Consulting",
+     "email": "marc@duboisconsulting.fr", "phone": "+33 1 42 68 53 00", "e164": "+33142685300",
+     "website": "www.duboisconsulting.fr"},
+    {"name": "Priya Nair", "title": "Account Manager", "company": "Brightwave Solutions Ltd",
+     "email": "priya.nair@brightwave.co.uk", "phone": "+44 20 7946 0958", "e164": "+442079460958",
+     "website": "brightwave.co.uk"},
+    {"name": "Tom Becker", "title": "Senior Engineer", "company": "Becker Systems GmbH",
+     "email": "t.becker@becker-systems.de", "phone": "+49 30 901820", "e164": "+4930901820",
+     "website": "www.becker-systems.de"},
+    {"name": "Lucia Romano", "title": "Marketing Manager", "company": "Romano Design Studio",
+     "email": "lucia@romanodesign.it", "phone": "+39 06 6982 1234", "e164": "+390669821234",
+     "website": "www.romanodesign.it"},
+    {"name": "James Okafor", "title": "Real Estate Agent", "company": "Harbor Realty Group",
+     "email": "jokafor@harborrealty.com", "phone": "(312) 555-0187", "e164": "+13125550187",
+     "website": "harborrealty.com"},
+]
+
+
+def _font(name: str, size: int):
+    from PIL import ImageFont
+
+    path = next(FONTS.rglob(name), None)
+    if path is None:
+        pytest.skip(f"font {name} is not installed")
+    return ImageFont.truetype(str(path), size)
+
+
+def render(card: dict, *, variant: int) -> bytes:
+    """A card photographed on a desk: white card, the fields in a layout, then rotation, blur and noise."""
+    from PIL import Image, ImageDraw, ImageFilter
+
+    rng = random.Random(variant)
+    fonts = ["DejaVuSans.ttf", "LiberationSerif-Regular.ttf", "LiberationSans-Regular.ttf", "DejaVuSerif.ttf"]
+    regular = fonts[variant % len(fonts)]
+    bold = regular.replace("-Regular", "-Bold").replace("Sans.ttf", "Sans-Bold.ttf").replace("Serif.ttf", "Serif-Bold.ttf")
+    card_img = Image.new("L", (1050, 600), 255)
+    draw = ImageDraw.Draw(card_img)
+    left = 60 if variant % 2 else 520
+    draw.text((60, 50), card["company"], font=_font(bold, 40), fill=30)
+    draw.text((left, 200), card["name"], font=_font(bold, 56), fill=10)
+    draw.text((left, 275), card["title"], font=_font(regular, 34), fill=60)
+    lines = [f"Tel: {card['phone']}", card["email"], card["website"]]
+    if variant % 3 == 0:
+        lines[0] = f"M {card['phone']}"
+    for i, text in enumerate(lines):
+        draw.text((60, 400 + i * 52), text, font=_font(regular, 32), fill=20)
+    desk = Image.new("L", (1400, 1000), 150 + rng.randint(-30, 30))
+    desk.paste(card_img.rotate(rng.uniform(-3, 3), expand=True, fillcolor=150), (120, 160))
+    if variant % 4 == 1:
+        desk = desk.filter(ImageFilter.GaussianBlur(1.2))
+    noise = Image.effect_noise(desk.size, 12)
+    desk = Image.blend(desk, noise, 0.08)
+    if variant % 5 == 2:
+        desk = desk.rotate(90, expand=True)  # a phone that wrote no orientation: the text runs sideways
+    out = io.BytesIO()
+    desk.convert("RGB").save(out, format="JPEG", quality=88)
+    return out.getvalue()
+
+
+# --- the reader alone --------------------------------------------------------------------------------------
+
+
+def _words(lines: list[tuple[str, int]]) -> list[Word]:
+    out, top = [], 10
+    for n, (text, height) in enumerate(lines):
+        x = 10
+        for token in text.split():
+            out.append(Word(token, x, top, len(token) * height // 2, height, n, 92))
+            x += len(token) * height // 2 + 10
+        top += height + 15
+    return out
+
+
+def test_the_reader_finds_each_field_and_says_how_sure_it_is():
+    fields = read_fields(_words([
+        ("Reyes Landscaping LLC", 30), ("Dana Reyes", 48), ("Sales Director", 24),
+        ("Tel: (415) 555-0134", 20), ("Mobile: 415 555 0199", 20), ("dana.reyes@reyeslandscaping.com", 20),
+        ("www.reyeslandscaping.com", 20), ("1200 Market Street, Suite 400", 18),
+    ]), region="US")
+    assert (fields.name, fields.title, fields.company) == ("Dana Reyes", "Sales Director", "Reyes Landscaping LLC")
+    assert fields.emails == ["dana.reyes@reyeslandscaping.com"] and fields.website == "www.reyeslandscaping.com"
+    assert [(p.number, p.kind) for p in fields.phones] == [("+14155550134", "office"), ("+14155550199", "mobile")]
+    assert "Market Street" in fields.address
+    assert all(0 <= v <= 1 for v in fields.confidence.values()) and fields.confidence["name"] > 0.5
+
+
+def test_labels_titles_and_company_words_are_not_names():
+    fields = read_fields(_words([("Head Office", 40), ("Chief Executive Officer", 30), ("Acme Holdings Inc.", 30),
+                                 ("Jo Smith", 26), ("jo.smith@acme.example", 20)]), region="US")
+    assert fields.name == "Jo Smith" and fields.company == "Acme Holdings Inc."
+
+
+def test_a_phone_without_a_country_code_is_read_in_the_cards_country():
+    fields = read_fields(_words([("Anna Weber", 40), ("030 901820", 20), ("anna@weber-bau.de", 20)]), region="US")
+    assert [p.number for p in fields.phones] == ["+4930901820"]
+
+
+# --- the whole path on rendered cards ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tesseract():
+    if shutil.which("tesseract") is None:
+        import os
+
+        if os.environ.get("CI"):
+            pytest.fail("tesseract is missing; .ci/run installs Debian's tesseract-ocr")
+        pytest.skip("tesseract is not installed (apt-get install tesseract-ocr)")
+
+
+def test_rendered_cards_are_read_field_by_field(tesseract, capsys):
+    import time
+
+    from rebook.cards.services import card_scan
+
+    right = {"email": 0, "phone": 0, "name": 0, "company": 0, "title": 0}
+    total, seconds = 0, []
+    misses = []
+    for variant in range(12):
+        card = CARDS[variant % len(CARDS)]
+        t = time.perf_counter()
+        scan = card_scan(data=render(card, variant=variant), name=f"card-{variant}.jpg", region="US")
+        seconds.append(time.perf_counter() - t)
+        total += 1
+        if scan.error:
+            misses.append(f"card {variant}: {scan.error}")
+            continue
+        f = scan.fields
+        got = {"email": card["email"] in f.emails, "phone": card["e164"] in [p.number for p in f.phones],
+               "name": f.name.lower() == card["name"].lower(), "company": f.company.lower() == card["company"].lower(),
+               "title": f.title.lower() == card["title"].lower()}
+        for k, ok in got.items():
+            right[k] += ok
+            if not ok:
+                misses.append(f"card {variant} {k}: read {getattr(f, k if k in ('name', 'company', 'title') else k + 's', '')!r}")
+    seconds.sort()
+    with capsys.disabled():
+        print(f"\nrendered cards: {total}; right: " + ", ".join(f"{k} {v}/{total}" for k, v in right.items())
+              + f"; median {seconds[len(seconds) // 2]:.2f} s a card", *misses[:12], sep="\n  ")
+    assert right["email"] >= 0.9 * total and right["phone"] >= 0.8 * total
+    assert right["name"] >= 0.7 * total and right["company"] >= 0.6 * total
+
+
+def test_scan_saves_leads_and_fills_in_an_existing_one(tesseract, alice, tmp_path):
+    from rebook.cards.models import BusinessCard
+    from rebook.leads.models import Lead
+    from rebook.leads.services import lead_create
+    from tests.clirunner import Rebook
+
+    lead_create(seller=alice, name="Marc Dubois", email="marc@duboisconsulting.fr")
+    paths = []
+    for i, card in enumerate(CARDS[:2]):
+        path = tmp_path / f"card{i}.jpg"
+        path.write_bytes(render(card, variant=4 + i * 2))
+        paths.append(str(path))
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not an image")
+    result = Rebook().json("card", "scan", *paths, str(bad), "--event", "Chamber mixer, 12 Mar", "--yes")
+    assert [r.get("error", "") != "" for r in result] == [False, False, True]
+    assert "not an image" in result[2]["error"]
+    dana = Lead.objects.get(email="dana.reyes@reyeslandscaping.com")
+    assert dana.source == "Chamber mixer, 12 Mar" and dana.phone == "+14155550134"
+    marc = Lead.objects.get(email="marc@duboisconsulting.fr")
+    assert marc.company == "Dubois Consulting" and result[1].get("merged")  # filled in, not doubled
+    assert Lead.objects.filter(seller=alice).count() == 2 and BusinessCard.objects.count() == 2
+    dry = Rebook().json("card", "scan", paths[0], "--dry-run")
+    assert dry[0]["lead_id"] is None and BusinessCard.objects.count() == 2
