@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from rebook.api.base import CHECKED
 from rebook.api.services import token_create
 
-EXAMPLES = 25  # per operation; derandomized, so a run in CI is the run seen here (--hypothesis-seed varies it)
+EXAMPLES = 25  # per operation; derandomized, so a run in CI is the run seen here
 load_all_checks()
 
 
