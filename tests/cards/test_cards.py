@@ -184,3 +184,28 @@ def test_scan_saves_leads_and_fills_in_an_existing_one(tesseract, alice, tmp_pat
     assert Lead.objects.filter(seller=alice).count() == 2 and BusinessCard.objects.count() == 2
     dry = Rebook().json("card", "scan", paths[0], "--dry-run")
     assert dry[0]["lead_id"] is None and BusinessCard.objects.count() == 2
+
+
+def test_cards_to_call_on_today_then_the_call_is_logged_and_the_card_is_on_the_lead_page(alice, alice_client, bob):
+    from rebook.cards.models import BusinessCard
+    from rebook.leads.models import Activity
+    from rebook.leads.services import lead_create
+
+    lead = lead_create(seller=alice, name="Dana Reyes", phone="+14155550134", source="Chamber mixer")
+    card = BusinessCard.objects.create(lead=lead, file="dana.jpg", content_type="image/jpeg", data=b"\xff\xd8jpeg",
+                                       event="Chamber mixer")
+    today = alice_client.get("/").content.decode()
+    assert "Cards to call" in today and 'href="tel:+14155550134"' in today and "Log the call" in today
+    response = alice_client.post(f"/leads/{lead.pk}/log/", {"kind": "call", "direction": "outbound"})
+    assert response.status_code == 302 and response["Location"] == f"/leads/{lead.pk}/"
+    assert Activity.objects.get(lead=lead).kind == "call"
+    assert "Cards to call" not in alice_client.get("/").content.decode()  # called: gone from the list
+    page = alice_client.get(f"/leads/{lead.pk}/").content.decode()
+    assert f"/leads/{lead.pk}/cards/{card.pk}/" in page and "Mark qualified" in page and "Book a meeting" in page
+    image = alice_client.get(f"/leads/{lead.pk}/cards/{card.pk}/")
+    assert image["Content-Type"] == "image/jpeg" and image.content == b"\xff\xd8jpeg"
+    from django.test import Client
+
+    other = Client()
+    other.force_login(bob.user)
+    assert other.get(f"/leads/{lead.pk}/cards/{card.pk}/").status_code == 404

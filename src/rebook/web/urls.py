@@ -13,6 +13,7 @@ urlpatterns = [
     path("leads/<int:lead_id>/", leads.lead_detail, name="lead"),
     path("leads/<int:lead_id>/edit/", leads.lead_edit, name="lead_edit"),
     path("leads/<int:lead_id>/log/", leads.lead_log, name="lead_log"),
+    path("leads/<int:lead_id>/cards/<int:card_id>/", leads.lead_card, name="lead_card"),
     path("leads/<int:lead_id>/book/", leads.lead_book, name="lead_book"),
     path("leads/<int:lead_id>/not-interested/", leads.lead_not_interested, name="lead_not_interested"),
     path("leads/<int:lead_id>/reactivate/", leads.lead_reactivate, name="lead_reactivate"),

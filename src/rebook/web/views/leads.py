@@ -137,6 +137,7 @@ def lead_detail(request, lead_id: int):
         "edit_form": LeadForm(initial={f: getattr(lead, f) for f in LeadForm.base_fields}),
         "terminal": lead.status in ("won", "lost", "do_not_contact"),
         "suggestions": list(lead.suggestions.filter(status="pending").select_related("lead", "appointment")),
+        "cards": list(lead.cards.only("id", "file", "event", "created_at")),
     })
 
 
@@ -249,3 +250,21 @@ def nurture(request):
         lead.next_checkin = checkins.get(lead.pk)
     return render(request, "web/nurture.html", {"page": page, "query": ""})
 
+
+
+@seller_view
+def lead_card(request, lead_id: int, card_id: int):
+    """The business card the lead came from, as it was photographed."""
+    from django.http import Http404, HttpResponse
+
+    from rebook.cards.models import BusinessCard
+
+    lead = owned(lead_get, seller=request.seller, lead_id=lead_id)
+    card = BusinessCard.objects.filter(lead=lead, pk=card_id).first()
+    if card is None:
+        raise Http404("no such card")
+    response = HttpResponse(bytes(card.data), content_type=card.content_type if card.content_type.startswith("image/")
+                            else "application/octet-stream")
+    response["Content-Disposition"] = f'inline; filename="card-{card.pk}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from django.db.models import Min
 from django.shortcuts import render
 
 from rebook.forecast.services import held_forecast, model_for, risks
-from rebook.leads.models import Appointment, Cancellation, Party
+from rebook.leads.models import Appointment, Cancellation, Lead, Party
 from rebook.leads.selectors import cancellations_checklists, freed, freed_candidates, pipeline
 from rebook.mailbox.models import Suggestion
 from rebook.outbox.models import SELLER_NOTICE, PlannedMessage
@@ -72,6 +73,10 @@ def today(request):
         "pipeline": pipeline(seller=seller, now=moment, forecast=held_forecast(seller, model) if model else None),
         "freed": freed_slots,
         "risky": risky_slots,
+        # Leads from business cards not yet contacted, oldest card first: the follow-up call.
+        "cards_to_call": list(Lead.objects.filter(seller=seller, cards__isnull=False, activities__isnull=True,
+                                                  appointments__isnull=True)
+                              .annotate(first_card=Min("cards__created_at")).order_by("first_card", "id")[:5]),
         "suggestions": list(Suggestion.objects.filter(seller=seller, status=Suggestion.Status.PENDING)
                             .select_related("lead", "appointment").order_by("-received_at")[:SHOWN]),
         # What prospects did through their links lately, newest first: the notes sent to the seller.
