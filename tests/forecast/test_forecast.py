@@ -3,11 +3,13 @@ storage order changes nothing; the model is stored, versioned and scored."""
 
 from __future__ import annotations
 
+import math
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db.models import Q
 
 from rebook.errors import RebookError
 from rebook.forecast import services
@@ -188,3 +190,28 @@ def test_a_meeting_likely_to_fall_through_is_confirmed_earlier_and_its_slot_offe
     assert not PlannedMessage.objects.filter(appointment=calm, kind="confirmation").exists()
     html = alice_client.get("/").content.decode()
     assert "at risk" in html and "confirm by phone" in html
+
+
+def test_contact_recency_counts_and_contacts_after_the_booking_do_not():
+    from rebook.strategy import risk
+
+    booked = datetime(2026, 3, 1, 10, tzinfo=UTC)
+    m = risk.Meeting(1, 1, booked + timedelta(days=7), booked, "seller", "held",
+                     last_contact=booked - timedelta(days=2))
+    x = risk.features(m, [])
+    assert x["never_contacted"] == 0 and round(math.expm1(x["contact_days"])) == 2
+    cold = risk.features(risk.Meeting(2, 1, booked + timedelta(days=7), booked, "seller", "held"), [])
+    assert cold["never_contacted"] == 1
+
+
+def test_the_last_contact_is_taken_from_before_the_booking_only(alice):
+    from rebook.leads.models import Activity
+
+    lead = Lead.objects.create(seller=alice, name="Q", email="q@example.com", status="active")
+    booked = START + timedelta(days=10)
+    a = Appointment.objects.create(lead=lead, seller=alice, start=booked + timedelta(days=5),
+                                   end=booked + timedelta(days=5, hours=1), timezone="UTC", status="held", booked_at=booked)
+    Activity.objects.create(lead=lead, kind="call", direction="outbound", at=booked - timedelta(days=3))
+    Activity.objects.create(lead=lead, kind="call", direction="outbound", at=booked + timedelta(days=1))  # after
+    [m] = list(services.meetings(Q(pk=a.pk)))
+    assert m.last_contact == booked - timedelta(days=3)

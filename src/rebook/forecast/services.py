@@ -8,6 +8,7 @@ three in ten. The result is stored as plain numbers in the database, versioned; 
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from django.utils import timezone
 
 from rebook.errors import RebookError
 from rebook.forecast.models import RiskModel
-from rebook.leads.models import Appointment, Cancellation, Lead
+from rebook.leads.models import Activity, Appointment, Cancellation, Lead
 from rebook.sellers.models import Seller
 from rebook.strategy import risk
 
@@ -57,14 +58,19 @@ def meetings(where: Q, tz_of: dict[int, ZoneInfo] | None = None, batch: int = 20
     rows = Appointment.objects.filter(where).order_by("lead_id", "id").values_list(*fields)
     by = dict(Cancellation.objects.filter(appointment__in=Appointment.objects.filter(where))
               .exclude(kind=Cancellation.Kind.NO_SHOW).values_list("appointment_id", "by"))
-    lead, chains = None, defaultdict(int)
+    contacts: dict[int, list[datetime]] = defaultdict(list)
+    for lead_id, at in (Activity.objects.filter(lead__in=Appointment.objects.filter(where).values("lead_id"))
+                        .order_by("lead_id", "at").values_list("lead_id", "at").iterator(chunk_size=batch)):
+        contacts[lead_id].append(at)
+    lead, chains, times = None, defaultdict(int), []
     for pk, lead_id, seller_id, start, booked_at, booked_by, status, chain, *lead_facts in rows.iterator(chunk_size=batch):
         if lead_id != lead:
-            lead, chains = lead_id, defaultdict(int)
+            lead, chains, times = lead_id, defaultdict(int), contacts.get(lead_id, [])
             lead_traits = risk.traits(lead_facts[0], lead_facts[1], vocab) if wants_traits else ()
         local = start.astimezone(zones.get(seller_id, ZoneInfo("UTC")))
+        last = bisect_left(times, booked_at)  # contacts strictly before the booking
         yield risk.Meeting(pk, lead_id, start, booked_at, booked_by, status, by.get(pk), chains[chain], local.hour,
-                           local.weekday(), lead_traits)
+                           local.weekday(), lead_traits, times[last - 1] if last else None)
         chains[chain] += 1
 
 

@@ -20,7 +20,7 @@ PROSPECT = "prospect"
 FEATURES = (
     "lead_days", "same_week", "far_ahead", "morning", "late_afternoon", "monday", "friday", "booked_by_prospect",
     "prior_cancels", "prior_no_shows", "prior_held", "prior_meetings", "moves_in_chain", "is_rebooking",
-    "never_held",
+    "never_held", "contact_days", "never_contacted",
 )
 
 
@@ -39,6 +39,7 @@ class Meeting:
     local_hour: int = 12
     local_weekday: int = 2
     lead_traits: tuple[tuple[str, float], ...] = ()  # from the lead's source and attributes (see ``traits``)
+    last_contact: datetime | None = None  # the lead's latest logged contact before it was booked
 
 
 def label(m: Meeting) -> int | None:
@@ -74,6 +75,10 @@ def features(m: Meeting, earlier: Iterable[Meeting]) -> dict[str, float]:
         "moves_in_chain": float(min(m.chain_position, 5)),
         "is_rebooking": float(m.chain_position > 0 or cancels > 0),
         "never_held": float(bool(before) and held == 0),
+        # Days since the last logged contact before the booking (capped at a year; none at all is its own signal).
+        "contact_days": math.log1p(min(max((m.booked_at - m.last_contact).total_seconds() / 86400, 0), 365))
+        if m.last_contact else math.log1p(365),
+        "never_contacted": float(m.last_contact is None),
         **dict(m.lead_traits),
     }
 
@@ -212,6 +217,8 @@ def describe(name: str, x: dict[str, float]) -> str:
         "lead_days": f"booked {round(days / 7)} weeks ahead" if days >= 14 else "",
         "far_ahead": f"booked {round(days / 7)} weeks ahead" if n else "",
         "never_held": "no meeting with them has been held yet" if n else "",
+        "contact_days": f"no contact for {round(math.expm1(n))} days before booking" if math.expm1(n) >= 30 else "",
+        "never_contacted": "no contact logged before booking" if n else "",
         "is_rebooking": "a rebooking after a cancellation" if n else "",
         "booked_by_prospect": "",
         "same_week": "booked for this week" if n else "",
