@@ -240,3 +240,29 @@ def test_invitations_and_cancellations_as_real_clients_wrote_them_are_each_handl
     assert set(stored.values_list("outcome", flat=True)) <= {"calendar", "bad", "reply", "suggestion"}
     assert stored.filter(outcome="calendar").count() >= 5
     assert poll(inbox).read == 0
+
+
+def test_a_mail_that_fails_half_way_is_recorded_once_and_the_poll_goes_on(dovecot, inbox, dana, meeting,
+                                                                         monkeypatch):
+    from rebook.leads import services as lead_services
+
+    dovecot.append(ALICE, mail(body="I have to cancel, sorry.", date=time.time()))
+    dovecot.append(ALICE, mail(body="See you Thursday.", date=-2208988800.0))  # Date: 1900, before Rebook's dates
+    real = lead_services.activity_log
+    calls = []
+
+    def broken_once(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a defect")
+        return real(**kwargs)
+
+    monkeypatch.setattr("rebook.mailbox.services.lead_services.activity_log", broken_once)
+    report = poll(inbox)
+    assert report.read == 2 and not report.error
+    bad = InboundMail.objects.get(outcome="bad")
+    assert "RuntimeError" in bad.detail
+    assert not Suggestion.objects.exists()  # nothing of the broken message was kept
+    second = Activity.objects.get(lead=dana)
+    assert second.at.year >= 2026  # a date from 1900 is read as now
+    assert poll(inbox).read == 0  # not retried forever

@@ -19,6 +19,10 @@ HEADER_FIELDS = ("FROM", "TO", "SUBJECT", "DATE", "MESSAGE-ID", "IN-REPLY-TO", "
                  "AUTO-SUBMITTED", "X-AUTOREPLY", "X-AUTORESPOND", "PRECEDENCE")
 
 
+class ConnectionLost(RebookError):
+    """The server went away mid-poll: the message in hand is read again next time, not recorded as bad."""
+
+
 @dataclass(frozen=True)
 class Address:
     """Where a mailbox is: from `imaps://USER:PASSWORD@HOST:993/INBOX`, `imap://...:143/INBOX?starttls=1`
@@ -109,6 +113,8 @@ class Connection:
         assert self.imap is not None
         try:
             status, data = self.imap.uid(*args)
+        except (imaplib.IMAP4.abort, OSError) as e:
+            raise ConnectionLost(f"{self.address.host}: the connection was lost ({_text(e) or type(e).__name__})") from None
         except imaplib.IMAP4.error as e:
             raise RebookError(f"{self.address.host}: {_text(e)}") from None
         if status != "OK":

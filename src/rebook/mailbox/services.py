@@ -30,6 +30,7 @@ from rebook.outbox.models import PlannedMessage
 from rebook.outbox.services import message_bounced, seller_notice
 from rebook.sellers.models import Seller
 from rebook.strategy import replies
+from rebook.strategy.limits import EARLIEST
 from rebook.strategy.reasons import UNKNOWN
 from rebook.timeparse import localize, parse_time
 from rebook.webhooks.services import emit
@@ -136,7 +137,14 @@ def mailbox_release(*, mailbox: Mailbox, worker: str) -> None:
 def _one(conn: imap.Connection, box: Mailbox, uid: int, now: datetime, report: PollReport) -> None:
     header = conn.header(uid)
     with transaction.atomic():
-        outcome = _handle(conn, box, uid, header, now, report) if header is not None else None
+        try:
+            with transaction.atomic():  # what one message does is all or nothing; the poll goes on either way
+                outcome = _handle(conn, box, uid, header, now, report) if header is not None else None
+        except imap.ConnectionLost:
+            raise
+        except Exception as e:  # noqa: BLE001 - one message must never stop the poll, nor be retried forever
+            log.exception("mailbox %s: message %s could not be handled", box.pk, uid)
+            outcome = _unhandled(box, uid, header, now, e)
         Mailbox.objects.filter(pk=box.pk).update(last_uid=uid)  # with what the message changed
         box.last_uid = uid
     if outcome is None:
@@ -158,9 +166,8 @@ def _handle(conn, box: Mailbox, uid: int, header: imap.Header, now: datetime, re
     if h.message_id and InboundMail.objects.filter(seller=seller, message_id=h.message_id).exists():
         report.duplicates += 1
         return "duplicate"
-    received = h.date or now
-    if received > now:
-        received = now
+    # A date from the future, or from before the dates Rebook keeps (a forged or broken header), is now.
+    received = h.date if h.date is not None and EARLIEST <= h.date <= now else now
     record = InboundMail(mailbox=box, seller=seller, lead=lead, uid=uid, sender=h.sender[:254], subject=h.subject,
                          received_at=received, message_id=(h.message_id or f"uid:{box.uidvalidity}:{uid}")[:500])
     if header.size > imap.MAX_MESSAGE_BYTES:
@@ -181,6 +188,19 @@ def _handle(conn, box: Mailbox, uid: int, header: imap.Header, now: datetime, re
     if lead is None:
         return None
     return _reply(record, mail, lead, ours, received, now)
+
+
+def _unhandled(box: Mailbox, uid: int, header, now: datetime, error: Exception) -> str:
+    """A message that failed half-way: nothing of it was kept; record why, once."""
+    h = read_headers(header.raw) if header is not None else None
+    message_id = ((h.message_id if h else "") or f"uid:{box.uidvalidity}:{uid}")[:500]
+    if InboundMail.objects.filter(seller=box.seller, message_id=message_id).exists():
+        return "duplicate"
+    reason = str(error) if isinstance(error, RebookError) else f"could not be handled ({type(error).__name__})"
+    InboundMail.objects.create(mailbox=box, seller=box.seller, uid=uid, message_id=message_id, outcome=Outcome.BAD,
+                               sender=(h.sender if h else "")[:254], subject=(h.subject if h else "")[:300],
+                               received_at=now, detail=reason[:500])
+    return Outcome.BAD
 
 
 def _store(record: InboundMail, outcome: str, detail: str = "") -> str:
