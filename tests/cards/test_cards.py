@@ -209,3 +209,32 @@ def test_cards_to_call_on_today_then_the_call_is_logged_and_the_card_is_on_the_l
     other = Client()
     other.force_login(bob.user)
     assert other.get(f"/leads/{lead.pk}/cards/{card.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("make, says", [
+    (lambda: _png(20000, 20000), "megapixels"),
+    (lambda: _png(10, 50_000), "no card's shape"),
+    (lambda: _jpeg()[:1500], "cut short"),
+    (lambda: b"not an image", "not an image"),
+])
+def test_bad_photos_are_refused_with_the_reason_quickly(make, says):
+    from rebook.cards.services import card_scan
+
+    scan = card_scan(data=make(), name="x.jpg", region="US")
+    assert says in scan.error and scan.fields is None
+
+
+def _png(width: int, height: int) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("1", (width, height), 1).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _jpeg() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (800, 500), "white").save(out, format="JPEG")
+    return out.getvalue()

@@ -63,3 +63,11 @@ def test_a_file_without_the_needed_columns_is_refused_whole(alice, rebook, tmp_p
     path.write_text("a,b\n1,2\n")
     assert "no column for lead" in rebook.error("import", "history", str(path))
     assert "rebook import history FILE.csv" in rebook.error("import", "one.csv", str(path))
+
+
+def test_a_file_the_csv_reader_cannot_read_is_refused_whole_with_its_line(alice, rebook, tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"lead,start,outcome\nx@y.example,2026-01-05 10:00,held\nx@y.example,2026-01-06 10:00,"
+                     + b"a" * 200_000 + b"\n")
+    assert "line 3" in rebook.error("import", "history", str(path))
+    assert not Appointment.objects.exists()  # nothing half-written

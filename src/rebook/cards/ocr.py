@@ -53,11 +53,15 @@ def prepare(data: bytes, name: str):
         raise RebookError(f"{name}: not an image Rebook can read (JPEG, PNG, TIFF, WebP)") from None
     except OSError as e:
         raise RebookError(f"{name}: the image is damaged or cut short ({e})") from None
+    if max(image.size) > 10 * max(1, min(image.size)):
+        raise RebookError(f"{name}: {image.width}x{image.height} pixels is no card's shape (more than 10 to 1)")
     image = ImageOps.exif_transpose(image)
     gray = ImageOps.autocontrast(image.convert("L"), cutoff=1)
     if gray.width < TARGET_WIDTH:
-        scale = TARGET_WIDTH / gray.width
-        gray = gray.resize((TARGET_WIDTH, max(1, round(gray.height * scale))), Image.LANCZOS)
+        # Enlarged so the text is big enough, never past a size Tesseract reads in seconds.
+        scale = min(TARGET_WIDTH / gray.width, (MAX_PIXELS / 4 / (gray.width * gray.height)) ** 0.5)
+        if scale > 1:
+            gray = gray.resize((round(gray.width * scale), max(1, round(gray.height * scale))), Image.LANCZOS)
     return gray
 
 

@@ -95,8 +95,9 @@ def _layout(header: list[str], overrides: dict[str, str]) -> tuple[dict[str, int
     if "outcome" not in mapping and "no_show" not in mapping:
         missing.append("outcome (or no_show)")
     if missing:
+        columns = ", ".join(header)
         raise RebookError(f"the file has no column for {', '.join(missing)}; map one with --map COLUMN=FIELD "
-                          f"(columns: {', '.join(header)})")
+                          f"(columns: {columns[:200]}{'...' if len(columns) > 200 else ''})")
     used = set(mapping.values())
     return mapping, {header[i].strip(): i for i in range(len(header)) if i not in used and header[i].strip()}
 
@@ -135,13 +136,15 @@ def history_import(*, seller: Seller, stream: BinaryIO, name: str, overrides: di
         header = next(reader)
     except StopIteration:
         raise RebookError(f"{name} is empty") from None
+    except csv.Error as e:
+        raise RebookError(f"{name}, line 1: not a CSV file Rebook can read ({e})") from None
     mapping, extra = _layout(header, overrides or {})
     report = HistoryImport(file=name, columns={t: header[i] for t, i in mapping.items()}, attributes=list(extra))
     tz = seller.tz
     touched: set[int] = set()
     with transaction.atomic():
         batch: list[tuple[int, list[str]]] = []
-        for line_number, row in enumerate(reader, start=2):
+        for line_number, row in _rows(reader, name):
             if not any(cell.strip() for cell in row):
                 continue
             report.rows += 1
@@ -159,6 +162,19 @@ def history_import(*, seller: Seller, stream: BinaryIO, name: str, overrides: di
         if dry_run:
             transaction.set_rollback(True)
     return report
+
+
+def _rows(reader, name: str):
+    """The rows with their line numbers; a row the CSV reader cannot read (a cell over 128 KB, an unclosed
+    quote running to the end) refuses the whole file, which is then left unchanged."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise RebookError(f"{name}, line {reader.line_num}: {e}; nothing was imported") from None
+        yield reader.line_num, row
 
 
 def _cell(row: list[str], mapping: dict[str, int], key: str) -> str | None:
