@@ -7,13 +7,13 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
 from rebook.api.models import ApiToken, InboundHook, RateWindow
 from rebook.errors import RebookError
 from rebook.sellers.models import Seller
+from rebook.windows import count_this_minute
 
 PREFIX = "rbk_"
 
@@ -57,17 +57,7 @@ class RateLimited(Exception):
 
 def rate_limit_check(*, token: ApiToken, now: datetime) -> None:
     """Count this request in the token's current minute; raise RateLimited past REBOOK_API_RATE_LIMIT."""
-    window = now.replace(second=0, microsecond=0)
-    updated = RateWindow.objects.filter(token=token, window=window).update(count=F("count") + 1)
-    if not updated:
-        try:
-            with transaction.atomic():
-                RateWindow.objects.create(token=token, window=window, count=1)
-            RateWindow.objects.filter(token=token, window__lt=window - timedelta(hours=1)).delete()
-        except IntegrityError:  # another request of the same minute created it first
-            RateWindow.objects.filter(token=token, window=window).update(count=F("count") + 1)
-    count = RateWindow.objects.filter(token=token, window=window).values_list("count", flat=True).first() or 0
-    if count > settings.REBOOK_API_RATE_LIMIT:
+    if count_this_minute(RateWindow, now, token=token) > settings.REBOOK_API_RATE_LIMIT:
         raise RateLimited(retry_after=max(1, 60 - now.second))
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

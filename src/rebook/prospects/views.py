@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import wraps
 from itertools import groupby
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -33,6 +32,7 @@ from rebook.prospects import links, services
 from rebook.prospects.models import AddressWindow
 from rebook.strategy.followups import RESCHEDULE_OFFER
 from rebook.web.client import client_ip
+from rebook.windows import count_this_minute
 
 CHOICES = ["I'm unwell", "Something urgent came up", "My child is sick", "I'm no longer interested"]
 DONE = {
@@ -56,15 +56,7 @@ def _address_key(request: HttpRequest) -> str:
 
 def _over_limit(request: HttpRequest, now: datetime) -> int | None:
     """Count this request in the address's minute; the seconds to wait when past the limit."""
-    key, window = _address_key(request), now.replace(second=0, microsecond=0)
-    if not AddressWindow.objects.filter(address=key, window=window).update(count=F("count") + 1):
-        try:
-            with transaction.atomic():
-                AddressWindow.objects.create(address=key, window=window, count=1)
-            AddressWindow.objects.filter(window__lt=window - timedelta(hours=1)).delete()
-        except IntegrityError:  # another request of the same minute made it first
-            AddressWindow.objects.filter(address=key, window=window).update(count=F("count") + 1)
-    count = AddressWindow.objects.filter(address=key, window=window).values_list("count", flat=True).first() or 0
+    count = count_this_minute(AddressWindow, now, address=_address_key(request))
     return max(1, 60 - now.second) if count > settings.REBOOK_PUBLIC_RATE_LIMIT else None
 
 
