@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 from django.db.models import Min
 from django.shortcuts import render
 
-from rebook.forecast.services import held_forecast, model_for, risks
+from rebook.forecast.services import model_for, risks
 from rebook.leads.models import Appointment, Cancellation, Lead, Party
 from rebook.leads.selectors import cancellations_checklists, freed, freed_candidates, pipeline
 from rebook.mailbox.models import Suggestion
@@ -25,15 +25,16 @@ def today(request):
     seller, moment = request.seller, now()
     tz = seller.tz
     midnight = datetime.combine(moment.astimezone(tz).date() + timedelta(days=1), time(0), tzinfo=tz)
-    upcoming = Appointment.objects.filter(
+    # Two weeks ahead, read once: this week's meetings are shown, and the pipeline weighs all of them.
+    fortnight = list(Appointment.objects.filter(
         seller=seller, status=Appointment.Status.SCHEDULED, start__gte=moment - timedelta(hours=2),
-        start__lt=moment + timedelta(days=7),
-    ).select_related("lead").order_by("start")
-    upcoming = list(upcoming)
+        start__lt=moment + timedelta(days=14),
+    ).select_related("lead").order_by("start"))
     model = model_for(seller)
-    forecast = risks(upcoming, seller, model) if model else {}
-    for a in upcoming:
+    forecast = risks(fortnight, seller, model) if model else {}
+    for a in fortnight:
         a.risk_info = forecast.get(a.pk)
+    upcoming = [a for a in fortnight if a.start < moment + timedelta(days=7)]
     recent = list(
         Cancellation.objects.filter(seller=seller, by=Party.PROSPECT, at__gte=moment - FOLLOW_UP_WINDOW)
         .select_related("lead__seller", "appointment")
@@ -70,7 +71,9 @@ def today(request):
         "review": list(review.order_by("due")[:5]),
         "review_count": review.count(),
         "failed_count": PlannedMessage.objects.filter(seller=seller, status=PlannedMessage.Status.FAILED).count(),
-        "pipeline": pipeline(seller=seller, now=moment, forecast=held_forecast(seller, model) if model else None),
+        "pipeline": pipeline(seller=seller, now=moment, forecast=(
+            lambda appointments: {a.pk: forecast[a.pk].probability for a in appointments if a.pk in forecast})
+            if forecast else None),
         "freed": freed_slots,
         "risky": risky_slots,
         # Leads from business cards not yet contacted, oldest card first: the follow-up call.
