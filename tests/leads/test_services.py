@@ -256,3 +256,37 @@ def test_won_leads_have_nothing_planned(charlie):
     s.lead_set_status(lead=charlie, status="won")
     assert not messages(charlie, "review", "scheduled")
     assert {m.status_note for m in messages(charlie).values()} == {"the lead was marked won"}
+
+
+def test_deferred_reevaluation_runs_once_a_lead_and_ends_where_step_by_step_ends(charlie, alice):
+    from unittest import mock
+
+    from django.db import transaction
+
+    calls = []
+    with transaction.atomic(), mock.patch("rebook.leads.services.lead_history", wraps=s.lead_history) as history:
+        with s.reevaluations_deferred(now=NOW):
+            for days in (3, 4, 5):
+                s.appointment_cancel(appointment=book(charlie, days), by="prospect", reason="something came up")
+            assert fresh(charlie).status == "new" and history.call_count == 0  # nothing yet
+            with transaction.atomic():  # a lead made in a savepoint that rolls back is skipped at the end
+                ghost = s.lead_create(seller=alice, name="Ghost")
+                book(ghost, 2)
+                transaction.set_rollback(True)
+        calls.append(history.call_count)
+    assert calls == [1]  # charlie's history read once, for all six changes
+    lead = fresh(charlie)
+    assert (lead.status, lead.strikes, lead.nurture_reason) == ("nurture", 3, "strike_limit")
+    assert not Lead.objects.filter(name="Ghost").exists()
+    last = Cancellation.objects.filter(appointment__lead=charlie).order_by("-id").first()
+    assert set(messages(charlie, "review", "scheduled")) == {f"nurture_move:c{last.pk}", f"nurture_checkin:c{last.pk}:1"}
+
+
+def test_nothing_is_reevaluated_when_the_deferred_block_fails(charlie):
+    from unittest import mock
+
+    with mock.patch("rebook.leads.services.lead_history", wraps=s.lead_history) as history:
+        with pytest.raises(RebookError), s.reevaluations_deferred(now=NOW):
+            book(charlie, 3)
+            raise RebookError("the import failed")
+    assert history.call_count == 0

@@ -81,16 +81,17 @@ def calendar_import(
             if not extraction.facts and not extraction.rejected:
                 report.warnings.append(f"{source.where}: no events in it")
             refused: dict[str, int] = {}
-            for number, fact in enumerate(extraction.facts):
-                if budget.expired():
-                    report.rejected.append(f"{source.where}: the import took longer than its time limit; "
-                                           f"{len(extraction.facts) - number} event(s) were not applied")
-                    break
-                try:
-                    with transaction.atomic():
-                        report.events.append(_apply(seller, fact, mine, now))
-                except RebookError as e:
-                    refused[f"{fact.where}: {e}"] = refused.get(f"{fact.where}: {e}", 0) + 1
+            with lead_services.reevaluations_deferred(now=now):  # each lead once, after its events
+                for number, fact in enumerate(extraction.facts):
+                    if budget.expired():
+                        report.rejected.append(f"{source.where}: the import took longer than its time limit; "
+                                               f"{len(extraction.facts) - number} event(s) were not applied")
+                        break
+                    try:
+                        with transaction.atomic():
+                            report.events.append(_apply(seller, fact, mine, now))
+                    except RebookError as e:
+                        refused[f"{fact.where}: {e}"] = refused.get(f"{fact.where}: {e}", 0) + 1
             # The occurrences of one series share their reason: one line, with how many.
             report.rejected += [text if n == 1 else f"{text} ({n} occurrences)" for text, n in refused.items()]
         if dry_run:

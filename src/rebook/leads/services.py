@@ -5,6 +5,9 @@ from the whole history, so the order things were entered in never matters."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -495,10 +498,38 @@ def _withdraw_note(lead: Lead, new_status: str) -> str:
     return "no longer needed after a change to the lead's appointments"
 
 
+_deferred: ContextVar[set[int] | None] = ContextVar("rebook_deferred_reevaluations", default=None)
+
+
+@contextmanager
+def reevaluations_deferred(*, now: datetime | None = None) -> Iterator[None]:
+    """Inside, each lead's re-evaluation waits, and runs once a lead at the end: a calendar file can book
+    hundreds of meetings for one lead, and re-reading its whole history after each is quadratic. The
+    result is the same, since the rules follow the times of events, not the order they were entered in.
+    Use it inside a transaction; when the block raises, nothing is re-evaluated (the change rolls back)."""
+    if _deferred.get() is not None:  # already deferring: the outer block re-evaluates
+        yield
+        return
+    pending: set[int] = set()
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    # A lead created in a savepoint that was rolled back is gone: only those that still exist.
+    for lead in Lead.objects.filter(pk__in=pending).select_related("seller__user").order_by("pk"):
+        lead_reevaluate(lead=lead, now=now)
+
+
 # No savepoint: it runs inside every service's transaction, and a failure fails the whole change.
 @transaction.atomic(savepoint=False)
 def lead_reevaluate(*, lead: Lead, now: datetime | None = None) -> Lead:
-    """Recompute everything that follows from the lead's history and persist it."""
+    """Recompute everything that follows from the lead's history and persist it (inside
+    ``reevaluations_deferred``, later, once)."""
+    pending = _deferred.get()
+    if pending is not None:
+        pending.add(lead.pk)
+        return lead
     now = _now(now)
     seller = lead.seller
     policy = seller.policy
