@@ -285,8 +285,8 @@ def test_deferred_reevaluation_runs_once_a_lead_and_ends_where_step_by_step_ends
 def test_nothing_is_reevaluated_when_the_deferred_block_fails(charlie):
     from unittest import mock
 
-    with mock.patch("rebook.leads.services.lead_history", wraps=s.lead_history) as history:
-        with pytest.raises(RebookError), s.reevaluations_deferred(now=NOW):
-            book(charlie, 3)
-            raise RebookError("the import failed")
+    with (mock.patch("rebook.leads.services.lead_history", wraps=s.lead_history) as history,
+          pytest.raises(RebookError), s.reevaluations_deferred(now=NOW)):
+        book(charlie, 3)
+        raise RebookError("the import failed")
     assert history.call_count == 0
