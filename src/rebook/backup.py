@@ -26,6 +26,7 @@ from django.core.management.color import no_style
 from django.db import connection, connections, transaction
 from django.utils.duration import duration_iso_string
 
+from rebook.cards.models import BusinessCard
 from rebook.contacts.services import neutralise
 from rebook.errors import RebookError
 from rebook.leads.models import Activity, Appointment, Cancellation, Lead
@@ -41,6 +42,7 @@ BACKUP_MODELS = [
     "api.apitoken", "api.ratewindow", "api.idempotencyrecord", "api.importrun", "api.inboundhook",
     "webhooks.endpoint", "webhooks.delivery", "prospects.addresswindow", "mailbox.mailbox",
     "mailbox.inboundmail", "mailbox.suggestion", "forecast.riskmodel", "cards.businesscard",
+    "cards.cardupload",
 ]
 # Not Rebook's data: made again by `migrate`, or sign-ins that a restore should not carry over.
 NOT_BACKED_UP = {"auth.permission", "auth.group", "contenttypes.contenttype", "sessions.session"}
@@ -60,6 +62,8 @@ EXPORT_TABLES: dict[str, tuple[type, list[str]]] = {
     "contacts": (Activity, ["id", "lead_id", "kind", "direction", "at", "notes"]),
     "messages": (PlannedMessage, ["id", "lead_id", "kind", "due", "status", "status_note", "subject", "body",
                                   "sent_at", "to_email", "attempts", "last_error"]),
+    # The business card each lead came from; `image` is the photo itself, as a data: URI.
+    "cards": (BusinessCard, ["id", "lead_id", "file", "event", "created_at", "text", "image"]),
 }
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import random
-import shutil
 from pathlib import Path
 
 import pytest
@@ -117,16 +116,6 @@ def test_a_phone_without_a_country_code_is_read_in_the_cards_country():
 # --- the whole path on rendered cards ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def tesseract():
-    if shutil.which("tesseract") is None:
-        import os
-
-        if os.environ.get("CI"):
-            pytest.fail("tesseract is missing; .ci/run installs Debian's tesseract-ocr")
-        pytest.skip("tesseract is not installed (apt-get install tesseract-ocr)")
-
-
 def test_rendered_cards_are_read_field_by_field(tesseract, capsys):
     import time
 
@@ -209,6 +198,16 @@ def test_cards_to_call_on_today_then_the_call_is_logged_and_the_card_is_on_the_l
     other = Client()
     other.force_login(bob.user)
     assert other.get(f"/leads/{lead.pk}/cards/{card.pk}/").status_code == 404
+    # The card travels in the exports, image and all.
+    import base64
+    import csv
+    import json
+
+    [row] = list(csv.DictReader(io.StringIO(alice_client.get("/data/export.csv?table=cards").content.decode())))
+    assert (row["lead_id"], row["file"], row["event"]) == (str(lead.pk), "dana.jpg", "Chamber mixer")
+    assert base64.b64decode(row["image"].removeprefix("data:image/jpeg;base64,")) == b"\xff\xd8jpeg"
+    everything = json.loads(alice_client.get("/data/export.json").content)
+    assert [c["file"] for c in everything["cards"]] == ["dana.jpg"]
 
 
 @pytest.mark.parametrize("make, says", [
@@ -238,3 +237,21 @@ def _jpeg() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (800, 500), "white").save(out, format="JPEG")
     return out.getvalue()
+
+
+def test_a_heic_photo_and_a_pdf_scan_are_read_and_a_broken_pdf_says_so(tesseract):
+    from PIL import Image
+    from pillow_heif import register_heif_opener
+
+    from rebook.cards.services import card_scan_file
+
+    register_heif_opener()
+    heic = io.BytesIO()
+    Image.open(io.BytesIO(render(CARDS[2], variant=1))).save(heic, format="HEIF", quality=90)
+    assert heic.getvalue()[4:12] in (b"ftypheic", b"ftypmif1")
+    [scan] = card_scan_file(data=heic.getvalue(), name="IMG_0042.HEIC", region="US")
+    assert not scan.error and CARDS[2]["email"] in scan.fields.emails
+    assert scan.content_type == "image/jpeg" and scan.data[:2] == b"\xff\xd8"  # kept as a JPEG every browser shows
+
+    [broken] = card_scan_file(data=b"%PDF-1.7\n" + b"x" * 500, name="scan.pdf", region="US")
+    assert "not a PDF Rebook can read" in broken.error and broken.fields is None

@@ -144,7 +144,7 @@ def test_every_main_page_fits_a_phone_and_is_photographed(browser, live_server, 
         "cancel": f"/appointments/{ahead.pk}/cancel/", "reschedule": f"/appointments/{ahead.pk}/reschedule/",
         "nurture": "/nurture/", "outbox": "/outbox/", "message": f"/outbox/{PlannedMessage.objects.first().pk}/",
         "templates": "/templates/", "template": "/templates/connecting_moment/", "infopack": "/info-pack/",
-        "policy": "/policy/", "reports": "/reports/", "data": "/data/", "settings": "/settings/",
+        "policy": "/policy/", "reports": "/reports/", "data": "/data/", "settings": "/settings/", "cards": "/cards/",
     }
     for size_name, size in (("phone", PHONE), ("desktop", DESKTOP)):
         context = browser.new_context(viewport=size)
@@ -167,7 +167,7 @@ def test_every_main_page_fits_a_phone_and_is_photographed(browser, live_server, 
         # No page breaks its Content-Security-Policy (an inline style or script would show up here).
         assert not [e for e in errors if re.search("Content Security Policy|Refused", e)], errors
         context.close()
-    assert len([p for p in SHOTS.glob("*-phone.png") if not p.name.startswith("prospect-")]) == len(pages)
+    assert all((SHOTS / f"{name}-{size}.png").exists() for name in pages for size in ("phone", "desktop"))
 
 
 def test_the_checklist_ticks_in_place(browser, live_server, seller):
@@ -215,4 +215,61 @@ def test_the_api_docs_render_under_the_content_security_policy(browser, live_ser
     page.get_by_text("/api/v1/leads").first.wait_for()
     page.screenshot(path=SHOTS / "api-docs-desktop.png")
     assert not [e for e in errors if "Content Security Policy" in e], errors
+    page.close()
+
+
+def test_cards_from_a_phone_upload_to_the_call(browser, live_server, seller):
+    """At phone size: three card photos uploaded at once, read by the worker, one field corrected, each saved;
+    then the leads and Today's "Cards to call"."""
+    if not shutil.which("tesseract"):
+        if os.environ.get("CI"):
+            pytest.fail("tesseract is missing; .ci/run installs Debian's tesseract-ocr")
+        pytest.skip("tesseract is not installed (apt-get install tesseract-ocr)")
+    from rebook.cards.models import CardUpload
+    from rebook.leads.models import Lead
+    from rebook.outbox.worker import Worker
+    from tests.cards.test_cards import CARDS, render
+
+    photos = [{"name": f"card-{i}.jpg", "mimeType": "image/jpeg", "buffer": render(CARDS[i], variant=v)}
+              for i, v in ((0, 0), (3, 1), (5, 4))]
+    page = browser.new_page(viewport=PHONE)
+    sign_in(page, live_server)
+    page.get_by_role("link", name="Cards", exact=True).click()
+    photo_input = page.get_by_label("Photos of cards")
+    assert photo_input.get_attribute("capture") == "environment" and photo_input.get_attribute("accept").startswith("image/*")
+    photo_input.set_input_files(photos)
+    page.get_by_label("Where you met them").fill("Chamber mixer, 12 Mar")
+    page.get_by_role("button", name="Read the cards").click()
+    page.get_by_text("3 cards uploaded").wait_for()
+    page.get_by_text("Reading 3 cards").wait_for()
+    page.screenshot(path=SHOTS / "cards-uploaded-phone.png", full_page=True)
+
+    Worker(name="browser-cards", send_mail=False, report=lambda line: None).run(until_idle=True)
+    page.reload()
+    forms = page.locator("section.review-card form", has=page.get_by_role("button", name="Save as a lead"))
+    assert forms.count() == 3
+    no_sideways_scroll(page)
+    page.screenshot(path=SHOTS / "cards-review-phone.png", full_page=True)
+
+    first = CardUpload.objects.get(file="card-0.jpg")
+    name = page.locator(f"#id_card{first.pk}-name")
+    assert name.input_value() == CARDS[0]["name"]
+    name.fill("Dana M. Reyes")  # the seller's correction
+    for _ in range(3):
+        page.get_by_role("button", name="Save as a lead").first.click()
+        page.get_by_text("Saved ").first.wait_for()
+    page.get_by_role("heading", name="Saved from cards").wait_for()
+    page.screenshot(path=SHOTS / "cards-saved-phone.png", full_page=True)
+
+    names = set(Lead.objects.filter(seller=seller).values_list("name", flat=True))
+    assert names == {"Dana M. Reyes", CARDS[3]["name"], CARDS[5]["name"]}
+    assert set(Lead.objects.filter(seller=seller).values_list("source", flat=True)) == {"Chamber mixer, 12 Mar"}
+
+    page.get_by_role("link", name="Today", exact=True).click()
+    calls = page.locator("section", has=page.get_by_role("heading", name="Cards to call"))
+    for lead_name in names:
+        calls.get_by_role("link", name=lead_name).wait_for()
+    assert calls.locator('a[href="tel:+14155550134"]').count() == 1
+    no_sideways_scroll(page)
+    page.screenshot(path=SHOTS / "cards-to-call-phone.png", full_page=True)
     page.close()

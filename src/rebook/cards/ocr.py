@@ -1,22 +1,41 @@
-"""From an image file to OCR words with boxes: Pillow prepares it (the EXIF orientation, grayscale,
-contrast, scale so the text is large enough), then Debian's Tesseract reads it, on this machine, in the
-page-segmentation modes that suit cards; the mode that reads the most confident words wins."""
+"""From an image file to OCR words with boxes: Pillow prepares it (the EXIF orientation, the card found in
+the photo, straightened and cropped, grayscale, contrast, scaled so the text is large enough), then Debian's
+Tesseract reads it, on this machine, in the page-segmentation modes that suit cards; the mode that reads the
+most confident words wins."""
 
 from __future__ import annotations
 
 import csv
 import io
+import mimetypes
+import os
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from rebook.cards import photo
 from rebook.errors import RebookError
 from rebook.strategy.cards import Word
 
 MAX_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 60_000_000
 TARGET_WIDTH = 2000  # text on a card photographed at this width is about 30 px high: what Tesseract likes
+WORKING_SIZE = 3000  # larger photos are reduced to this first: phones write 4,000 px and more
 MODES = (3, 11, 6)  # automatic layout, sparse text, one block
+
+
+MAX_PAGES = 100  # cards in one PDF scan
+PDF_DPI = 300
+
+
+@dataclass
+class Picture:
+    """One card's image as it will be kept with the lead: a photo as sent, or a page of a PDF scan."""
+
+    name: str
+    data: bytes
+    content_type: str
 
 
 @dataclass
@@ -34,6 +53,57 @@ def tesseract() -> str:
     return path
 
 
+def pictures(data: bytes, name: str) -> list[Picture]:
+    """The cards in one file: a PDF scan is one card a page (each rendered at 300 dpi); a HEIC photo (what
+    iPhones write) is turned into a JPEG, which every browser shows; any other image is kept as it is."""
+    if data[:5] == b"%PDF-":
+        return _pdf_pages(data, name)
+    if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1", b"ftyphevc"):
+        from PIL import Image, ImageOps
+
+        _heif()
+        try:
+            image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+        except Exception as e:  # the decoder's own errors: a broken file is one card's message, not a crash
+            raise RebookError(f"{name}: the HEIC photo cannot be read ({e})") from None
+        out = io.BytesIO()
+        image.convert("RGB").save(out, format="JPEG", quality=90)
+        return [Picture(name, out.getvalue(), "image/jpeg")]
+    return [Picture(name, data, mimetypes.guess_type(name)[0] or "application/octet-stream")]
+
+
+def _heif() -> None:
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+
+
+def _pdf_pages(data: bytes, name: str) -> list[Picture]:
+    import pypdfium2
+
+    if len(data) > MAX_BYTES:
+        raise RebookError(f"{name}: {len(data) // (1024 * 1024)} MB; the limit is {MAX_BYTES // (1024 * 1024)} MB")
+    try:
+        document = pypdfium2.PdfDocument(data)
+    except pypdfium2.PdfiumError as e:
+        raise RebookError(f"{name}: not a PDF Rebook can read ({e})") from None
+    try:
+        if len(document) > MAX_PAGES:
+            raise RebookError(f"{name}: {len(document)} pages; the limit is {MAX_PAGES} cards a file")
+        out = []
+        for number, page in enumerate(document, start=1):
+            width, height = page.get_size()
+            # 300 dpi, but never a page larger than the photo limit (a poster-sized page is drawn smaller).
+            scale = min(PDF_DPI / 72, (MAX_PIXELS / 4 / max(width * height, 1)) ** 0.5)
+            image = page.render(scale=scale, grayscale=True).to_pil()
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG", compress_level=1)
+            out.append(Picture(f"{name}, page {number}", buffer.getvalue(), "image/png"))
+        return out
+    finally:
+        document.close()
+
+
 def prepare(data: bytes, name: str):
     """The image as Tesseract reads best: upright, gray, stretched contrast, about 2,000 px wide."""
     from PIL import Image, ImageOps, UnidentifiedImageError
@@ -46,17 +116,41 @@ def prepare(data: bytes, name: str):
         if image.width * image.height > MAX_PIXELS:
             raise RebookError(f"{name}: {image.width * image.height / 1e6:.0f} megapixels; the limit is "
                               f"{MAX_PIXELS // 1_000_000}")
+        if image.format == "JPEG":  # a phone's 12 megapixels decoded at half size: faster, and still enough
+            image.draft("RGB", (WORKING_SIZE // 2, WORKING_SIZE // 2))
         image.load()
     except Image.DecompressionBombError:
         raise RebookError(f"{name}: more than {MAX_PIXELS // 1_000_000} megapixels") from None
     except UnidentifiedImageError:
-        raise RebookError(f"{name}: not an image Rebook can read (JPEG, PNG, TIFF, WebP)") from None
+        raise RebookError(f"{name}: not an image Rebook can read (JPEG, PNG, HEIC, TIFF, WebP, or a PDF scan)") from None
     except OSError as e:
         raise RebookError(f"{name}: the image is damaged or cut short ({e})") from None
     if max(image.size) > 10 * max(1, min(image.size)):
         raise RebookError(f"{name}: {image.width}x{image.height} pixels is no card's shape (more than 10 to 1)")
     image = ImageOps.exif_transpose(image)
-    gray = ImageOps.autocontrast(image.convert("L"), cutoff=1)
+    if image.mode not in ("L", "RGB"):
+        image = image.convert("RGB")
+    if max(image.size) > WORKING_SIZE:
+        image.thumbnail((WORKING_SIZE, WORKING_SIZE), Image.LANCZOS)
+    return ImageOps.autocontrast(_card_of(image), cutoff=1)
+
+
+def _card_of(image):
+    """The card, straightened and cropped, at TARGET_WIDTH; or, when no card outline is found, the whole
+    image levelled and scaled."""
+    from PIL import Image
+
+    corners = photo.find_card(image)
+    if corners is None:
+        angle = photo.skew(image.convert("L"))
+        if abs(angle) >= 0.5:
+            fill = tuple(int(v) for v in photo.median_colour(image))
+            image = image.rotate(angle, expand=True, fillcolor=fill if image.mode == "RGB" else fill[0],
+                                 resample=Image.BICUBIC)
+            corners = photo.find_card(image)
+    gray = image.convert("L")
+    if corners is not None:
+        return photo.straighten(gray, corners, TARGET_WIDTH)
     if gray.width < TARGET_WIDTH:
         # Enlarged so the text is big enough, never past a size Tesseract reads in seconds.
         scale = min(TARGET_WIDTH / gray.width, (MAX_PIXELS / 4 / (gray.width * gray.height)) ** 0.5)
@@ -67,10 +161,12 @@ def prepare(data: bytes, name: str):
 
 def _run(image, mode: int) -> list[Word]:
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
+    image.save(buffer, format="PNG", compress_level=1)
+    # One thread per Tesseract: the modes run side by side, and OpenMP's own threads only slow that down.
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     try:
         done = subprocess.run([tesseract(), "stdin", "stdout", "--psm", str(mode), "-l", "eng", "tsv"],
-                              input=buffer.getvalue(), capture_output=True, timeout=60, check=False)
+                              input=buffer.getvalue(), capture_output=True, timeout=60, check=False, env=env)
     except subprocess.TimeoutExpired:
         raise RebookError("tesseract took more than 60 s on one card") from None
     if done.returncode != 0:
@@ -95,33 +191,32 @@ def _score(words: list[Word]) -> float:
     return sum(w.conf for w in words if w.conf >= 50 and len(w.text) > 1)
 
 
-def _upright(image):
-    """Turn the image so its text reads upright. The EXIF tag is applied first, but phones sometimes write
-    a wrong one (or none): when the image reads poorly as it is, each quarter turn is tried and the one that
-    reads best kept."""
-    first = _run(image, 3)
-    if sum(1 for w in first if w.conf >= 60 and len(w.text) > 2) >= 4:
-        return image, first
-    best, best_words = image, first
-    for angle in (90, 270, 180):
-        turned = image.rotate(angle, expand=True, fillcolor=255)
-        words = _run(turned, 3)
-        if _score(words) > _score(best_words):
-            best, best_words = turned, words
-    return best, best_words
+def _many(jobs: list[tuple[object, int]]) -> list[list[Word]]:
+    """Tesseract on each (image, mode), side by side."""
+    with ThreadPoolExecutor(max_workers=min(len(jobs), os.cpu_count() or 1)) as pool:
+        return list(pool.map(lambda job: _run(*job), jobs))
 
 
-def read_image(data: bytes, name: str) -> Reading:
-    """OCR words of a card image, from the mode that reads it most confidently."""
-    image, first = _upright(prepare(data, name))
-    best: Reading | None = None
-    best_score = -1.0
-    for mode in MODES:
-        words = first if mode == 3 else _run(image, mode)
-        score = _score(words)
-        if score > best_score:
-            best, best_score = Reading(words, mode, image.width, image.height), score
-    assert best is not None
-    if not any(w.conf >= 50 and len(w.text) > 1 for w in best.words):
+def _readable(words: list[Word]) -> bool:
+    return sum(1 for w in words if w.conf >= 60 and len(w.text) > 2) >= 4
+
+
+def read_image(data: bytes, name: str) -> list[Reading]:
+    """The card read in each page-segmentation mode, the most confident reading first.
+
+    The image is upright after its EXIF tag, but phones sometimes write a wrong one (or none): when no mode
+    reads it well as it is, each quarter turn is tried in the automatic mode and the best turn read again."""
+    image = prepare(data, name)
+    readings = _many([(image, mode) for mode in MODES])
+    if not any(_readable(words) for words in readings):
+        turns = [image.rotate(angle, expand=True, fillcolor=255) for angle in (90, 270, 180)]
+        turned = _many([(t, 3) for t in turns])
+        best = max(range(3), key=lambda i: _score(turned[i]))
+        if _score(turned[best]) > max(_score(words) for words in readings):
+            image = turns[best]
+            readings = [turned[best], *_many([(image, mode) for mode in MODES if mode != 3])]
+    out = sorted((Reading(words, mode, image.width, image.height) for words, mode in zip(readings, MODES, strict=True)),
+                 key=lambda r: -_score(r.words))
+    if not any(w.conf >= 50 and len(w.text) > 1 for w in out[0].words):
         raise RebookError(f"{name}: no readable text (blurred, too dark, or not a card?)")
-    return best
+    return out

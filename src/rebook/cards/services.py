@@ -7,15 +7,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from rebook.cards import ocr
-from rebook.cards.models import BusinessCard
+from rebook.cards.models import BusinessCard, CardUpload
+from rebook.claims import claim_one
 from rebook.errors import RebookError
 from rebook.leads.models import Lead
 from rebook.leads.services import lead_create, lead_update
 from rebook.sellers.models import Seller
-from rebook.strategy.cards import CardFields, read_fields
+from rebook.strategy.cards import CardFields, Phone, combine, read_fields
 
 
 @dataclass
@@ -26,6 +28,7 @@ class Scan:
     lead_id: int | None = None
     merged: bool = False
     data: bytes = field(default=b"", repr=False)
+    content_type: str = ""
 
     def as_dict(self) -> dict:
         f = self.fields
@@ -42,13 +45,25 @@ class Scan:
         return out
 
 
-def card_scan(*, data: bytes, name: str, region: str) -> Scan:
+def card_scan(*, data: bytes, name: str, region: str, content_type: str = "") -> Scan:
     """Read one card; a card that cannot be read is a Scan with ``error``, never an exception."""
+    content_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
     try:
-        reading = ocr.read_image(data, name)
+        readings = ocr.read_image(data, name)
     except RebookError as e:
         return Scan(name, error=str(e).removeprefix(f"{name}: "))
-    return Scan(name, fields=read_fields(reading.words, region=region), data=data)
+    return Scan(name, fields=combine([read_fields(r.words, region=region) for r in readings]), data=data,
+                content_type=content_type)
+
+
+def card_scan_file(*, data: bytes, name: str, region: str) -> list[Scan]:
+    """Read every card in one file (a PDF scan holds one a page); what cannot be read is a Scan with
+    ``error``, and the other cards go on."""
+    try:
+        pictures = ocr.pictures(data, name)
+    except RebookError as e:
+        return [Scan(name, error=str(e).removeprefix(f"{name}: "))]
+    return [card_scan(data=p.data, name=p.name, region=region, content_type=p.content_type) for p in pictures]
 
 
 def _existing(seller: Seller, f: CardFields) -> Lead | None:
@@ -84,8 +99,104 @@ def card_save(*, seller: Seller, scan: Scan, event: str = "", now: datetime | No
         if missing:
             lead = lead_update(lead=lead, **missing)
         scan.merged = True
-    BusinessCard.objects.create(lead=lead, file=scan.file[:255], content_type=mimetypes.guess_type(scan.file)[0] or
-                                "application/octet-stream", data=scan.data, event=event[:200],
+    BusinessCard.objects.create(lead=lead, file=scan.file[:255], content_type=scan.content_type or
+                                mimetypes.guess_type(scan.file)[0] or "application/octet-stream", data=scan.data, event=event[:200],
                                 fields=scan.as_dict() | {"lead_id": None}, text=f.text, created_at=now)
     scan.lead_id = lead.pk
     return scan
+
+
+# --- the "Add from cards" page: uploads queued for the worker, read, then reviewed and saved ----------------
+
+MAX_FILES = 20  # photos in one upload
+
+
+def cards_enqueue(*, seller: Seller, files: list[tuple[str, bytes]], event: str = "",
+                  now: datetime | None = None) -> list[CardUpload]:
+    """Queue each uploaded photo (or PDF scan) for the worker to read. A file over the size limit becomes a
+    row that says so at once; the other files go on."""
+    if not files:
+        raise RebookError("choose one or more photos of cards")
+    if len(files) > MAX_FILES:
+        raise RebookError(f"{len(files)} files; the limit is {MAX_FILES} at a time")
+    now = now or timezone.now()
+    rows = []
+    for name, data in files:
+        row = CardUpload(seller=seller, file=name[:255], event=event.strip()[:200], created_at=now,
+                         content_type=mimetypes.guess_type(name)[0] or "")
+        if len(data) > ocr.MAX_BYTES:
+            row.status, row.error = CardUpload.Status.FAILED, (
+                f"{len(data) // (1024 * 1024)} MB; the limit is {ocr.MAX_BYTES // (1024 * 1024)} MB")
+        elif not data:
+            row.status, row.error = CardUpload.Status.FAILED, "the file is empty"
+        else:
+            row.data = data
+        rows.append(row)
+    return CardUpload.objects.bulk_create(rows)
+
+
+def card_claim(*, worker: str, now: datetime, lease) -> CardUpload | None:
+    """The oldest queued card (or one whose worker died), claimed for this worker, or None."""
+    Status = CardUpload.Status
+    ready = (Q(status=Status.QUEUED, lease_until__lt=now), Q(status=Status.QUEUED, lease_until__isnull=True))
+    pk = claim_one(CardUpload, ready, ("created_at", "id"), claimed_by=worker, lease_until=now + lease)
+    return None if pk is None else CardUpload.objects.get(pk=pk)
+
+
+def card_read(*, upload: CardUpload, region: str) -> list[CardUpload]:
+    """Read a claimed upload: its fields (or why it cannot be read) for the seller's review. A PDF scan
+    becomes one row a page."""
+    scans = card_scan_file(data=bytes(upload.data or b""), name=upload.file, region=region)
+    rows = []
+    with transaction.atomic():
+        for i, scan in enumerate(scans):
+            row = upload if i == 0 else CardUpload(seller_id=upload.seller_id, event=upload.event,
+                                                   created_at=upload.created_at)
+            row.file = scan.file[:255]
+            if scan.data:
+                row.data, row.content_type = scan.data, scan.content_type
+            row.status = CardUpload.Status.FAILED if scan.error else CardUpload.Status.READ
+            row.error = scan.error
+            row.fields = {} if scan.error else scan.as_dict()
+            row.claimed_by, row.lease_until = "", None
+            row.save()
+            rows.append(row)
+    return rows
+
+
+def card_review_save(*, seller: Seller, upload: CardUpload, name: str, title: str = "", company: str = "",
+                     email: str = "", phone: str = "", website: str = "", address: str = "",
+                     now: datetime | None = None) -> Lead:
+    """Save a reviewed card, as the seller corrected it: a new lead, or what an existing one is missing."""
+    if upload.seller_id != seller.pk or upload.status != CardUpload.Status.READ:
+        raise RebookError("this card is not waiting for review")
+    read = upload.fields or {}
+    fields = CardFields(name=name.strip(), title=title.strip(), company=company.strip(),
+                        emails=[email.strip()] if email.strip() else [],
+                        phones=[Phone(_e164(phone.strip()))] if phone.strip() else [],
+                        website=website.strip(), address=address.strip(), confidence=read.get("confidence", {}),
+                        text=read.get("text", ""))
+    scan = Scan(upload.file, fields=fields, data=bytes(upload.data or b""), content_type=upload.content_type)
+    with transaction.atomic():
+        card_save(seller=seller, scan=scan, event=upload.event, now=now)
+        CardUpload.objects.filter(pk=upload.pk).update(status=CardUpload.Status.SAVED, data=None, lead_id=scan.lead_id)
+    return Lead.objects.get(pk=scan.lead_id)
+
+
+def _e164(raw: str) -> str:
+    """A number as typed in the review, in E.164 when it parses in the seller's region (as a card's are)."""
+    import phonenumbers
+    from django.conf import settings
+
+    try:
+        number = phonenumbers.parse(raw, settings.REBOOK_PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return raw
+    if not phonenumbers.is_possible_number(number):
+        return raw
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def card_dismiss(*, seller: Seller, upload: CardUpload) -> None:
+    """Drop a card from the review list (a blurry photo taken twice, a card of no one to call)."""
+    CardUpload.objects.filter(pk=upload.pk, seller=seller).delete()

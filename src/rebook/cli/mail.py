@@ -183,20 +183,20 @@ def card_group() -> None:
 @click.option("--dry-run", is_flag=True, help="Only print what was read.")
 @click.option("--yes", is_flag=True, help="Save without asking (for scripts).")
 def card_scan_command(ctx: Ctx, images, event, dry_run, yes) -> Result:
-    """Read each card (JPEG, PNG, TIFF, WebP) with Tesseract on this machine, show the fields, then save them
+    """Read each card (JPEG, PNG, HEIC, TIFF, WebP; a PDF scan is one card a page) with Tesseract on this machine, show the fields, then save them
     as leads (or fill in what an existing lead is missing). A card that cannot be read says why; the
     others go on."""
     from pathlib import Path
 
     from django.conf import settings
 
-    from rebook.cards.services import card_save, card_scan
+    from rebook.cards.services import card_save, card_scan_file
     from rebook.errors import RebookError
 
     scans = []
     for image in images:
         path = Path(image)
-        scans.append(card_scan(data=path.read_bytes(), name=path.name, region=settings.REBOOK_PHONE_REGION))
+        scans += card_scan_file(data=path.read_bytes(), name=path.name, region=settings.REBOOK_PHONE_REGION)
     lines = []
     for s in scans:
         if s.error:

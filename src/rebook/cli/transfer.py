@@ -154,7 +154,7 @@ class _NoBar:
 @seller_command(cli, "export")
 @click.argument("fmt", metavar="ics|csv|json", type=click.Choice(["ics", "csv", "json"]))
 @click.option("--table", default="leads", show_default=True,
-              type=click.Choice(["leads", "appointments", "cancellations", "contacts", "messages"]),
+              type=click.Choice(["leads", "appointments", "cancellations", "contacts", "messages", "cards"]),
               help="csv: which table (json holds them all).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, allow_dash=True), default="-",
               help="Write to this file instead of standard output.")

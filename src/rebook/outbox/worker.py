@@ -110,7 +110,8 @@ class Worker:
         return self.tally
 
     def step(self) -> bool:
-        """Handle a batch of due messages, or one webhook delivery, or one queued import; False when there was none."""
+        """Handle a batch of due messages, or one webhook delivery, one queued import, one uploaded card, a due
+        retraining or a due mailbox; False when there was none."""
         now = timezone.now()
         batch = services.messages_claim(worker=self.name, now=now, lease=self.lease, limit=self.batch) if self.send_mail else []
         for i, message in enumerate(batch):
@@ -143,6 +144,8 @@ class Worker:
             self.tally.lines.append(line)
             self.report(line)
             return True
+        if self._read_card(now):
+            return True
         if self._retrain_due(now):
             return True
         from django.conf import settings
@@ -161,6 +164,22 @@ class Worker:
             self.report(line)
             return True
         return False
+
+    def _read_card(self, now) -> bool:
+        """One card photo uploaded on the "Add from cards" page, read for the seller's review."""
+        from django.conf import settings
+
+        from rebook.cards.services import card_claim, card_read
+
+        upload = card_claim(worker=self.name, now=now, lease=self.lease)
+        if upload is None:
+            return False
+        rows = card_read(upload=upload, region=settings.REBOOK_PHONE_REGION)
+        for row in rows:
+            line = f"card {row.pk} ({row.file}, seller {row.seller_id}): " + (f"error: {row.error}" if row.error else "read")
+            self.tally.lines.append(line)
+            self.report(line)
+        return True
 
     def _retrain_due(self, now) -> bool:
         """Every ten minutes at most: train a new forecast for a seller with enough new outcomes."""

@@ -156,3 +156,64 @@ class InfoPackForm(forms.Form):
     text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
     links = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="One web address per line.")
     file = forms.FileField(required=False, label="Add a file", help_text="At most 10 MB.")
+
+
+class _Photos(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class CardPhotosField(forms.FileField):
+    """Several files from one input (on a phone, the camera)."""
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        if not files:
+            raise forms.ValidationError("Choose one or more photos of cards.")
+        return [super(CardPhotosField, self).clean(f, initial) for f in files]
+
+
+class CardUploadForm(forms.Form):
+    photos = CardPhotosField(
+        label="Photos of cards",
+        widget=_Photos(attrs={"accept": "image/*,application/pdf", "capture": "environment"}),
+        help_text="Several at once; a PDF scan may hold one card a page. JPEG, PNG, HEIC, up to 25 MB each.")
+    event = forms.CharField(max_length=200, required=False, label="Where you met them",
+                            widget=forms.TextInput(attrs={"placeholder": "Chamber mixer, 12 Mar"}),
+                            help_text="Kept as each lead's source.")
+
+
+class CardReviewForm(forms.Form):
+    """One card as read, for the seller to correct before it becomes a lead."""
+
+    name = forms.CharField(max_length=200, required=False)
+    title = forms.CharField(max_length=200, required=False, label="Job title")
+    company = forms.CharField(max_length=200, required=False)
+    email = forms.CharField(max_length=254, required=False, label="E-mail", widget=forms.EmailInput)
+    phone = forms.CharField(max_length=50, required=False, widget=forms.TextInput(attrs={"type": "tel"}))
+    website = forms.CharField(max_length=200, required=False)
+    address = forms.CharField(max_length=300, required=False)
+
+    LOW = 0.5  # fields read with less confidence than this are marked for checking
+
+    @classmethod
+    def for_upload(cls, upload, data=None):
+        read = upload.fields or {}
+        initial = {"name": read.get("name", ""), "title": read.get("title", ""), "company": read.get("company", ""),
+                   "email": (read.get("emails") or [""])[0], "phone": (read.get("phones") or [""])[0],
+                   "website": read.get("website", ""), "address": read.get("address", "")}
+        form = cls(data, initial=initial, prefix=f"card{upload.pk}")
+        confidence = read.get("confidence", {})
+        keys = {"email": "emails", "phone": "phones"}
+        for name, field in form.fields.items():
+            sure = confidence.get(keys.get(name, name), 0.0)
+            if initial[name] and sure < cls.LOW:
+                field.widget.attrs["class"] = "check"
+                field.widget.attrs["aria-describedby"] = f"card{upload.pk}-check"
+                field.help_text = "Read with low confidence: please check."
+        return form
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("name") or data.get("email") or data.get("phone")):
+            raise forms.ValidationError("Give at least a name, an e-mail or a phone.")
+        return data

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from rebook.web.views import appointments, auth, data, leads, mail, outbox, reports, setup, today, tokens
+from rebook.web.views import appointments, auth, cards, data, leads, mail, outbox, reports, setup, today, tokens
 
 urlpatterns = [
     path("", today.today, name="today"),
@@ -20,6 +20,10 @@ urlpatterns = [
     path("leads/<int:lead_id>/qualify/", leads.lead_qualify, name="lead_qualify"),
     path("leads/<int:lead_id>/status/", leads.lead_set_status, name="lead_set_status"),
     path("nurture/", leads.nurture, name="nurture"),
+    path("cards/", cards.cards, name="cards"),
+    path("cards/<int:upload_id>/save/", cards.card_review, name="card_review"),
+    path("cards/<int:upload_id>/dismiss/", cards.card_dismiss_view, name="card_dismiss"),
+    path("cards/<int:upload_id>/photo/", cards.card_photo, name="card_photo"),
     path("appointments/<int:appointment_id>/cancel/", appointments.appointment_cancel, name="appointment_cancel"),
     path("appointments/<int:appointment_id>/reschedule/", appointments.appointment_reschedule, name="appointment_reschedule"),
     path("appointments/<int:appointment_id>/held/", appointments.appointment_held, name="appointment_held"),

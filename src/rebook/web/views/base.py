@@ -58,3 +58,13 @@ def refused(request: HttpRequest, error: RebookError, to: str, *args) -> HttpRes
 
 def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
+
+
+def image_response(data: bytes, content_type: str, name: str) -> HttpResponse:
+    """An uploaded image shown inline, as what it claims to be only when that is a plain image type (never
+    SVG or HTML, which a browser would run): anything else downloads."""
+    kind = content_type if content_type.startswith("image/") and content_type != "image/svg+xml" else "application/octet-stream"
+    response = HttpResponse(data, content_type=kind)
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -16,7 +16,7 @@ from rebook.leads.models import Appointment, Cancellation, Channel, Lead
 from rebook.leads.selectors import lead_checklists, lead_get, lead_history, lead_interest, lead_next_steps
 from rebook.prospects import links as prospect_links
 from rebook.web.forms import ActivityForm, BookForm, LeadFilterForm, LeadForm, ReasonForm
-from rebook.web.views.base import done, now, owned, refused, seller_view
+from rebook.web.views.base import done, image_response, now, owned, refused, seller_view
 
 PAGE_SIZE = 50
 
@@ -255,7 +255,7 @@ def nurture(request):
 @seller_view
 def lead_card(request, lead_id: int, card_id: int):
     """The business card the lead came from, as it was photographed."""
-    from django.http import Http404, HttpResponse
+    from django.http import Http404
 
     from rebook.cards.models import BusinessCard
 
@@ -263,8 +263,4 @@ def lead_card(request, lead_id: int, card_id: int):
     card = BusinessCard.objects.filter(lead=lead, pk=card_id).first()
     if card is None:
         raise Http404("no such card")
-    response = HttpResponse(bytes(card.data), content_type=card.content_type if card.content_type.startswith("image/")
-                            else "application/octet-stream")
-    response["Content-Disposition"] = f'inline; filename="card-{card.pk}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return image_response(bytes(card.data), card.content_type, f"card-{card.pk}")
