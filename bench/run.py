@@ -379,6 +379,17 @@ def markdown(results: dict) -> str:
                 cells += [ms(s["small"]["operations"][op]), ms(s["team"]["operations"][op]), f"{s['ratio'][op]}x"]
             lines.append(f"| {op} | " + " | ".join(cells) + " |")
         lines.append("")
+        lines += ["Cancel and reschedule without the commit (the work Rebook controls; the rest of the time is "
+                  "the commit, which on SQLite waits for the disk), and the queries each makes:", "",
+                  "| operation | " + " | ".join(f"{label[n]} small | {label[n]} team | queries" for n in names) + " |",
+                  "|---|" + "---|---|---|" * len(names)]
+        for op in ("cancel", "reschedule"):
+            cells = []
+            for n in names:
+                small, team = dbs[n]["services"]["small"]["operations"][op], dbs[n]["services"]["team"]["operations"][op]
+                cells += [ms(small.get("without_commit")), ms(team.get("without_commit")), str(team.get("queries", "-"))]
+            lines.append(f"| {op} | " + " | ".join(cells) + " |")
+        lines.append("")
     if all("pages" in dbs[n] for n in names):
         lines += ["**Pages and API lists** (server time; queries at seller size / team size)", "",
                   "| page | " + " | ".join(f"{label[n]} seller | {label[n]} team | queries" for n in names) + " |",
@@ -397,7 +408,12 @@ def markdown(results: dict) -> str:
         for n in names:
             if "feed" in dbs[n]:
                 f = dbs[n]["feed"]["feed"]
-                lines.append(f"- {label[n]}: {ms(f)} ms for {f['events']:,} events ({f['bytes'] / 1e6:.1f} MB)")
+                line = f"- {label[n]}: {ms(f)} ms for {f['events']:,} events ({f['bytes'] / 1e6:.1f} MB)"
+                if "not_modified" in dbs[n]["feed"]:
+                    r = dbs[n]["feed"]
+                    line += (f"; polled unchanged (304): {ms(r['not_modified'])} ms; the same events through "
+                             f"icalendar: {ms(r['baseline_icalendar'])} ms, so {r['ratio_to_baseline']}x its time")
+                lines.append(line)
         lines.append("")
     if any("import" in dbs[n] for n in names):
         lines += [f"**Contact import** ({IMPORT_ROWS:,}-row CSV, whole command incl. start-up)", "",

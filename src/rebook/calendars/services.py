@@ -206,13 +206,13 @@ def _book_or_move(seller, fact, who, existing, now, note) -> Outcome:
                 return Outcome(fact.where, "rescheduled", "moved by the prospect, which reached the strike limit: the "
                                "lead is on the nurture list and the new time is not booked", existing.pk, existing.lead_id)
             moved.end, moved.location = fact.end, fact.location or existing.location
-            moved.save(update_fields=["end", "location"])
+            moved.save(update_fields=["end", "location", "updated_at"])
             _remember(moved, fact, who)
             return Outcome(fact.where, "rescheduled", f"moved by the {_party(who)} to {fact.start:%Y-%m-%d %H:%M} UTC{note}",
                            moved.pk, moved.lead_id)
         changed = (existing.end, existing.location, existing.title) != (fact.end, fact.location, fact.summary)
         existing.end, existing.location = fact.end, fact.location
-        existing.save(update_fields=["end", "location"])
+        existing.save(update_fields=["end", "location", "updated_at"])
         _remember(existing, fact, who)
         return Outcome(fact.where, "updated" if changed else "unchanged",
                        "details updated" if changed else "already up to date", existing.pk, existing.lead_id)
@@ -244,5 +244,5 @@ def _remember(appointment: Appointment, fact: EventFact, who: Cast) -> None:
     appointment.all_day = fact.all_day
     appointment.title = fact.summary[:300]
     appointment.participants = [{"name": p.name, "email": p.email} for p in who.participants]
-    appointment.save(update_fields=["ical_uid", "recurrence_id", "ical_sequence", "ical_stamp", "all_day", "title",
+    appointment.save(update_fields=["updated_at", "ical_uid", "recurrence_id", "ical_sequence", "ical_stamp", "all_day", "title",
                                     "participants"])

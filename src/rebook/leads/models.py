@@ -146,6 +146,8 @@ class Appointment(models.Model):
     # How it came in: typed by the seller (CLI, web, API), or by the prospect through a link.
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.SELLER)
     created_at = models.DateTimeField(default=utcnow)
+    # When what the calendar feed shows of it last changed: the feed's ETag and each event's DTSTAMP.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["start", "id"]
@@ -153,6 +155,7 @@ class Appointment(models.Model):
             # With the seller in it, the team's counts by status and time are read from the index alone.
             models.Index(fields=["status", "start", "seller"], name="appointment_status_start"),
             models.Index(fields=["seller", "status", "start"]),
+            models.Index(fields=["seller", "updated_at"], name="appointment_seller_updated"),
         ]
         constraints = [models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="appointment_ends_after_start")]
 

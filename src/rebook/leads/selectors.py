@@ -80,6 +80,7 @@ class LoadedHistory:
     appointments: list[Appointment]
     cancellations: list[Cancellation]
     activities: list[Activity]
+    sent_keys: frozenset[str] = frozenset()  # keys of the lead's messages that went out
 
 
 def lead_history(lead: Lead) -> LoadedHistory:
@@ -100,17 +101,24 @@ def lead_histories(leads: list[Lead]) -> dict[int, LoadedHistory]:
     for x in Activity.objects.filter(**where).order_by("at", "id"):
         activities[x.lead_id].append(x)
     checkins: dict[int, list[datetime]] = {pk: [] for pk in ids}
-    for lead_id, sent_at in PlannedMessage.objects.filter(
-        **where, kind=NURTURE_CHECKIN, status=PlannedMessage.Status.SENT, sent_at__isnull=False
-    ).values_list("lead_id", "sent_at"):
-        checkins[lead_id].append(sent_at)
+    sent: dict[int, set[str]] = {pk: set() for pk in ids}
+    # One query for what was sent: the check-ins' times (the rules plan the next from them) and every key
+    # (the checklist counts them as done by Rebook).
+    for lead_id, key, kind, sent_at in PlannedMessage.objects.filter(
+        **where, status=PlannedMessage.Status.SENT
+    ).values_list("lead_id", "key", "kind", "sent_at"):
+        sent[lead_id].add(key)
+        if kind == NURTURE_CHECKIN and sent_at is not None:
+            checkins[lead_id].append(sent_at)
     return {
-        lead.pk: loaded_history(lead, appointments[lead.pk], cancellations[lead.pk], activities[lead.pk], checkins[lead.pk])
+        lead.pk: loaded_history(lead, appointments[lead.pk], cancellations[lead.pk], activities[lead.pk],
+                                checkins[lead.pk], frozenset(sent[lead.pk]))
         for lead in leads
     }
 
 
-def loaded_history(lead: Lead, appointments, cancellations, activities, checkins) -> LoadedHistory:
+def loaded_history(lead: Lead, appointments, cancellations, activities, checkins,
+                   sent_keys: frozenset[str] = frozenset()) -> LoadedHistory:
     """A lead's history from its rows: appointments by start, cancellations and activities by time
     (as the queries above order them), and the times its check-ins were sent."""
     by_id = {a.pk: a for a in appointments}
@@ -132,11 +140,11 @@ def loaded_history(lead: Lead, appointments, cancellations, activities, checkins
         reactivated_at=lead.reactivated_at,
         checkins_sent=tuple(checkins),
     )
-    return LoadedHistory(facts, appointments, cancellations, activities)
+    return LoadedHistory(facts, appointments, cancellations, activities, sent_keys)
 
 
 def checklist_facts(
-    c: Cancellation, loaded: LoadedHistory, decision: StrikeDecision, sent_keys: set[str], ticked: frozenset[str]
+    c: Cancellation, loaded: LoadedHistory, decision: StrikeDecision, sent_keys: frozenset[str], ticked: frozenset[str]
 ) -> ChecklistFacts:
     fact = next(x for x in loaded.facts.cancellations if x.id == c.pk)
     rebooked = rebooking_of(fact, loaded.facts)
@@ -153,20 +161,6 @@ def checklist_facts(
     )
 
 
-def sent_message_keys(lead: Lead) -> set[str]:
-    """Keys of the lead's messages that went out: what the checklist counts as done by Rebook."""
-    return _sent_keys([lead.pk])[lead.pk]
-
-
-def _sent_keys(lead_ids: list[int]) -> dict[int, set[str]]:
-    sent: dict[int, set[str]] = {pk: set() for pk in lead_ids}
-    for lead_id, key in PlannedMessage.objects.filter(
-        lead_id__in=lead_ids, status=PlannedMessage.Status.SENT
-    ).values_list("lead_id", "key"):
-        sent[lead_id].add(key)
-    return sent
-
-
 def cancellation_checklist(
     c: Cancellation, loaded: LoadedHistory | None = None
 ) -> list[tuple[Step, ChecklistItem | None]]:
@@ -179,13 +173,13 @@ def cancellation_checklist(
 
 
 def lead_checklists(lead: Lead, loaded: LoadedHistory) -> dict[int, list[tuple[Step, ChecklistItem | None]]]:
-    """The checklist of each of the lead's prospect cancellations, by cancellation id, in two queries."""
+    """The checklist of each of the lead's prospect cancellations, by cancellation id, in one query."""
     prospect = [c for c in loaded.cancellations if c.by == h.PROSPECT]
     return _checklists(prospect, {lead.pk: loaded})
 
 
 def cancellations_checklists(cancellations: list[Cancellation]) -> dict[int, list[tuple[Step, ChecklistItem | None]]]:
-    """The checklists of prospect cancellations of any leads (e.g. the Today page's), in six queries."""
+    """The checklists of prospect cancellations of any leads (e.g. the Today page's), in five queries."""
     prospect = [c for c in cancellations if c.by == h.PROSPECT]
     leads = list({c.lead_id: c.lead for c in prospect}.values())
     return _checklists(prospect, lead_histories(leads)) if leads else {}
@@ -194,14 +188,13 @@ def cancellations_checklists(cancellations: list[Cancellation]) -> dict[int, lis
 def _checklists(prospect: list[Cancellation], loaded: dict[int, LoadedHistory]):
     if not prospect:
         return {}
-    sent = _sent_keys(list(loaded))
     items: dict[int, dict[str, ChecklistItem]] = {c.pk: {} for c in prospect}
     for item in ChecklistItem.objects.filter(cancellation_id__in=[c.pk for c in prospect]):
         items[item.cancellation_id][item.step] = item
     policies = {c.lead_id: c.lead.seller.policy for c in prospect}
     decisions = {pk: decide_strikes(loaded[pk].facts, policy) for pk, policy in policies.items()}
     return {
-        c.pk: _checklist_steps(c, loaded[c.lead_id], decisions[c.lead_id], sent[c.lead_id], items[c.pk])
+        c.pk: _checklist_steps(c, loaded[c.lead_id], decisions[c.lead_id], loaded[c.lead_id].sent_keys, items[c.pk])
         for c in prospect
     }
 

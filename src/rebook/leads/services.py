@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from rebook.errors import Conflict, RebookError
 from rebook.leads.models import Activity, Appointment, Cancellation, Channel, ChecklistItem, Lead, Party
-from rebook.leads.selectors import checklist_facts, lead_history, offer_times, sent_message_keys
+from rebook.leads.selectors import checklist_facts, lead_history, offer_times
 from rebook.outbox.services import messages_reconcile
 from rebook.sellers.models import Seller
 from rebook.strategy import checklist as checklist_rules
@@ -339,7 +339,17 @@ def _begin_change(appointment: Appointment, action: str, *, started_by: datetime
 
 def _set_status(appointment: Appointment, status: str) -> None:
     appointment.status = status
-    appointment.save(update_fields=["status"])
+    appointment.save(update_fields=["status", "updated_at"])
+
+
+def _strike_of(cancellation: Cancellation, lead: Lead) -> None:
+    """Whether the new cancellation counts, as the re-evaluation just decided (read back only when the
+    re-evaluation was deferred)."""
+    ids = getattr(lead, "strike_ids", None)
+    if ids is None:
+        cancellation.refresh_from_db(fields=["is_strike"])
+    else:
+        cancellation.is_strike = cancellation.pk in ids
 
 
 def _when_called_off(at: datetime | None, now: datetime) -> datetime:
@@ -367,8 +377,7 @@ def appointment_cancel(
         reason=reason, valid=valid, now=now, channel=channel,
     )
     _set_status(appointment, Appointment.Status.CANCELLED)
-    lead_reevaluate(lead=appointment.lead, now=now)
-    cancellation.refresh_from_db()
+    _strike_of(cancellation, lead_reevaluate(lead=appointment.lead, now=now))
     _emit(appointment.lead, "appointment.cancelled", now, appointment=appointment, cancellation=cancellation)
     return cancellation
 
@@ -404,8 +413,7 @@ def appointment_reschedule(
     lead = lead_reevaluate(lead=appointment.lead, now=now)
     if lead.status == Status.NURTURE:
         _set_status(appointment, Appointment.Status.CANCELLED)
-        lead_reevaluate(lead=lead, now=now)
-        cancellation.refresh_from_db()
+        _strike_of(cancellation, lead_reevaluate(lead=lead, now=now))
         _emit(lead, "appointment.cancelled", now, appointment=appointment, cancellation=cancellation)
         return cancellation, None
     moved = Appointment.objects.create(
@@ -422,8 +430,7 @@ def appointment_reschedule(
         channel=channel,
         created_at=now,
     )
-    lead_reevaluate(lead=lead, now=now)
-    cancellation.refresh_from_db()
+    _strike_of(cancellation, lead_reevaluate(lead=lead, now=now))
     _emit(lead, "appointment.rescheduled", now, appointment=moved, cancellation=cancellation,
           previous_appointment_id=appointment.pk)
     return cancellation, moved
@@ -448,8 +455,7 @@ def appointment_mark_no_show(*, appointment: Appointment, now: datetime | None =
         reason="", valid=None, now=now, category=NO_SHOW,
     )
     _set_status(appointment, Appointment.Status.NO_SHOW)
-    lead_reevaluate(lead=appointment.lead, now=now)
-    cancellation.refresh_from_db()
+    _strike_of(cancellation, lead_reevaluate(lead=appointment.lead, now=now))
     _emit(appointment.lead, "appointment.no_show", now, appointment=appointment, cancellation=cancellation)
     return cancellation
 
@@ -465,8 +471,7 @@ def cancellation_judge(*, cancellation: Cancellation, valid: bool, now: datetime
     cancellation.valid_override = valid
     cancellation.judged_at = now
     cancellation.save(update_fields=["valid_override", "judged_at"])
-    lead_reevaluate(lead=cancellation.lead, now=now)
-    cancellation.refresh_from_db()
+    _strike_of(cancellation, lead_reevaluate(lead=cancellation.lead, now=now))
     return cancellation
 
 
@@ -563,6 +568,7 @@ def lead_reevaluate(*, lead: Lead, now: datetime | None = None) -> Lead:
     _checklists_sync(lead, loaded, decision, now)
     if moved_to_nurture:
         _emit(lead, "lead.moved_to_nurture", now, reason=lead.nurture_reason)
+    lead.strike_ids = decision.ever_counted  # which cancellations count, for the caller that just made one
     return lead
 
 
@@ -570,7 +576,7 @@ def _checklists_sync(lead: Lead, loaded, decision: StrikeDecision, now: datetime
     prospect_cancellations = [c for c in loaded.cancellations if c.by == Party.PROSPECT]
     if not prospect_cancellations:
         return
-    sent = sent_message_keys(lead)
+    sent = loaded.sent_keys
     items: dict[tuple[int, str], ChecklistItem] = {
         (i.cancellation_id, i.step): i for i in ChecklistItem.objects.filter(cancellation__lead=lead)
     }
