@@ -17,6 +17,16 @@ def frozen():
         yield traveller
 
 
+@pytest.fixture(autouse=True)
+def _fresh_pipeline_counts():
+    """Each test starts without the pipeline counts an earlier test's process kept (an earlier test may
+    have had the same seller id and, with the clock frozen, the same stamp)."""
+    from rebook.leads.selectors import forget_counts
+
+    forget_counts()
+    yield
+
+
 @pytest.fixture
 def alice(db):
     from rebook.sellers.services import seller_create

@@ -290,3 +290,21 @@ def test_nothing_is_reevaluated_when_the_deferred_block_fails(charlie):
         book(charlie, 3)
         raise RebookError("the import failed")
     assert history.call_count == 0
+
+
+def test_the_pipeline_counts_are_kept_until_a_lead_or_meeting_changes(alice, charlie, frozen, django_assert_num_queries):
+    def counts():
+        from rebook.leads import selectors
+
+        return selectors._history_counts(alice, Appointment.objects.filter(seller=alice))
+
+    first = book(charlie, 2)
+    assert counts() == (1, 0, 0, 1)
+    with django_assert_num_queries(1):  # only the stamp: nothing changed
+        assert counts() == (1, 0, 0, 1)
+    frozen.shift(timedelta(seconds=1))
+    s.appointment_cancel(appointment=first, by="prospect", reason="something came up")
+    assert counts() == (1, 1, 1, 1)  # the cancellation moved the stamp: counted again
+    frozen.shift(timedelta(seconds=1))
+    s.lead_create(seller=alice, name="Dora")
+    assert counts() == (2, 1, 1, 1)

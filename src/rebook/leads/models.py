@@ -64,7 +64,12 @@ class Lead(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["seller", "status"])]
+        indexes = [models.Index(fields=["seller", "status"]),
+                   # The calendar feed's ETag: the latest change to a seller's leads, from the index alone.
+                   models.Index(fields=["seller", "updated_at"], name="lead_seller_updated"),
+                   # Today's "follow up" suggestions: leads with a cancellation still open, oldest first.
+                   models.Index(fields=["seller", "open_cancellation_at"], name="lead_open_cancellation",
+                                condition=models.Q(open_cancellation_at__isnull=False))]
         ordering = ["id"]
 
     def __str__(self) -> str:

@@ -75,6 +75,8 @@ class PlannedMessage(models.Model):
             # The worker's query: due messages waiting to go. Partial, so it stays small.
             models.Index(fields=["due"], name="outbox_due_scheduled", condition=models.Q(status="scheduled")),
             models.Index(fields=["lease_until"], name="outbox_lease_sending", condition=models.Q(status="sending")),
+            # Today's news for the seller (notices of what prospects did), newest first.
+            models.Index(fields=["seller", "kind", "-created_at"], name="outbox_kind_by_seller"),
         ]
 
     def __str__(self) -> str:

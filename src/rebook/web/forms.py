@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from rebook.errors import RebookError
 from rebook.leads.models import Activity, Lead
@@ -217,3 +220,23 @@ class CardReviewForm(forms.Form):
         if not (data.get("name") or data.get("email") or data.get("phone")):
             raise forms.ValidationError("Give at least a name, an e-mail or a phone.")
         return data
+
+
+_RENDERED: OrderedDict[tuple, str] = OrderedDict()
+RENDERED_MAX = 512
+
+
+def rendered(factory: Callable[[], forms.Form], key: tuple) -> str:
+    """An unbound form's HTML, rendered once per process for each key (the form class and everything its
+    HTML depends on: the seller's zone, the lead's details as of its last change). Django renders a form
+    through a template per field, a quarter of the lead page's time; a form nobody has filled in yet is
+    the same HTML every time."""
+    html = _RENDERED.get(key)
+    if html is None:
+        html = mark_safe(factory().as_div())  # noqa: S308 - Django's own rendering, escaped as it renders
+        _RENDERED[key] = html
+        while len(_RENDERED) > RENDERED_MAX:
+            _RENDERED.popitem(last=False)
+    else:
+        _RENDERED.move_to_end(key)
+    return html

@@ -19,4 +19,13 @@ class Migration(migrations.Migration):
             model_name="appointment",
             index=models.Index(fields=["seller", "updated_at"], name="appointment_seller_updated"),
         ),
+        migrations.AddIndex(
+            model_name="lead",
+            index=models.Index(fields=["seller", "updated_at"], name="lead_seller_updated"),
+        ),
+        migrations.AddIndex(
+            model_name="lead",
+            index=models.Index(fields=["seller", "open_cancellation_at"], name="lead_open_cancellation",
+                               condition=models.Q(open_cancellation_at__isnull=False)),
+        ),
     ]

@@ -15,7 +15,7 @@ from rebook.leads import services
 from rebook.leads.models import Appointment, Cancellation, Channel, Lead
 from rebook.leads.selectors import lead_checklists, lead_get, lead_history, lead_interest, lead_next_steps
 from rebook.prospects import links as prospect_links
-from rebook.web.forms import ActivityForm, BookForm, LeadFilterForm, LeadForm, ReasonForm
+from rebook.web.forms import ActivityForm, BookForm, LeadFilterForm, LeadForm, ReasonForm, rendered
 from rebook.web.views.base import done, image_response, now, owned, refused, seller_view
 
 PAGE_SIZE = 50
@@ -120,6 +120,7 @@ def lead_detail(request, lead_id: int):
     _links(loaded, lead, seller, moment)
     ahead = [a for a in loaded.appointments if a.status == Appointment.Status.SCHEDULED and a.start > moment]
     forecast = risks(ahead, seller) if ahead else {}
+    details = {f: getattr(lead, f) for f in LeadForm.base_fields}
     for a in loaded.appointments:
         a.risk_info = forecast.get(a.pk)
     return render(request, "web/lead.html", {
@@ -131,10 +132,9 @@ def lead_detail(request, lead_id: int):
         "planned": [m for m in messages if m.status in ("review", "scheduled", "failed")],  # "messages" is the flash
         "timeline": _timeline(loaded, messages, seller.tz),
         "now": moment,
-        "book_form": BookForm(seller=seller),
-        "log_form": ActivityForm(seller=seller),
-        "reason_form": ReasonForm(),
-        "edit_form": LeadForm(initial={f: getattr(lead, f) for f in LeadForm.base_fields}),
+        "log_form": rendered(lambda: ActivityForm(seller=seller), ("log", seller.timezone)),
+        "reason_form": rendered(ReasonForm, ("reason",)),
+        "edit_form": rendered(lambda: LeadForm(initial=details), ("edit", *details.items())),
         "terminal": lead.status in ("won", "lost", "do_not_contact"),
         "suggestions": list(lead.suggestions.filter(status="pending").select_related("lead", "appointment")),
         "cards": list(lead.cards.only("id", "file", "event", "created_at")),
