@@ -21,9 +21,10 @@ import phonenumbers
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
 
 from rebook import stopping
+from rebook.addresses import valid_email
 from rebook.contacts.reading import Contact, detect_encoding, read_csv, read_vcards
 from rebook.errors import RebookError
 from rebook.leads.models import Lead
@@ -140,7 +141,7 @@ def _email(contact: Contact, notes: list[str]) -> str:
     ordered = [a for a, primary in contact.emails if primary] + [a for a, primary in contact.emails if not primary]
     for address in ordered:
         try:
-            return validate_email(address, check_deliverability=False).normalized
+            return valid_email(address)
         except EmailNotValidError as e:
             notes.append(f"e-mail address {address!r} is not valid ({e}); left out")
     return ""
