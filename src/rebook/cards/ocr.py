@@ -14,7 +14,6 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from rebook.cards import photo
 from rebook.errors import RebookError
 from rebook.strategy.cards import Word
 
@@ -139,6 +138,8 @@ def _card_of(image):
     """The card, straightened and cropped, at TARGET_WIDTH; or, when no card outline is found, the whole
     image levelled and scaled."""
     from PIL import Image
+
+    from rebook.cards import photo  # numpy and scipy: loaded when a card is read, not with the app
 
     corners = photo.find_card(image)
     if corners is None:

@@ -528,7 +528,7 @@ def reevaluations_deferred(*, now: datetime | None = None) -> Iterator[None]:
 
 # No savepoint: it runs inside every service's transaction, and a failure fails the whole change.
 @transaction.atomic(savepoint=False)
-def lead_reevaluate(*, lead: Lead, now: datetime | None = None) -> Lead:
+def lead_reevaluate(*, lead: Lead, now: datetime | None = None, loaded=None) -> Lead:
     """Recompute everything that follows from the lead's history and persist it (inside
     ``reevaluations_deferred``, later, once)."""
     pending = _deferred.get()
@@ -538,7 +538,7 @@ def lead_reevaluate(*, lead: Lead, now: datetime | None = None) -> Lead:
     now = _now(now)
     seller = lead.seller
     policy = seller.policy
-    loaded = lead_history(lead)
+    loaded = loaded or lead_history(lead)  # ``loaded``: read by the caller, under the lead's lock
     decision = decide_strikes(loaded.facts, policy)
     status = lead_status(
         lead.status, decision, has_appointments=bool(loaded.appointments), qualified=lead.qualified_at is not None

@@ -6,6 +6,7 @@ Called by the worker only. Everything here is about MIME and SMTP; what a messag
 
 from __future__ import annotations
 
+import functools
 import smtplib
 from dataclasses import dataclass, field
 from email.mime.base import MIMEBase
@@ -90,7 +91,13 @@ def unsubscribe_lead_id(token: str) -> int | None:
 
 
 def unsubscribe_url(lead_id: int) -> str:
-    return settings.REBOOK_BASE_URL + reverse("unsubscribe", args=[unsubscribe_token(lead_id)])
+    return settings.REBOOK_BASE_URL + _unsubscribe_path().replace("TOKEN", unsubscribe_token(lead_id))
+
+
+@functools.cache
+def _unsubscribe_path() -> str:
+    """The unsubscribe URL's path with a placeholder for the token: reversed once, not for every mail."""
+    return reverse("unsubscribe", args=["TOKEN"])
 
 
 def build_email(envelope: Envelope, *, connection=None) -> EmailMultiAlternatives:

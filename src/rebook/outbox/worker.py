@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -35,6 +36,7 @@ DEFAULT_LEASE = timedelta(minutes=5)
 DEFAULT_POLL = 5.0
 # Messages claimed in one transaction; each is still sent and recorded on its own.
 DEFAULT_BATCH = 10
+RENEW_AFTER = 10.0  # seconds of a batch before the rest of it gets a fresh lease
 
 
 @dataclass
@@ -114,13 +116,20 @@ class Worker:
         retraining or a due mailbox; False when there was none."""
         now = timezone.now()
         batch = services.messages_claim(worker=self.name, now=now, lease=self.lease, limit=self.batch) if self.send_mail else []
-        for i, message in enumerate(batch):
-            if self.stopping.is_set():  # finish the message in hand, give back the rest
-                services.messages_release(messages=batch[i:], worker=self.name, now=timezone.now())
-                break
-            if i:  # each message gets a whole lease, however slow the ones before it were
-                services.messages_renew(messages=batch[i:], worker=self.name, until=timezone.now() + self.lease)
-            self._handle(message)
+        renewed = time.monotonic()
+        self._sent_leads: dict[int, Lead] = {}
+        try:
+            for i, message in enumerate(batch):
+                if self.stopping.is_set():  # finish the message in hand, give back the rest
+                    services.messages_release(messages=batch[i:], worker=self.name, now=timezone.now())
+                    break
+                if i and time.monotonic() - renewed > RENEW_AFTER:
+                    # Each message keeps nearly a whole lease, however slow the ones before it were.
+                    services.messages_renew(messages=batch[i:], worker=self.name, until=timezone.now() + self.lease)
+                    renewed = time.monotonic()
+                self._handle(message)
+        finally:
+            self._reevaluate_sent()
         if batch:
             return True
         from rebook.webhooks.services import delivery_claim
@@ -300,8 +309,6 @@ class Worker:
     def _record_sent(self, message: PlannedMessage, composed, lead: Lead) -> None:
         from django.db import transaction
 
-        from rebook.leads.services import lead_reevaluate
-
         now = timezone.now()
         # "Sent" is committed on its own, right after the server's 250: a crash after this point never
         # sends the mail again. The follow-on work is a second transaction.
@@ -309,15 +316,36 @@ class Worker:
         if recorded:
             from rebook.webhooks.services import emit
 
+            if message.kind in SENDING_MATTERS:
+                # A sent check-in plans the next one; a sent connecting moment ticks the checklist: the
+                # lead is re-evaluated once, after the batch (``_reevaluate_sent``).
+                self._sent_leads[lead.pk] = lead
             with transaction.atomic():
-                if message.kind in SENDING_MATTERS:
-                    # A sent check-in plans the next one; a sent connecting moment ticks the checklist.
-                    lead_reevaluate(lead=lead, now=now)
                 emit(seller_id=lead.seller_id, event="message.sent", now=now, data={
                     "lead": {"id": lead.pk, "name": lead.name, "email": lead.email},
                     "message": {"id": message.pk, "kind": message.kind, "subject": composed.subject},
                 })
         self._say(message, f"sent to {lead.email}", "sent")
+
+    def _reevaluate_sent(self) -> None:
+        """Re-evaluate, once each, the leads whose sent messages the rules read: in one transaction, the
+        leads locked in id order (no deadlock with another worker) and their histories read in one go."""
+        leads = getattr(self, "_sent_leads", None)
+        if not leads:
+            return
+        from django.db import transaction
+
+        from rebook.leads.selectors import lead_histories
+        from rebook.leads.services import lead_reevaluate
+
+        self._sent_leads = {}
+        now = timezone.now()
+        with transaction.atomic():
+            locked = list(Lead.objects.select_for_update().select_related("seller__user").filter(pk__in=leads)
+                          .order_by("pk"))
+            histories = lead_histories(locked)
+            for lead in locked:
+                lead_reevaluate(lead=lead, now=now, loaded=histories[lead.pk])
 
     def _say(self, message: PlannedMessage, what: str, outcome: str) -> None:
         setattr(self.tally, outcome, getattr(self.tally, outcome) + 1)
