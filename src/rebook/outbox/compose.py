@@ -7,6 +7,7 @@ lead's latest details until a person has looked at it.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -61,10 +62,17 @@ def template_source(seller: Seller, kind: str) -> TemplateSource:
     return TemplateSource(row.subject, row.text, row.html, custom=True)
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str, part: str, html: bool = False):
+    """A template parsed and checked once per process (a worker renders the same few for every message);
+    a template that does not compile raises every time, as it is not cached."""
+    return compile_template(source, part=part, html=html)
+
+
 def render_source(source: TemplateSource, context: dict) -> tuple[str, str, str]:
-    subject = render(compile_template(source.subject, part="subject"), context)
-    text = render(compile_template(source.text, part="text body"), context)
-    html = render(compile_template(source.html, part="HTML body", html=True), context) if source.html.strip() else ""
+    subject = render(_compiled(source.subject, "subject"), context)
+    text = render(_compiled(source.text, "text body"), context)
+    html = render(_compiled(source.html, "HTML body", True), context) if source.html.strip() else ""
     return " ".join(subject.split()), text.strip() + "\n", html.strip()
 
 
