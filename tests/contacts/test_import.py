@@ -209,3 +209,27 @@ def test_a_file_with_more_rows_than_allowed_is_refused_whole(alice, monkeypatch)
     with pytest.raises(RebookError, match="more than 3 rows"):
         load(alice, rows)
     assert not Lead.objects.exists()
+
+
+def test_imported_leads_have_every_column_bulk_create_would_give_them(alice, frozen):
+    """The import writes new leads with its own INSERT (values prepared once a batch): each must read back
+    exactly as a Lead saved by Django would, default columns included, with its id set."""
+    import io
+
+    from django.forms.models import model_to_dict
+
+    from rebook.contacts.services import contact_import
+    from rebook.leads.models import Lead
+
+    csv = "Name,E-mail,Phone,Company,Notes\nDana Reyes,dana@reyes.example,+1 415 555 0134,Reyes Co,met at the fair\n" \
+          "Zoë Ölund,zoe@example.se,,Ölund AB,\n"
+    report = contact_import(seller=alice, stream=io.BytesIO(csv.encode()), name="c.csv")
+    assert report.created == 2
+    for lead in Lead.objects.filter(seller=alice, name__in=["Dana Reyes", "Zoë Ölund"]):
+        reference = Lead.objects.create(seller=alice, name=lead.name, email=lead.email, phone=lead.phone,
+                                        company=lead.company, source=lead.source, notes=lead.notes,
+                                        created_at=lead.created_at)
+        ours, theirs = model_to_dict(lead), model_to_dict(reference)
+        ours.pop("id"), theirs.pop("id")
+        assert ours == theirs and lead.updated_at == reference.updated_at
+        reference.delete()

@@ -9,6 +9,7 @@ nothing. Rows are streamed and written in batches, so large files stay in bounde
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import re
@@ -19,7 +20,7 @@ from typing import BinaryIO
 
 import phonenumbers
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from email_validator import EmailNotValidError
 
@@ -91,12 +92,19 @@ class _Index:
     colleagues share "Company Main Phone"), so the names must agree too.
     """
 
-    def __init__(self, seller: Seller):
+    def __init__(self, seller: Seller, now: datetime | None = None):
+        # A new lead is a copy of this one with the row's values: Model.__init__ sets 27 defaults a row.
+        self.blank = Lead(seller=seller, created_at=now or timezone.now())
         self.by_email: dict[str, Lead] = {}
         self.by_phone: dict[str, list[Lead]] = {}
         self.by_name: dict[tuple[str, str], list[Lead]] = {}
         for lead in Lead.objects.filter(seller=seller).only("id", "email", "phone", "name", "company", "source", "notes"):
             self.add(lead)
+
+    def new_lead(self, **values) -> Lead:
+        lead = copy.copy(self.blank)
+        lead.__dict__.update(values, attributes={})  # never one dict shared by every lead
+        return lead
 
     def add(self, lead: Lead) -> None:
         if lead.email:
@@ -193,7 +201,7 @@ def contact_import(
         report.columns = {layout.header[i]: target for i, target in layout.mapping.items()}
     source = f"import: {name}"
     with transaction.atomic():
-        index = _Index(seller)
+        index = _Index(seller, now)
         pending: list[Lead] = []
         touched: dict[int, Lead] = {}
         for count, contact in enumerate(contacts, start=1):
@@ -210,6 +218,59 @@ def contact_import(
         if dry_run:
             transaction.set_rollback(True)
     return report
+
+
+# The columns an imported lead sets; every other column takes the value a new Lead has (prepared for the
+# database once per batch, not once per row: Django's bulk_create prepared 26 values a row, a third of the
+# import's time).
+VARYING = ("name", "email", "phone", "company", "source", "notes", "created_at", "updated_at")
+
+
+def _insert(leads: list[Lead]) -> None:
+    """Insert new leads as bulk_create would (same columns, same values), setting their ids, in one
+    statement per batch with the values prepared once where they do not vary."""
+    if not connection.features.can_return_rows_from_bulk_insert:
+        Lead.objects.bulk_create(leads, batch_size=BATCH)
+        return
+    fields = [f for f in Lead._meta.concrete_fields if not f.primary_key]
+    template = leads[0]
+    for f in fields:
+        if f.attname in ("created_at", "updated_at"):
+            f.pre_save(template, add=True)  # auto_now: the moment, as bulk_create sets it
+    prepared = {f.attname: f.get_db_prep_save(getattr(template, f.attname), connection) for f in fields}
+    moment = {k: prepared[k] for k in ("created_at", "updated_at")}
+    varying = [f.attname for f in fields if f.attname in VARYING]
+    for lead in leads:
+        lead.updated_at = template.updated_at
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    per_statement = max(1, min(BATCH, _max_params() // len(fields)))
+    for start in range(0, len(leads), per_statement):
+        chunk = leads[start:start + per_statement]
+        params = []
+        for lead in chunk:
+            values = {**prepared, **{k: getattr(lead, k) for k in varying if k not in moment}, **moment}
+            params.extend(values[f.attname] for f in fields)
+        sql = (f"INSERT INTO {quote(Lead._meta.db_table)} ({columns}) VALUES {', '.join([row] * len(chunk))} "
+               f"RETURNING {quote('id')}")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            ids = [r[0] for r in cursor.fetchall()]
+        for lead, pk in zip(chunk, ids, strict=True):
+            lead.pk = pk
+            lead._state.adding, lead._state.db = False, connection.alias
+
+
+def _max_params() -> int:
+    """How many parameters one statement may carry: SQLite's compiled-in limit (32,766 by default since
+    3.32; Django assumes 999), PostgreSQL's 65,535."""
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        connection.ensure_connection()
+        return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    return 65_535
 
 
 def _one(contact, seller, region, source, now, index, pending, touched, report) -> None:
@@ -231,7 +292,7 @@ def _one(contact, seller, region, source, now, index, pending, touched, report) 
               "notes": contact.notes}
     lead = index.find(email, phone, name, company)
     if lead is None:
-        lead = Lead(seller=seller, name=name, created_at=now, **values)
+        lead = index.new_lead(name=name, **values)
         pending.append(lead)
         index.add(lead)
         report.created += 1
@@ -252,7 +313,7 @@ def _one(contact, seller, region, source, now, index, pending, touched, report) 
 
 def _flush(pending: list[Lead], touched: dict[int, Lead], dry_run: bool) -> None:
     if pending:
-        Lead.objects.bulk_create(pending, batch_size=BATCH)
+        _insert(pending)
         pending.clear()
     if touched:
         Lead.objects.bulk_update(list(touched.values()), list(FILL), batch_size=BATCH)
