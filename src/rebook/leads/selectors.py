@@ -173,9 +173,11 @@ def cancellation_checklist(
     return _checklists([c], {c.lead_id: loaded or lead_history(c.lead)})[c.pk]
 
 
-def lead_checklists(lead: Lead, loaded: LoadedHistory) -> dict[int, list[tuple[Step, ChecklistItem | None]]]:
-    """The checklist of each of the lead's prospect cancellations, by cancellation id, in one query."""
-    prospect = [c for c in loaded.cancellations if c.by == h.PROSPECT]
+def lead_checklists(lead: Lead, loaded: LoadedHistory, only: list[Cancellation] | None = None,
+                    ) -> dict[int, list[tuple[Step, ChecklistItem | None]]]:
+    """The checklist of each of the lead's prospect cancellations (or of ``only`` those), by cancellation
+    id, in one query."""
+    prospect = [c for c in (loaded.cancellations if only is None else only) if c.by == h.PROSPECT]
     return _checklists(prospect, {lead.pk: loaded})
 
 

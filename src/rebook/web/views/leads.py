@@ -107,30 +107,46 @@ def _timeline(loaded, messages, tz):
     return sorted(entries, key=lambda e: e["at"], reverse=True)
 
 
+# A lead page shows the newest of a long history, with a link to all of it: the busiest leads have
+# hundreds of entries, and rendering them all was most of the page's time.
+SHOWN_PAST = 10  # past meetings (every meeting ahead is shown)
+SHOWN_CANCELLATIONS = 10
+SHOWN_TIMELINE = 30
+
+
 @seller_view
 def lead_detail(request, lead_id: int):
     seller, moment = request.seller, now()
+    everything = request.GET.get("all") == "1"
     lead = owned(lead_get, seller=seller, lead_id=lead_id)
     loaded = lead_history(lead)
     messages = list(lead.messages.order_by("due", "id"))
-    checklists = lead_checklists(lead, loaded)
-    for c in loaded.cancellations:
+    newest_first = list(reversed(loaded.cancellations))
+    cancellations = newest_first if everything else newest_first[:SHOWN_CANCELLATIONS]
+    checklists = lead_checklists(lead, loaded, only=cancellations)
+    for c in cancellations:
         c.lead = lead
         c.steps = checklists.get(c.pk)
     _links(loaded, lead, seller, moment)
     ahead = [a for a in loaded.appointments if a.status == Appointment.Status.SCHEDULED and a.start > moment]
+    past = [a for a in reversed(loaded.appointments) if a not in ahead]
+    appointments = [*reversed(ahead), *(past if everything else past[:SHOWN_PAST])]
     forecast = risks(ahead, seller) if ahead else {}
     details = {f: getattr(lead, f) for f in LeadForm.base_fields}
-    for a in loaded.appointments:
+    for a in appointments:
         a.risk_info = forecast.get(a.pk)
+    timeline = _timeline(loaded, messages, seller.tz)
     return render(request, "web/lead.html", {
         "lead": lead,
         "interest": lead_interest(lead, loaded),
         "steps": lead_next_steps(lead, loaded, messages, moment, commands=False),
-        "appointments": loaded.appointments,
-        "cancellations": loaded.cancellations,
+        "appointments": appointments,
+        "cancellations": cancellations,
+        "hidden": 0 if everything else (len(loaded.appointments) - len(appointments)
+                                        + len(newest_first) - len(cancellations)
+                                        + max(len(timeline) - SHOWN_TIMELINE, 0)),
         "planned": [m for m in messages if m.status in ("review", "scheduled", "failed")],  # "messages" is the flash
-        "timeline": _timeline(loaded, messages, seller.tz),
+        "timeline": timeline if everything else timeline[:SHOWN_TIMELINE],
         "now": moment,
         "log_form": rendered(lambda: ActivityForm(seller=seller), ("log", seller.timezone)),
         "reason_form": rendered(ReasonForm, ("reason",)),
