@@ -295,3 +295,18 @@ def test_another_sellers_api_token_cannot_be_revoked_from_the_web(bob_client, al
 def test_marking_a_lead_says_its_new_status(alice_client, charlie):
     response = alice_client.post(f"/leads/{charlie.pk}/status/", {"status": "won"}, follow=True)
     assert f"{charlie.name} is marked Won." in response.content.decode()
+
+
+def test_a_long_history_shows_its_newest_part_with_a_link_to_all_of_it(alice_client, charlie):
+    from rebook.leads.services import appointment_book, appointment_mark_held
+
+    for week in range(14, 0, -1):  # fourteen past meetings, held
+        start = NOW - timedelta(weeks=week)
+        appointment_mark_held(appointment=appointment_book(lead=charlie, start=start, end=start + timedelta(hours=1),
+                                                           booked_at=start - timedelta(days=2)))
+    ahead = appointment_book(lead=charlie, start=NOW + timedelta(days=3), end=NOW + timedelta(days=3, hours=1))
+    page = alice_client.get(f"/leads/{charlie.pk}/").content.decode()
+    assert f"/appointments/{ahead.pk}/cancel/" in page  # every meeting ahead
+    assert page.count('class="badge held"') == 10 and "Show the whole history" in page
+    everything = alice_client.get(f"/leads/{charlie.pk}/?all=1").content.decode()
+    assert everything.count('class="badge held"') == 14 and "Show the whole history" not in everything
