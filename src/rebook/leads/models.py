@@ -161,6 +161,9 @@ class Appointment(models.Model):
             models.Index(fields=["status", "start", "seller"], name="appointment_status_start"),
             models.Index(fields=["seller", "status", "start"]),
             models.Index(fields=["seller", "updated_at"], name="appointment_seller_updated"),
+            # A calendar import finds the event it already has by UID: without the seller and the UID in
+            # one index, SQLite walked all of the seller's meetings for each event.
+            models.Index(fields=["seller", "ical_uid", "recurrence_id"], name="appointment_seller_uid"),
         ]
         constraints = [models.CheckConstraint(condition=models.Q(end__gt=models.F("start")), name="appointment_ends_after_start")]
 
