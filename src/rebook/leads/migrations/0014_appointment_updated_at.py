@@ -20,10 +20,6 @@ class Migration(migrations.Migration):
             index=models.Index(fields=["seller", "updated_at"], name="appointment_seller_updated"),
         ),
         migrations.AddIndex(
-            model_name="appointment",
-            index=models.Index(fields=["seller", "ical_uid", "recurrence_id"], name="appointment_seller_uid"),
-        ),
-        migrations.AddIndex(
             model_name="lead",
             index=models.Index(fields=["seller", "updated_at"], name="lead_seller_updated"),
         ),
