@@ -12,8 +12,10 @@ import sys
 from datetime import UTC, datetime
 
 BATCH = 2_000
+# Every column without a default in the database: the values Django writes for a new lead.
 COLUMNS = ("seller_id", "name", "company", "email", "phone", "source", "timezone", "notes", "qualifying_notes",
-           "status", "strikes", "nurture_reason", "created_at", "updated_at")
+           "status", "strikes", "nurture_reason", "email_bounce_reason", "history_key", "attributes", "created_at",
+           "updated_at")
 
 
 def rows(path: str, seller_id: int, stamp):
@@ -21,7 +23,7 @@ def rows(path: str, seller_id: int, stamp):
         for r in csv.DictReader(f):
             name = f"{r['First Name']} {r['Last Name']}".strip()
             yield (seller_id, name, r["Company"], r["E-mail Address"], r["Mobile Phone"], "import", "", "", "",
-                   "new", 0, "", stamp, stamp)
+                   "new", 0, "", "", "", "{}", stamp, stamp)
 
 
 def main() -> None:

@@ -38,8 +38,24 @@ def test_pages_services_and_feed_are_measured(tiny):
     services = json.loads(_run(tiny, str(BENCH / "measure.py"), "services", "--reps", "8"))
     assert {"book", "cancel", "reschedule"} == set(services["operations"])
     assert services["size"]["leads"] == 80
-    feed = json.loads(_run(tiny, str(BENCH / "measure.py"), "feed", "--reps", "1"))["feed"]
-    assert feed["events"] > 0 and feed["bytes"] > 0
+    feed = json.loads(_run(tiny, str(BENCH / "measure.py"), "feed", "--reps", "1"))
+    assert feed["feed"]["events"] > 0 and feed["feed"]["bytes"] > 0
+    assert feed["not_modified"]["n"] > 0 and feed["baseline_icalendar"]["median_ms"] > 0
+    cancel = services["operations"]["cancel"]
+    assert cancel["queries"] > 0 and cancel["without_commit"]["median_ms"] <= cancel["median_ms"] * 1.5
+
+
+def test_the_import_baseline_writes_every_column_the_schema_requires(tiny, tmp_path):
+    """The raw executemany the import is compared with must still load into today's schema."""
+    import sqlite3
+
+    rows = tmp_path / "contacts.csv"
+    rows.write_text("First Name,Last Name,E-mail Address,Mobile Phone,Company,Job Title\n"
+                    "Dana,Reyes,dana@example.com,+1 415 555 0134,Reyes Co,Owner\n")
+    database = tiny["DATABASE_URL"].removeprefix("sqlite:///")
+    before = sqlite3.connect(database).execute("SELECT COUNT(*) FROM leads_lead").fetchone()[0]
+    _run(tiny, str(BENCH / "baseline_import.py"), str(rows), tiny["DATABASE_URL"], "seller001")
+    assert sqlite3.connect(database).execute("SELECT COUNT(*) FROM leads_lead").fetchone()[0] == before + 1
 
 
 def test_the_worker_queue_is_prepared_the_same_each_round(tiny, tmp_path):
