@@ -21,9 +21,11 @@ def frozen():
 def _fresh_pipeline_counts():
     """Each test starts without the pipeline counts an earlier test's process kept (an earlier test may
     have had the same seller id and, with the clock frozen, the same stamp)."""
+    from rebook.forecast import services as forecast
     from rebook.leads.selectors import forget_counts
 
     forget_counts()
+    forecast._RISKS.clear()
     yield
 
 

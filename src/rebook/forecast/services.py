@@ -250,8 +250,19 @@ def evaluate(*, seller: Seller | None, at: datetime | None = None) -> dict:
 # --------------------------------------------------------------------------- using it
 
 
-def risks(appointments: Iterable[Appointment], seller: Seller, model: risk.Model | None = None) -> dict[int, Risk]:
-    """The risk of each upcoming meeting (by id), from one read of those leads' meetings; empty with no model."""
+# seller id -> (what the risks were computed from, the risks): kept by this process while the seller's
+# change stamp, the model and the meetings asked about are the same.
+_RISKS: dict[int, tuple[tuple, dict[int, Risk]]] = {}
+
+
+def risks(appointments: Iterable[Appointment], seller: Seller, model: risk.Model | None = None,
+          stamp: tuple | None = None) -> dict[int, Risk]:
+    """The risk of each upcoming meeting (by id), from one read of those leads' meetings; empty with no model.
+
+    With ``stamp`` (``change_stamp(seller)``, which moves with every change to the seller's leads and
+    meetings, contacts and cancellations included, since each re-evaluates its lead), the answer is kept
+    and given again while the stamp, the model and the meetings are the same: a meeting's features are
+    what was known when it was booked, so nothing else changes them."""
     appointments = list(appointments)
     if not appointments:
         return {}
@@ -259,6 +270,11 @@ def risks(appointments: Iterable[Appointment], seller: Seller, model: risk.Model
     if model is None:
         return {}
     wanted = {a.pk for a in appointments}
+    key = ((stamp, model.names, model.weights, model.intercept, model.calibration_x, model.calibration_y,
+            frozenset(wanted)) if stamp is not None else None)
+    cached = _RISKS.get(seller.pk)
+    if key is not None and cached is not None and cached[0] == key:
+        return cached[1]
     out = {}
     vocab = model.vocabulary
     for m, x, _ in risk.rows(meetings(Q(lead_id__in={a.lead_id for a in appointments}), {seller.pk: seller.tz},
@@ -266,6 +282,8 @@ def risks(appointments: Iterable[Appointment], seller: Seller, model: risk.Model
         if m.id in wanted:
             p = model.probability(x)
             out[m.id] = Risk(p, risk.level(p), tuple(model.reasons(x)))
+    if key is not None:
+        _RISKS[seller.pk] = (key, out)
     return out
 
 

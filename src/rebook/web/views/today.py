@@ -9,7 +9,7 @@ from django.shortcuts import render
 
 from rebook.forecast.services import model_for, risks
 from rebook.leads.models import Appointment, Cancellation, Lead, Party
-from rebook.leads.selectors import cancellations_checklists, freed, freed_candidates, pipeline
+from rebook.leads.selectors import cancellations_checklists, change_stamp, freed, freed_candidates, pipeline
 from rebook.mailbox.models import Suggestion
 from rebook.outbox.models import SELLER_NOTICE, PlannedMessage
 from rebook.strategy.followups import FOLLOW_UP_WINDOW
@@ -29,9 +29,15 @@ def today(request):
     fortnight = list(Appointment.objects.filter(
         seller=seller, status=Appointment.Status.SCHEDULED, start__gte=moment - timedelta(hours=2),
         start__lt=moment + timedelta(days=14),
-    ).select_related("lead").order_by("start"))
+    ).select_related("lead").only(  # the columns the page shows: a lead row has a dozen timestamps to convert
+        "id", "lead_id", "seller_id", "start", "end", "status", "location", "title", "booked_at", "booked_by",
+        "chain", "risk", "lead__id", "lead__name", "lead__seller_id", "lead__status",
+    ).order_by("start"))
+    # What changes whenever the seller's leads or meetings do: the pipeline's counts and the meetings'
+    # risks are kept while it stays the same (one query, read once for both).
+    stamp = change_stamp(seller)
     model = model_for(seller)
-    forecast = risks(fortnight, seller, model) if model else {}
+    forecast = risks(fortnight, seller, model, stamp=stamp) if model else {}
     for a in fortnight:
         a.risk_info = forecast.get(a.pk)
     upcoming = [a for a in fortnight if a.start < moment + timedelta(days=7)]
@@ -71,7 +77,7 @@ def today(request):
         "review": list(review.order_by("due")[:5]),
         "review_count": review.count(),
         "failed_count": PlannedMessage.objects.filter(seller=seller, status=PlannedMessage.Status.FAILED).count(),
-        "pipeline": pipeline(seller=seller, now=moment, forecast=(
+        "pipeline": pipeline(seller=seller, now=moment, stamp=stamp, forecast=(
             lambda appointments: {a.pk: forecast[a.pk].probability for a in appointments if a.pk in forecast})
             if forecast else None),
         "freed": freed_slots,
