@@ -241,3 +241,16 @@ def test_the_import_command(alice, tmp_path):
     assert data["counts"] == {"booked": 1, "rejected": 0} and data["events"][0]["lead_id"]
     assert Rebook()("import", str(path), "--dry-run").stdout.startswith("Would import invite.ics: 1 unchanged")
     assert Rebook().error("import", str(tmp_path / "missing.ics")).startswith("error: ")
+
+
+def test_a_calendar_import_reports_its_progress(alice):
+    from rebook.calendars.services import calendar_import
+
+    events = "".join(
+        f"BEGIN:VEVENT\r\nUID:p-{i}@example.com\r\nDTSTAMP:20260301T100000Z\r\nDTSTART:202603{10 + i // 10:02d}T{9 + i % 8:02d}0000Z\r\n"
+        f"DTEND:202603{10 + i // 10:02d}T{9 + i % 8:02d}4500Z\r\nSUMMARY:Meeting {i}\r\nORGANIZER:mailto:alice@example.com\r\n"
+        f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:p{i}@example.com\r\nEND:VEVENT\r\n" for i in range(120))
+    data = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n{events}END:VCALENDAR\r\n".encode()
+    seen = []
+    report = calendar_import(seller=alice, data=data, name="many.ics", now=NOW, progress=lambda d, t: seen.append((d, t)))
+    assert report.counts()["booked"] == 120 and seen == [(50, 120), (100, 120)]

@@ -7,6 +7,7 @@ Every event is applied in its own transaction: a bad one is reported and skipped
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -65,8 +66,10 @@ def calendar_import(
     window: tuple[datetime, datetime] | None = None,
     dry_run: bool = False,
     now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CalendarImport:
-    """Import every event of a calendar file or e-mail. Raises RebookError when the file holds none."""
+    """Import every event of a calendar file or e-mail. Raises RebookError when the file holds none.
+    ``progress(done, total)`` is called as events are applied (for a progress bar)."""
     now = now or timezone.now()
     window = window or (now - WINDOW, now + WINDOW)
     reading = read_file(data, name)
@@ -92,6 +95,8 @@ def calendar_import(
                             report.events.append(_apply(seller, fact, mine, now))
                     except RebookError as e:
                         refused[f"{fact.where}: {e}"] = refused.get(f"{fact.where}: {e}", 0) + 1
+                    if progress and (number + 1) % 50 == 0:
+                        progress(number + 1, len(extraction.facts))
             # The occurrences of one series share their reason: one line, with how many.
             report.rejected += [text if n == 1 else f"{text} ({n} occurrences)" for text, n in refused.items()]
         if dry_run:

@@ -46,7 +46,23 @@ def import_command(ctx: Ctx, path, history_path, start, end, mapping, region, re
     window = (ctx.time(start, "--from") if start else now - WINDOW, ctx.time(end, "--to") if end else now + WINDOW)
     if window[1] <= window[0]:
         raise RebookError("--to must be after --from")
-    report = calendar_import(seller=ctx.seller, data=data, name=name, window=window, dry_run=dry_run, now=now)
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        # A bar once a file turns out to hold many events (a series expands as it is read).
+        nonlocal bar
+        if bar is None and total >= 500 and not ctx.as_json:
+            bar = click.progressbar(length=total, label=f"Importing {name}", file=click.get_text_stream("stderr"))
+            bar.__enter__()
+        if bar is not None:
+            bar.update(done - bar.pos)
+
+    try:
+        report = calendar_import(seller=ctx.seller, data=data, name=name, window=window, dry_run=dry_run, now=now,
+                                 progress=progress)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
     return Result(report.as_dict(), _report_text(report))
 
 
