@@ -297,7 +297,7 @@ def freed_candidates(*, seller: Seller, now: datetime, until: datetime | None = 
 
     pursued = Lead.objects.filter(seller=seller, status__in=["new", "qualified", "active"]).filter(
         Q(scheduled_until__isnull=True) | Q(scheduled_until__lte=now)  # nothing booked ahead
-    )
+    ).only("id", "name", "status", "last_touch_at", "open_cancellation_at")
     follow = pursued.filter(open_cancellation_at__isnull=False, last_touch_at__lte=now - OVERDUE_AFTER).order_by(
         "open_cancellation_at", "id"
     )[:MAX_SUGGESTIONS]
