@@ -213,14 +213,21 @@ def lead_interest(lead: Lead, loaded: LoadedHistory | None = None) -> InterestBa
     return interest_balance(loaded.facts, lead.seller.policy)
 
 
-def pipeline(*, seller: Seller, now: datetime, forecast=None, stamp: tuple | None = None) -> PipelineHealth:
+def pipeline(*, seller: Seller, now: datetime, forecast=None, stamp: tuple | None = None,
+             fortnight: list[Appointment] | None = None) -> PipelineHealth:
     """The pipeline's health. ``forecast`` (appointments -> {id: risk}) gives each meeting's own chance of
-    being held instead of the flat cancellation rate, for the next 14 days."""
+    being held instead of the flat cancellation rate, for the next 14 days; ``fortnight``, the caller's
+    read of the scheduled meetings of the next 14 days (or more), spares reading them again."""
     appts = Appointment.objects.filter(seller=seller)
     scheduled = appts.filter(status=Appointment.Status.SCHEDULED, start__gte=now)
     held_chances = None
     if forecast is not None:
-        soon = list(scheduled.filter(start__lt=now + timedelta(days=14)).select_related("lead").order_by("start", "id"))
+        if fortnight is not None:
+            soon = sorted((a for a in fortnight if a.status == Appointment.Status.SCHEDULED
+                           and now <= a.start < now + timedelta(days=14)), key=lambda a: (a.start, a.pk))
+        else:
+            soon = list(scheduled.filter(start__lt=now + timedelta(days=14)).select_related("lead")
+                        .order_by("start", "id"))
         found = forecast(soon)
         if found:
             upcoming = tuple(a.start for a in soon)

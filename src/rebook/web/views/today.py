@@ -77,7 +77,7 @@ def today(request):
         "review": list(review.order_by("due")[:5]),
         "review_count": review.count(),
         "failed_count": PlannedMessage.objects.filter(seller=seller, status=PlannedMessage.Status.FAILED).count(),
-        "pipeline": pipeline(seller=seller, now=moment, stamp=stamp, forecast=(
+        "pipeline": pipeline(seller=seller, now=moment, stamp=stamp, fortnight=fortnight, forecast=(
             lambda appointments: {a.pk: forecast[a.pk].probability for a in appointments if a.pk in forecast})
             if forecast else None),
         "freed": freed_slots,
