@@ -112,3 +112,22 @@ def test_uploads_are_checked_before_they_are_queued(alice, alice_client):
     response = alice_client.post("/cards/", {"photos": many})
     assert response.status_code == 400 and "21 files; the limit is 20 at a time" in response.content.decode()
     assert not CardUpload.objects.exists()
+
+
+def test_a_pdf_scan_is_read_one_card_a_worker_step_and_a_broken_heic_says_so(tesseract, alice):
+    from rebook.cards.models import CardUpload
+    from rebook.cards.services import card_scan_file, cards_enqueue
+    from rebook.outbox.worker import Worker
+
+    cards_enqueue(seller=alice, files=[("stack.pdf", _pdf(*(render(CARDS[i], variant=i) for i in range(3))))])
+    worker = Worker(name="cards-test", send_mail=False, report=lambda line: None)
+    assert worker.step()  # one step: the first page read, the other two queued as their own rows
+    assert list(CardUpload.objects.order_by("id").values_list("file", "status", "content_type")) == [
+        ("stack.pdf, page 1", "read", "image/png"), ("stack.pdf, page 2", "queued", "image/png"),
+        ("stack.pdf, page 3", "queued", "image/png")]
+    worker.run(until_idle=True)
+    assert set(CardUpload.objects.values_list("status", flat=True)) == {"read"}
+
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 200  # the header, then nothing
+    [broken] = card_scan_file(data=heic, name="IMG_1.HEIC", region="US")
+    assert broken.fields is None and broken.error  # a message on its row, not a crash

@@ -57,18 +57,27 @@ def pictures(data: bytes, name: str) -> list[Picture]:
     iPhones write) is turned into a JPEG, which every browser shows; any other image is kept as it is."""
     if data[:5] == b"%PDF-":
         return _pdf_pages(data, name)
-    if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1", b"ftyphevc"):
-        from PIL import Image, ImageOps
+    if _is_heic(data):
+        from PIL import ImageOps
 
-        _heif()
-        try:
-            image = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
-        except Exception as e:  # the decoder's own errors: a broken file is one card's message, not a crash
-            raise RebookError(f"{name}: the HEIC photo cannot be read ({e})") from None
+        image = ImageOps.exif_transpose(_open(data, name))  # the same limits as any photo, before decoding
         out = io.BytesIO()
         image.convert("RGB").save(out, format="JPEG", quality=90)
         return [Picture(name, out.getvalue(), "image/jpeg")]
-    return [Picture(name, data, mimetypes.guess_type(name)[0] or "application/octet-stream")]
+    return [Picture(name, data, _image_type(data) or mimetypes.guess_type(name)[0] or "application/octet-stream")]
+
+
+def _is_heic(data: bytes) -> bool:
+    return data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmsf1", b"ftyphevc")
+
+
+def _image_type(data: bytes) -> str:
+    """The image type the bytes say, whatever the file is called (a page of a PDF scan is a PNG)."""
+    for magic, kind in ((b"\x89PNG", "image/png"), (b"\xff\xd8", "image/jpeg"), (b"GIF8", "image/gif"),
+                        (b"II*\x00", "image/tiff"), (b"MM\x00*", "image/tiff")):
+        if data.startswith(magic):
+            return kind
+    return "image/webp" if data[:4] == b"RIFF" and data[8:12] == b"WEBP" else ""
 
 
 def _heif() -> None:
@@ -103,12 +112,14 @@ def _pdf_pages(data: bytes, name: str) -> list[Picture]:
         document.close()
 
 
-def prepare(data: bytes, name: str):
-    """The image as Tesseract reads best: upright, gray, stretched contrast, about 2,000 px wide."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+def _open(data: bytes, name: str):
+    """The image, decoded only within the limits (bytes, pixels, shape), or RebookError saying which."""
+    from PIL import Image, UnidentifiedImageError
 
     if len(data) > MAX_BYTES:
         raise RebookError(f"{name}: {len(data) // (1024 * 1024)} MB; the limit is {MAX_BYTES // (1024 * 1024)} MB")
+    if _is_heic(data):
+        _heif()
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
         image = Image.open(io.BytesIO(data))
@@ -122,10 +133,18 @@ def prepare(data: bytes, name: str):
         raise RebookError(f"{name}: more than {MAX_PIXELS // 1_000_000} megapixels") from None
     except UnidentifiedImageError:
         raise RebookError(f"{name}: not an image Rebook can read (JPEG, PNG, HEIC, TIFF, WebP, or a PDF scan)") from None
-    except OSError as e:
+    except (OSError, ValueError, RuntimeError) as e:  # the decoders' own errors: one card's message, not a crash
         raise RebookError(f"{name}: the image is damaged or cut short ({e})") from None
     if max(image.size) > 10 * max(1, min(image.size)):
         raise RebookError(f"{name}: {image.width}x{image.height} pixels is no card's shape (more than 10 to 1)")
+    return image
+
+
+def prepare(data: bytes, name: str):
+    """The image as Tesseract reads best: upright, gray, stretched contrast, about 2,000 px wide."""
+    from PIL import Image, ImageOps
+
+    image = _open(data, name)
     image = ImageOps.exif_transpose(image)
     if image.mode not in ("L", "RGB"):
         image = image.convert("RGB")

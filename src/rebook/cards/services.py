@@ -145,23 +145,32 @@ def card_claim(*, worker: str, now: datetime, lease) -> CardUpload | None:
 
 def card_read(*, upload: CardUpload, region: str) -> list[CardUpload]:
     """Read a claimed upload: its fields (or why it cannot be read) for the seller's review. A PDF scan
-    becomes one row a page."""
-    scans = card_scan_file(data=bytes(upload.data or b""), name=upload.file, region=region)
-    rows = []
+    becomes one row a page: the first read now, the others queued, so that one worker step reads one card
+    whatever the size of the scan (well inside the claim's lease)."""
+    data = bytes(upload.data or b"")
+    try:
+        first, *rest = ocr.pictures(data, upload.file) or [None]
+    except RebookError as e:
+        first, rest, error = None, [], str(e).removeprefix(f"{upload.file}: ")
+    else:
+        error = "" if first is not None else "the PDF has no pages"
     with transaction.atomic():
-        for i, scan in enumerate(scans):
-            row = upload if i == 0 else CardUpload(seller_id=upload.seller_id, event=upload.event,
-                                                   created_at=upload.created_at)
-            row.file = scan.file[:255]
-            if scan.data:
-                row.data, row.content_type = scan.data, scan.content_type
-            row.status = CardUpload.Status.FAILED if scan.error else CardUpload.Status.READ
-            row.error = scan.error
-            row.fields = {} if scan.error else scan.as_dict()
-            row.claimed_by, row.lease_until = "", None
-            row.save()
-            rows.append(row)
-    return rows
+        queued = CardUpload.objects.bulk_create(
+            CardUpload(seller_id=upload.seller_id, event=upload.event, created_at=upload.created_at,
+                       file=p.name[:255], data=p.data, content_type=p.content_type) for p in rest)
+        if first is None:
+            scan = Scan(upload.file, error=error)
+        else:
+            upload.file = first.name[:255]
+            scan = card_scan(data=first.data, name=first.name, region=region, content_type=first.content_type)
+        if scan.data:
+            upload.data, upload.content_type = scan.data, scan.content_type
+        upload.status = CardUpload.Status.FAILED if scan.error else CardUpload.Status.READ
+        upload.error = scan.error
+        upload.fields = {} if scan.error else scan.as_dict()
+        upload.claimed_by, upload.lease_until = "", None
+        upload.save()
+    return [upload, *queued]
 
 
 def card_review_save(*, seller: Seller, upload: CardUpload, name: str, title: str = "", company: str = "",

@@ -80,6 +80,7 @@ class Worker:
         self.send_mail = send_mail  # False without an SMTP server: only imports and webhooks
         self.poll = poll
         self.stopping = threading.Event()
+        self._sent_leads: dict[int, Lead] = {}  # this batch's leads to re-evaluate once it is sent
         self.report = report or log.info
         self.tally = Tally()
         self._connection = None
@@ -117,7 +118,6 @@ class Worker:
         now = timezone.now()
         batch = services.messages_claim(worker=self.name, now=now, lease=self.lease, limit=self.batch) if self.send_mail else []
         renewed = time.monotonic()
-        self._sent_leads: dict[int, Lead] = {}
         try:
             for i, message in enumerate(batch):
                 if self.stopping.is_set():  # finish the message in hand, give back the rest
@@ -330,7 +330,7 @@ class Worker:
     def _reevaluate_sent(self) -> None:
         """Re-evaluate, once each, the leads whose sent messages the rules read: in one transaction, the
         leads locked in id order (no deadlock with another worker) and their histories read in one go."""
-        leads = getattr(self, "_sent_leads", None)
+        leads = self._sent_leads
         if not leads:
             return
         from django.db import transaction
