@@ -255,3 +255,24 @@ def test_a_heic_photo_and_a_pdf_scan_are_read_and_a_broken_pdf_says_so(tesseract
 
     [broken] = card_scan_file(data=b"%PDF-1.7\n" + b"x" * 500, name="scan.pdf", region="US")
     assert "not a PDF Rebook can read" in broken.error and broken.fields is None
+
+
+def test_a_photo_with_no_text_or_too_blurred_to_read_says_so(tesseract):
+    from PIL import Image, ImageFilter
+
+    from rebook.cards.services import card_scan
+
+    blurred = io.BytesIO()
+    Image.open(io.BytesIO(render(CARDS[0], variant=0))).filter(ImageFilter.GaussianBlur(14)).save(blurred, "JPEG")
+    for data in (_jpeg(), blurred.getvalue()):
+        scan = card_scan(data=data, name="x.jpg", region="US")
+        assert "no readable text" in scan.error and scan.fields is None
+
+
+def test_without_tesseract_the_message_names_the_package(monkeypatch):
+    from rebook.cards import ocr
+    from rebook.cards.services import card_scan
+
+    monkeypatch.setattr(ocr.shutil, "which", lambda name: None)
+    scan = card_scan(data=render(CARDS[0], variant=0), name="x.jpg", region="US")
+    assert "tesseract-ocr" in scan.error and scan.fields is None

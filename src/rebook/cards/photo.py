@@ -33,6 +33,8 @@ def otsu(values: np.ndarray) -> int:
     mu = np.cumsum(p * np.arange(256))
     with np.errstate(divide="ignore", invalid="ignore"):
         between = (mu[-1] * omega - mu) ** 2 / (omega * (1 - omega))
+    if np.all(np.isnan(between)):  # one shade only (a blank photo): nothing to split
+        return int(values.ravel()[0]) if values.size else 0
     return int(np.nanargmax(between))
 
 
