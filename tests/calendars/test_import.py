@@ -253,4 +253,4 @@ def test_a_calendar_import_reports_its_progress(alice):
     data = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\n{events}END:VCALENDAR\r\n".encode()
     seen = []
     report = calendar_import(seller=alice, data=data, name="many.ics", now=NOW, progress=lambda d, t: seen.append((d, t)))
-    assert report.counts()["booked"] == 120 and seen == [(50, 120), (100, 120)]
+    assert report.counts()["booked"] == 120 and seen == [(50, 120), (100, 120), (120, 120)]

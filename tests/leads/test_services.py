@@ -264,7 +264,7 @@ def test_deferred_reevaluation_runs_once_a_lead_and_ends_where_step_by_step_ends
     from django.db import transaction
 
     calls = []
-    with transaction.atomic(), mock.patch("rebook.leads.services.lead_history", wraps=s.lead_history) as history:
+    with transaction.atomic(), mock.patch("rebook.leads.services.lead_histories", wraps=s.lead_histories) as history:
         with s.reevaluations_deferred(now=NOW):
             for days in (3, 4, 5):
                 s.appointment_cancel(appointment=book(charlie, days), by="prospect", reason="something came up")
@@ -273,8 +273,8 @@ def test_deferred_reevaluation_runs_once_a_lead_and_ends_where_step_by_step_ends
                 ghost = s.lead_create(seller=alice, name="Ghost")
                 book(ghost, 2)
                 transaction.set_rollback(True)
-        calls.append(history.call_count)
-    assert calls == [1]  # charlie's history read once, for all six changes
+        calls.append([[lead.pk for lead in call.args[0]] for call in history.call_args_list])
+    assert calls == [[[charlie.pk]]]  # charlie's history read once, for all six changes
     lead = fresh(charlie)
     assert (lead.status, lead.strikes, lead.nurture_reason) == ("nurture", 3, "strike_limit")
     assert not Lead.objects.filter(name="Ghost").exists()
@@ -285,7 +285,7 @@ def test_deferred_reevaluation_runs_once_a_lead_and_ends_where_step_by_step_ends
 def test_nothing_is_reevaluated_when_the_deferred_block_fails(charlie):
     from unittest import mock
 
-    with (mock.patch("rebook.leads.services.lead_history", wraps=s.lead_history) as history,
+    with (mock.patch("rebook.leads.services.lead_histories", wraps=s.lead_histories) as history,
           pytest.raises(RebookError), s.reevaluations_deferred(now=NOW)):
         book(charlie, 3)
         raise RebookError("the import failed")

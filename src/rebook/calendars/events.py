@@ -7,6 +7,8 @@ series becomes one fact per occurrence inside a window. Knows no Django.
 
 from __future__ import annotations
 
+import math
+import sys
 import time as time_module
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -78,6 +80,11 @@ class Budget:
     events: int = MAX_EVENTS_PER_FILE
     per_series: int = MAX_OCCURRENCES_PER_SERIES
     deadline: float = field(default_factory=lambda: time_module.monotonic() + MAX_IMPORT_SECONDS)
+
+    @classmethod
+    def unbounded(cls) -> Budget:
+        """No limit on a file's events or time (a series is still cut at its limit)."""
+        return cls(events=sys.maxsize, deadline=math.inf)
 
     def spend(self) -> bool:
         if self.events <= 0:

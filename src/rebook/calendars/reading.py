@@ -12,7 +12,7 @@ import email.policy
 import mailbox
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 
@@ -24,12 +24,25 @@ from rebook.strategy.limits import MAX_LINE_CHARS, MAX_MIME_DEPTH, MAX_MIME_PART
 CALENDAR_TYPES = {"text/calendar", "application/ics", "text/x-vcalendar", "application/octet-stream"}
 
 
-@dataclass
-class Source:
-    """One calendar found in a file, with where it came from ("message 2 of the mailbox")."""
+PART_EVENTS = 2000  # a larger .ics file is read in parts of about this many events (whole series together)
 
-    where: str
-    calendar: icalendar.Calendar
+
+class Source:
+    """One calendar found in a file, with where it came from ("message 2 of the mailbox").
+
+    A large .ics file is several sources, its parts (``part``), each read from its text only when its
+    ``calendar`` is asked for and not kept: the file's events are never all in memory as objects."""
+
+    def __init__(self, where: str, calendar: icalendar.Calendar | None = None, *,
+                 text: Callable[[], str] | None = None, events: int = 0, part: str = "") -> None:
+        self.where, self._calendar, self._text, self.events, self.part = where, calendar, text, events, part
+
+    @property
+    def calendar(self) -> icalendar.Calendar:
+        if self._calendar is not None:
+            return self._calendar
+        assert self._text is not None
+        return parse_calendar_text(self._text())
 
 
 @dataclass
@@ -91,10 +104,14 @@ def _check_line_lengths(text: str) -> None:
         start = end + 1
 
 
-def parse_calendar_text(text: str) -> icalendar.Calendar:
+def _normalized(text: str) -> str:
     text = text.lstrip("\ufeff").replace("\x00", "")  # no database keeps NUL
     text = re.sub(r"\r+\n|\r", "\n", text)  # CRLF, CR CR LF and lone CR all become one line break
-    text = re.sub(r"\n[ \t]", "", text)  # unfold long lines (RFC 5545, 3.1)
+    return re.sub(r"\n[ \t]", "", text)  # unfold long lines (RFC 5545, 3.1)
+
+
+def parse_calendar_text(text: str) -> icalendar.Calendar:
+    text = _normalized(text)
     _check_line_lengths(text)
     # Exchange CDO writes "BYDAY=MO, TU, WE": a rule has no spaces.
     text = re.sub(r"^((?:RRULE|EXRULE)[:;].*)$", lambda m: re.sub(r"\s+", "", m[1]), text, flags=re.MULTILINE | re.IGNORECASE)
@@ -112,6 +129,65 @@ def parse_calendar_text(text: str) -> icalendar.Calendar:
             raise RebookError("not a complete iCalendar file: BEGIN:VCALENDAR has no END:VCALENDAR (is it cut short?)")
         raise RebookError("no calendar (BEGIN:VCALENDAR) in it")
     return calendars[0] if len(calendars) == 1 else _merge(calendars)
+
+
+_VEVENT = re.compile(r"^BEGIN:VEVENT[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+_BOUNDARY = re.compile(r"^(BEGIN|END):([A-Za-z0-9-]+)[ \t]*$", re.MULTILINE)
+_UID = re.compile(r"^UID(?:;[^:\n]*)?:(.*)$", re.IGNORECASE | re.MULTILINE)
+
+
+def _split(text: str, name: str) -> list[Source]:
+    """A large file's calendars as parts of about PART_EVENTS events, each a calendar of its own with the
+    file's header and time zones; the events of one UID (a series and its exceptions) stay together.
+    Only the components' places are kept; each part's text is put together when it is made."""
+    sources: list[Source] = []
+    stack: list[tuple[str, int]] = []
+    calendar_start = header_end = 0
+    timezones: list[tuple[int, int]] = []
+    groups: dict[str, list[tuple[int, int]]] = {}
+    for m in _BOUNDARY.finditer(text):
+        verb, kind = m[1].upper(), m[2].upper()
+        if verb == "BEGIN":
+            if len(stack) == 1 and not header_end:
+                header_end = m.start()
+            if not stack and kind == "VCALENDAR":
+                calendar_start, header_end, timezones, groups = m.end() + 1, 0, [], {}
+            stack.append((kind, m.start()))
+            continue
+        if not stack or stack[-1][0] != kind:
+            break  # unbalanced: the part that holds it says what is wrong when it is read
+        _, start = stack.pop()
+        end = min(len(text), m.end() + 1)
+        if len(stack) == 1 and kind == "VTIMEZONE":
+            timezones.append((start, end))
+        elif len(stack) == 1 and kind == "VEVENT":
+            uid = _UID.search(text, start, end)
+            key = uid[1].strip() if uid else f"(no UID) {start}"
+            groups.setdefault(key, []).append((start, end))
+        elif not stack and kind == "VCALENDAR":
+            header = text[calendar_start:header_end or m.start()]
+            zones = "".join(text[a:b] for a, b in timezones)
+            sources += _grouped(text, name, header, zones, list(groups.values()), len(sources))
+    if not sources:  # no complete calendar: read it whole, for the reason
+        return [Source(name, parse_calendar_text(text))]
+    return sources
+
+
+def _grouped(text: str, name: str, header: str, zones: str, groups: list[list[tuple[int, int]]],
+             before: int) -> list[Source]:
+    out: list[Source] = []
+    part: list[tuple[int, int]] = []
+    for group in [*groups, []]:
+        if part and (not group or len(part) + len(group) > PART_EVENTS):
+            spans = sorted(part)
+
+            def whole(spans=spans) -> str:
+                return "".join(["BEGIN:VCALENDAR\n", header, zones, *(text[a:b] for a, b in spans), "END:VCALENDAR\n"])
+
+            out.append(Source(name, text=whole, events=len(part), part=f"part {before + len(out) + 1}"))
+            part = []
+        part += group
+    return out
 
 
 def _merge(calendars: list[icalendar.Calendar]) -> icalendar.Calendar:
@@ -134,7 +210,12 @@ def read_file(data: bytes, name: str = "the file") -> Reading:
     head = decode(data[:2000], partial=True).lstrip("\ufeff").lstrip()
     reading = Reading()
     if head.upper().startswith("BEGIN:VCALENDAR"):
-        reading.sources.append(Source(name, parse_calendar_text(decode(data))))
+        text = decode(data)
+        events = len(_VEVENT.findall(text))
+        if events > PART_EVENTS:
+            reading.sources += _split(_normalized(text), name)
+        else:
+            reading.sources.append(Source(name, parse_calendar_text(text), events=events))
         return reading
     if head.startswith("From "):
         for i, message in enumerate(_mbox_messages(data, name), start=1):

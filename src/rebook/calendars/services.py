@@ -1,28 +1,37 @@
 """Importing calendar files: each event becomes a booking, a reschedule or a cancellation through the
 same services as a change typed by hand, so strikes, messages and checklists follow as usual.
 
-Every event is applied in its own transaction: a bad one is reported and skipped, the good ones stay.
+Every event is applied in its own savepoint: a bad one is reported and skipped, the good ones stay.
+Events are applied a batch at a time: what a batch's events refer to (their meetings by UID, their
+prospects' leads by address) is read in two queries, the new meetings among them go in with one insert,
+and each lead a batch touched is re-evaluated once at its end. A file is one transaction, or, with
+``commit_every``, one transaction a batch (the command line, for files of any size).
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from rebook.calendars.events import CANCEL, DECLINED, REPLY, Budget, Cast, EventFact, cast, extract
 from rebook.calendars.reading import read_file
 from rebook.errors import RebookError
 from rebook.leads import services as lead_services
-from rebook.leads.models import Appointment, Lead, Party
+from rebook.leads.models import Appointment, Channel, Lead, Party
 from rebook.sellers.models import Seller
+from rebook.strategy.limits import check_meeting
+from rebook.webhooks.services import emit_many, endpoints_remembered
 
 WINDOW = timedelta(days=365)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+BATCH = 1000  # events applied together (and, with commit_every, committed together)
 
 
 @dataclass
@@ -67,54 +76,84 @@ def calendar_import(
     dry_run: bool = False,
     now: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    budget: Budget | None = None,
+    commit_every: int | None = None,
 ) -> CalendarImport:
     """Import every event of a calendar file or e-mail. Raises RebookError when the file holds none.
-    ``progress(done, total)`` is called as events are applied (for a progress bar)."""
+
+    ``progress(done, total)`` is called as events are applied (for a progress bar). ``budget``: how far
+    the file may expand (the limits for uploads by default). ``commit_every``: commit each batch of that
+    many events as it is done, instead of the whole file at the end (ignored for a dry run)."""
     now = now or timezone.now()
     window = window or (now - WINDOW, now + WINDOW)
     reading = read_file(data, name)
     report = CalendarImport(file=name, dry_run=dry_run, rejected=list(reading.problems))
-    mine = seller_addresses(seller)
-    budget = Budget()
-    with transaction.atomic():
-        for source in reading.sources:
-            extraction = extract(source.calendar, where=source.where, tz=seller.tz, window=window, budget=budget)
-            report.warnings += [f"{source.where}: {w}" for w in extraction.warnings]
-            report.rejected += extraction.rejected
-            if not extraction.facts and not extraction.rejected:
-                report.warnings.append(f"{source.where}: no events in it")
-            refused: dict[str, int] = {}
-            with lead_services.reevaluations_deferred(now=now):  # each lead once, after its events
-                for number, fact in enumerate(extraction.facts):
-                    if budget.expired():
-                        report.rejected.append(f"{source.where}: the import took longer than its time limit; "
-                                               f"{len(extraction.facts) - number} event(s) were not applied")
-                        break
-                    try:
-                        with transaction.atomic():
-                            report.events.append(_apply(seller, fact, mine, now))
-                    except RebookError as e:
-                        refused[f"{fact.where}: {e}"] = refused.get(f"{fact.where}: {e}", 0) + 1
-                    if progress and (number + 1) % 50 == 0:
-                        progress(number + 1, len(extraction.facts))
-            # The occurrences of one series share their reason: one line, with how many.
-            report.rejected += [text if n == 1 else f"{text} ({n} occurrences)" for text, n in refused.items()]
+    budget = budget or Budget()
+    size = BATCH if dry_run or commit_every is None else max(1, commit_every)
+    importer = _Importer(seller, now)
+    # Each lead once, at the end: in one transaction, or, committing as it goes, after the last batch
+    # (and after the last committed one if the import is stopped).
+    one_transaction = dry_run or commit_every is None
+    with transaction.atomic() if one_transaction else nullcontext():
+        with lead_services.reevaluations_deferred(now=now, even_if_stopped=not one_transaction), endpoints_remembered():
+            report = _apply_all(reading, report, importer, seller, window, budget, size, progress)
         if dry_run:
             transaction.set_rollback(True)
     return report
 
 
-def _find(seller: Seller, fact: EventFact) -> Appointment | None:
-    mine = Appointment.objects.filter(seller=seller).select_related("lead__seller")
-    if fact.uid.endswith("@rebook"):
-        # An answer to an invitation Rebook sent: the UID is the appointment chain.
+def _apply_all(reading, report: CalendarImport, importer: _Importer, seller: Seller, window, budget: Budget,
+               size: int, progress) -> CalendarImport:
+    ahead = sum(source.events for source in reading.sources)  # VEVENTs not yet read: the bar's length
+    done, stopped = 0, False
+    for source in reading.sources:
+        ahead -= source.events
         try:
-            chain = uuid.UUID(fact.uid.removesuffix("@rebook"))
-        except ValueError:
-            chain = None
-        if chain is not None:
-            return mine.filter(chain=chain).order_by("-id").first()
-    return mine.filter(ical_uid=fact.uid, recurrence_id=fact.recurrence_id).order_by("-id").first()
+            calendar = source.calendar  # a large file's part is read here, and let go after
+        except RebookError as e:
+            if not source.part:
+                raise
+            report.rejected.append(f"{source.where}, {source.part} ({source.events} events): {e}")
+            continue
+        extraction = extract(calendar, where=source.where, tz=seller.tz, window=window, budget=budget)
+        del calendar
+        for warning in extraction.warnings:
+            if f"{source.where}: {warning}" not in report.warnings:  # a big file's parts warn alike
+                report.warnings.append(f"{source.where}: {warning}")
+        report.rejected += extraction.rejected
+        if not extraction.facts and not extraction.rejected and not source.part:
+            report.warnings.append(f"{source.where}: no events in it")
+        refused: dict[str, int] = {}
+        facts = extraction.facts
+        for first in range(0, len(facts), size):
+            batch = facts[first:first + size]
+            with transaction.atomic():
+                importer.read_ahead(batch)
+                for number, fact in enumerate(batch, start=first):
+                    if budget.expired():
+                        report.rejected.append(f"{source.where}: the import took longer than its time limit; "
+                                               f"{len(facts) - number} event(s) were not applied")
+                        stopped = True
+                        break
+                    try:
+                        with transaction.atomic():
+                            report.events.append(importer.apply(fact))
+                    except RebookError as e:
+                        importer.forget_failed()
+                        refused[f"{fact.where}: {e}"] = refused.get(f"{fact.where}: {e}", 0) + 1
+                    done += 1
+                    if progress and done % 50 == 0:
+                        progress(done, len(facts) - number - 1 + done + ahead)
+                importer.flush()
+            if stopped:
+                break
+        # The occurrences of one series share their reason: one line, with how many.
+        report.rejected += [text if n == 1 else f"{text} ({n} occurrences)" for text, n in refused.items()]
+        if stopped:
+            break
+    if progress:
+        progress(done, done)
+    return report
 
 
 def _version(sequence: int, stamp: datetime | None) -> tuple[int, datetime]:
@@ -123,28 +162,6 @@ def _version(sequence: int, stamp: datetime | None) -> tuple[int, datetime]:
 
 def _when(fact: EventFact, now: datetime) -> datetime:
     return min(fact.stamp or now, now)
-
-
-def _apply(seller: Seller, fact: EventFact, mine: set[str], now: datetime) -> Outcome:
-    who = cast(fact, mine)
-    if who.prospect is None:
-        raise RebookError("nobody to attach it to: it names no organizer and no attendee other than you")
-    note = f" ({who.note})" if who.note else ""
-    if fact.whole_series:
-        return _cancel_series(seller, fact, who, now, note)
-    existing = _find(seller, fact)
-    if existing is not None and existing.ical_uid == fact.uid:
-        if _version(fact.sequence, fact.stamp) < _version(existing.ical_sequence, existing.ical_stamp):
-            return Outcome(fact.where, "stale", (
-                f"ignored: an older version (SEQUENCE {fact.sequence}) than the one already imported "
-                f"(SEQUENCE {existing.ical_sequence})"), existing.pk, existing.lead_id)
-    declined = who.prospect.partstat == DECLINED and fact.method != CANCEL
-    if fact.method == REPLY and not declined:
-        return Outcome(fact.where, "unchanged", f"{who.prospect.email} answered {who.prospect.partstat or 'without a status'}",
-                       existing.pk if existing else None, existing.lead_id if existing else None)
-    if fact.cancelled or declined:
-        return _cancel(seller, fact, who, existing, declined, now, note)
-    return _book_or_move(seller, fact, who, existing, now, note)
 
 
 def _party(who: Cast) -> str:
@@ -157,97 +174,202 @@ def _reason(fact: EventFact, declined: bool) -> str:
     return "declined the invitation" if declined else ""
 
 
-def _cancel(seller, fact, who, existing, declined, now, note) -> Outcome:
-    by = Party.PROSPECT if declined else _party(who)
-    if existing is not None and existing.status == Appointment.Status.SCHEDULED:
-        c = lead_services.appointment_cancel(
-            appointment=existing, by=by, reason=_reason(fact, declined), at=_when(fact, now), now=now
-        )
-        _remember(existing, fact, who)
-        verb = "declined" if declined else "cancelled"
-        return Outcome(fact.where, "cancelled", f"{verb} by the {by}{note}; {c.get_category_display()}, "
-                       f"{'valid' if c.valid else 'not valid'}", existing.pk, existing.lead_id)
-    if existing is not None:
-        _remember(existing, fact, who)
-        return Outcome(fact.where, "unchanged", f"already {existing.status}", existing.pk, existing.lead_id)
-    if fact.start is None:
-        raise RebookError("cancels a meeting Rebook has never seen, and gives no start time to record it by")
-    lead = _lead(seller, who)
-    at = min(_when(fact, now), fact.start)
-    appointment = lead_services.appointment_book(
-        lead=lead, start=fact.start, end=fact.end, location=fact.location, booked_by=_party(who),
-        timezone_name=seller.timezone, booked_at=at, now=now,
-    )
-    lead_services.appointment_cancel(appointment=appointment, by=by, reason=_reason(fact, declined),
-                                     at=_when(fact, now), now=now)
-    _remember(appointment, fact, who)
-    return Outcome(fact.where, "recorded_cancelled",
-                   f"Rebook had not seen this meeting; recorded it as cancelled by the {by}{note}", appointment.pk, lead.pk)
+class _Importer:
+    """Applies one seller's events, a batch at a time (see the module's docstring)."""
 
+    def __init__(self, seller: Seller, now: datetime) -> None:
+        self.seller, self.now = seller, now
+        self.mine = seller_addresses(seller)
+        self.meetings: dict[tuple[str, datetime | None], Appointment] = {}  # the newest by (UID, RECURRENCE-ID)
+        self.read_uids: set[str] = set()  # UIDs whose meetings are all in self.meetings
+        self.leads: dict[str, Lead] = {}  # by lower-case address
+        self.pending: list[tuple[Appointment, Outcome]] = []  # new meetings, inserted by flush()
+        self.pending_uids: set[str] = set()
+        self.made: list[str] = []  # addresses whose lead the current event created
 
-def _cancel_series(seller, fact, who, now, note) -> Outcome:
-    ahead = Appointment.objects.filter(seller=seller, ical_uid=fact.uid, status=Appointment.Status.SCHEDULED)
-    ahead = list(ahead.filter(start__gt=_when(fact, now)))  # the ones still ahead when it was cancelled
-    if not ahead:
-        raise RebookError("cancels a whole series Rebook has no meetings of, and gives no start time")
-    for appointment in ahead:
-        lead_services.appointment_cancel(appointment=appointment, by=_party(who), reason=_reason(fact, False),
-                                         at=_when(fact, now), now=now)
-        _remember(appointment, fact, who)
-    return Outcome(fact.where, "cancelled", f"the whole series: {len(ahead)} meeting(s) ahead cancelled by the "
-                   f"{_party(who)}{note}", ahead[0].pk, ahead[0].lead_id)
+    # -- what a batch refers to, read in two queries
 
+    def read_ahead(self, facts: list[EventFact]) -> None:
+        uids = {f.uid for f in facts if not f.uid.endswith("@rebook")}
+        self.meetings, self.read_uids, self.leads = {}, uids, {}
+        for a in (Appointment.objects.filter(seller=self.seller, ical_uid__in=uids)
+                  .select_related("lead__seller").order_by("id")):
+            self.meetings[(a.ical_uid, a.recurrence_id)] = a
+        emails = {who.prospect.email for f in facts if (who := cast(f, self.mine)).prospect is not None}
+        # Locked in id order, as a booking locks its lead; the first lead with the address, as _lead finds it.
+        for lead in (Lead.objects.select_for_update(of=("self",)).filter(seller=self.seller).annotate(address=Lower("email"))
+                     .filter(address__in=emails).select_related("seller__user").order_by("id")):
+            self.leads.setdefault(lead.address, lead)
 
-def _book_or_move(seller, fact, who, existing, now, note) -> Outcome:
-    if fact.start is None:
-        raise RebookError("has no start time (DTSTART)")
-    if existing is not None and existing.status == Appointment.Status.SCHEDULED:
-        if existing.start != fact.start:
-            _, moved = lead_services.appointment_reschedule(
-                appointment=existing, to=fact.start, by=_party(who), reason=fact.comment, at=_when(fact, now), now=now
-            )
-            if moved is None:
-                _remember(existing, fact, who)
-                return Outcome(fact.where, "rescheduled", "moved by the prospect, which reached the strike limit: the "
-                               "lead is on the nurture list and the new time is not booked", existing.pk, existing.lead_id)
-            moved.end, moved.location = fact.end, fact.location or existing.location
-            moved.save(update_fields=["end", "location", "updated_at"])
-            _remember(moved, fact, who)
-            return Outcome(fact.where, "rescheduled", f"moved by the {_party(who)} to {fact.start:%Y-%m-%d %H:%M} UTC{note}",
-                           moved.pk, moved.lead_id)
-        changed = (existing.end, existing.location, existing.title) != (fact.end, fact.location, fact.summary)
-        existing.end, existing.location = fact.end, fact.location
-        existing.save(update_fields=["end", "location", "updated_at"])
-        _remember(existing, fact, who)
-        return Outcome(fact.where, "updated" if changed else "unchanged",
-                       "details updated" if changed else "already up to date", existing.pk, existing.lead_id)
-    lead = _lead(seller, who)
-    appointment = lead_services.appointment_book(
-        lead=lead, start=fact.start, end=fact.end, location=fact.location, booked_by=_party(who),
-        timezone_name=seller.timezone, booked_at=min(_when(fact, now), fact.start), now=now,
-    )
-    _remember(appointment, fact, who)
-    again = " again" if existing is not None else ""
-    return Outcome(fact.where, "booked", f"booked{again} with {lead.name}{note}", appointment.pk, lead.pk)
+    def flush(self) -> None:
+        """Insert the batch's new meetings, and queue their webhook events."""
+        if not self.pending:
+            return
+        Appointment.objects.bulk_create([a for a, _ in self.pending])
+        for a, outcome in self.pending:
+            outcome.appointment_id = a.pk
+            self.meetings[(a.ical_uid, a.recurrence_id)] = a
+        emit_many(seller_id=self.seller.pk, now=self.now, events=[
+            ("appointment.booked", lead_services.event_data(a.lead, appointment=a)) for a, _ in self.pending
+        ])
+        self.pending, self.pending_uids = [], set()
 
+    def forget_failed(self) -> None:
+        """The event's savepoint was rolled back: a lead it created is gone."""
+        for address in self.made:
+            self.leads.pop(address, None)
+        self.made = []
 
-def _lead(seller: Seller, who: Cast) -> Lead:
-    person = who.prospect
-    lead = Lead.objects.filter(seller=seller, email__iexact=person.email).order_by("id").first()
-    if lead is not None:
+    def _touched(self, *uids: str) -> None:
+        """Meetings of these UIDs changed: read them from the database next time."""
+        for uid in uids:
+            self.read_uids.discard(uid)
+
+    # -- one event
+
+    def apply(self, fact: EventFact) -> Outcome:
+        self.made = []
+        if fact.uid in self.pending_uids:  # an earlier event of this batch booked it: insert that first
+            self.flush()
+        who = cast(fact, self.mine)
+        if who.prospect is None:
+            raise RebookError("nobody to attach it to: it names no organizer and no attendee other than you")
+        note = f" ({who.note})" if who.note else ""
+        if fact.whole_series:
+            return self._cancel_series(fact, who, note)
+        existing = self._find(fact)
+        if existing is not None and existing.ical_uid == fact.uid:
+            if _version(fact.sequence, fact.stamp) < _version(existing.ical_sequence, existing.ical_stamp):
+                return Outcome(fact.where, "stale", (
+                    f"ignored: an older version (SEQUENCE {fact.sequence}) than the one already imported "
+                    f"(SEQUENCE {existing.ical_sequence})"), existing.pk, existing.lead_id)
+        declined = who.prospect.partstat == DECLINED and fact.method != CANCEL
+        if fact.method == REPLY and not declined:
+            return Outcome(fact.where, "unchanged", f"{who.prospect.email} answered {who.prospect.partstat or 'without a status'}",
+                           existing.pk if existing else None, existing.lead_id if existing else None)
+        if fact.cancelled or declined:
+            return self._cancel(fact, who, existing, declined, note)
+        return self._book_or_move(fact, who, existing, note)
+
+    def _find(self, fact: EventFact) -> Appointment | None:
+        mine = Appointment.objects.filter(seller=self.seller).select_related("lead__seller")
+        if fact.uid.endswith("@rebook"):
+            # An answer to an invitation Rebook sent: the UID is the appointment chain.
+            try:
+                chain = uuid.UUID(fact.uid.removesuffix("@rebook"))
+            except ValueError:
+                chain = None
+            if chain is not None:
+                return mine.filter(chain=chain).order_by("-id").first()
+        if fact.uid in self.read_uids:
+            return self.meetings.get((fact.uid, fact.recurrence_id))
+        return mine.filter(ical_uid=fact.uid, recurrence_id=fact.recurrence_id).order_by("-id").first()
+
+    def _lead(self, who: Cast) -> Lead:
+        person = who.prospect
+        lead = self.leads.get(person.email)
+        if lead is None and not person.email.isascii():  # the databases lower-case only ASCII alike
+            lead = Lead.objects.filter(seller=self.seller, email__iexact=person.email).order_by("id").first()
+        if lead is not None:
+            return lead
+        name = person.name or person.email.split("@")[0]
+        lead = lead_services.lead_create(seller=self.seller, name=name, email=person.email, source="calendar import")
+        self.leads[person.email] = lead
+        self.made.append(person.email)
         return lead
-    name = person.name or person.email.split("@")[0]
-    return lead_services.lead_create(seller=seller, name=name, email=person.email, source="calendar import")
 
+    def _cancel(self, fact, who, existing, declined, note) -> Outcome:
+        now = self.now
+        by = Party.PROSPECT if declined else _party(who)
+        if existing is not None and existing.status == Appointment.Status.SCHEDULED:
+            c = lead_services.appointment_cancel(
+                appointment=existing, by=by, reason=_reason(fact, declined), at=_when(fact, now), now=now
+            )
+            self._remember(existing, fact, who)
+            verb = "declined" if declined else "cancelled"
+            return Outcome(fact.where, "cancelled", f"{verb} by the {by}{note}; {c.get_category_display()}, "
+                           f"{'valid' if c.valid else 'not valid'}", existing.pk, existing.lead_id)
+        if existing is not None:
+            self._remember(existing, fact, who)
+            return Outcome(fact.where, "unchanged", f"already {existing.status}", existing.pk, existing.lead_id)
+        if fact.start is None:
+            raise RebookError("cancels a meeting Rebook has never seen, and gives no start time to record it by")
+        lead = self._lead(who)
+        at = min(_when(fact, now), fact.start)
+        appointment = lead_services.appointment_book(
+            lead=lead, start=fact.start, end=fact.end, location=fact.location, booked_by=_party(who),
+            timezone_name=self.seller.timezone, booked_at=at, now=now,
+        )
+        lead_services.appointment_cancel(appointment=appointment, by=by, reason=_reason(fact, declined),
+                                         at=_when(fact, now), now=now)
+        self._remember(appointment, fact, who)
+        return Outcome(fact.where, "recorded_cancelled",
+                       f"Rebook had not seen this meeting; recorded it as cancelled by the {by}{note}", appointment.pk, lead.pk)
 
-def _remember(appointment: Appointment, fact: EventFact, who: Cast) -> None:
-    """Keep which version of which event this appointment reflects."""
-    appointment.ical_uid = fact.uid
-    appointment.recurrence_id = fact.recurrence_id
-    appointment.ical_sequence = fact.sequence
-    appointment.ical_stamp = fact.stamp
-    appointment.all_day = fact.all_day
-    appointment.title = fact.summary[:300]
-    appointment.participants = [{"name": p.name, "email": p.email} for p in who.participants]
-    appointment.save(update_fields=["updated_at", "ical_uid", "recurrence_id", "ical_sequence", "ical_stamp", "all_day", "title",
-                                    "participants"])
+    def _cancel_series(self, fact, who, note) -> Outcome:
+        now = self.now
+        ahead = Appointment.objects.filter(seller=self.seller, ical_uid=fact.uid, status=Appointment.Status.SCHEDULED)
+        ahead = list(ahead.filter(start__gt=_when(fact, now)))  # the ones still ahead when it was cancelled
+        if not ahead:
+            raise RebookError("cancels a whole series Rebook has no meetings of, and gives no start time")
+        for appointment in ahead:
+            lead_services.appointment_cancel(appointment=appointment, by=_party(who), reason=_reason(fact, False),
+                                             at=_when(fact, now), now=now)
+            self._remember(appointment, fact, who)
+        return Outcome(fact.where, "cancelled", f"the whole series: {len(ahead)} meeting(s) ahead cancelled by the "
+                       f"{_party(who)}{note}", ahead[0].pk, ahead[0].lead_id)
+
+    def _book_or_move(self, fact, who, existing, note) -> Outcome:
+        now = self.now
+        if fact.start is None:
+            raise RebookError("has no start time (DTSTART)")
+        if existing is not None and existing.status == Appointment.Status.SCHEDULED:
+            if existing.start != fact.start:
+                _, moved = lead_services.appointment_reschedule(
+                    appointment=existing, to=fact.start, by=_party(who), reason=fact.comment, at=_when(fact, now), now=now
+                )
+                if moved is None:
+                    self._remember(existing, fact, who)
+                    return Outcome(fact.where, "rescheduled", "moved by the prospect, which reached the strike limit: the "
+                                   "lead is on the nurture list and the new time is not booked", existing.pk, existing.lead_id)
+                self._remember(moved, fact, who, also={"end": fact.end, "location": fact.location or existing.location})
+                return Outcome(fact.where, "rescheduled", f"moved by the {_party(who)} to {fact.start:%Y-%m-%d %H:%M} UTC{note}",
+                               moved.pk, moved.lead_id)
+            changed = (existing.end, existing.location, existing.title) != (fact.end, fact.location, fact.summary)
+            self._remember(existing, fact, who, also={"end": fact.end, "location": fact.location})
+            return Outcome(fact.where, "updated" if changed else "unchanged",
+                           "details updated" if changed else "already up to date", existing.pk, existing.lead_id)
+        check_meeting(fact.start, fact.end)
+        lead = self._lead(who)
+        lead_services.check_bookable(lead)
+        # Booked as appointment_book books (the lead's re-evaluation waits for the batch's end), inserted
+        # with the batch's other new meetings by flush().
+        appointment = Appointment(
+            lead=lead, seller_id=lead.seller_id, start=fact.start, end=fact.end, timezone=self.seller.timezone,
+            location=fact.location.strip(), booked_by=_party(who), booked_at=min(_when(fact, now), fact.start),
+            channel=Channel.SELLER, created_at=now,
+        )
+        self._remember(appointment, fact, who, save=False)
+        again = " again" if existing is not None else ""
+        outcome = Outcome(fact.where, "booked", f"booked{again} with {lead.name}{note}", None, lead.pk)
+        self.pending.append((appointment, outcome))
+        self.pending_uids.add(fact.uid)
+        lead_services.lead_reevaluate(lead=lead, now=now)  # inside the batch: once, at its end
+        return outcome
+
+    def _remember(self, appointment: Appointment, fact: EventFact, who: Cast, *, also: dict | None = None,
+                  save: bool = True) -> None:
+        """Keep which version of which event this appointment reflects (and ``also`` these fields' new
+        values), saving only what changed."""
+        before = appointment.ical_uid
+        values = {**(also or {}), "ical_uid": fact.uid, "recurrence_id": fact.recurrence_id,
+                  "ical_sequence": fact.sequence, "ical_stamp": fact.stamp, "all_day": fact.all_day,
+                  "title": fact.summary[:300],
+                  "participants": [{"name": p.name, "email": p.email} for p in who.participants]}
+        changed = [k for k, v in values.items() if getattr(appointment, k) != v]
+        for k in changed:
+            setattr(appointment, k, values[k])
+        if save:
+            self._touched(before, fact.uid)
+            if changed:
+                appointment.save(update_fields=[*changed, "updated_at"])

@@ -39,7 +39,8 @@ def import_command(ctx: Ctx, path, history_path, start, end, mapping, region, re
         raise RebookError(f"{path}: {e.strerror or e}") from None
     if file_kind(name, head) == "contacts":
         return _import_contacts(ctx, stream, head, path, name, mapping, region, report_path, dry_run)
-    from rebook.calendars.services import WINDOW, calendar_import
+    from rebook.calendars.events import Budget
+    from rebook.calendars.services import BATCH, WINDOW, calendar_import
 
     data = head + stream.read()
     now = ctx.now()
@@ -58,8 +59,10 @@ def import_command(ctx: Ctx, path, history_path, start, end, mapping, region, re
             bar.update(done - bar.pos)
 
     try:
+        # Your own file, on your own machine: no limit on its events or time (an upload has them), and
+        # committed a batch at a time, so a long import keeps what it did if it is stopped.
         report = calendar_import(seller=ctx.seller, data=data, name=name, window=window, dry_run=dry_run, now=now,
-                                 progress=progress)
+                                 progress=progress, budget=Budget.unbounded(), commit_every=BATCH)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

@@ -13,11 +13,13 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from rebook.errors import Conflict, RebookError
 from rebook.leads.models import Activity, Appointment, Cancellation, Channel, ChecklistItem, Lead, Party
-from rebook.leads.selectors import checklist_facts, lead_history, offer_times
+from rebook.leads.selectors import checklist_facts, lead_histories, lead_history, offer_times
+from rebook.outbox.models import PlannedMessage
 from rebook.outbox.services import messages_reconcile
 from rebook.sellers.models import Seller
 from rebook.strategy import checklist as checklist_rules
@@ -245,8 +247,7 @@ def appointment_book(
     now = _now(now)
     check_meeting(start, end)
     lead = _locked(lead)
-    if lead.status in UNBOOKABLE:
-        raise Conflict(f"lead {lead.pk} ({lead.name}) " + UNBOOKABLE[lead.status].format(id=lead.pk))
+    check_bookable(lead)
     appointment = Appointment.objects.create(
         lead=lead,
         seller_id=lead.seller_id,
@@ -266,9 +267,20 @@ def appointment_book(
     return appointment
 
 
+def check_bookable(lead: Lead) -> None:
+    """Raise Conflict for a lead that takes no new meetings (nurture, lost, do-not-contact)."""
+    if lead.status in UNBOOKABLE:
+        raise Conflict(f"lead {lead.pk} ({lead.name}) " + UNBOOKABLE[lead.status].format(id=lead.pk))
+
+
 def _emit(lead: Lead, event: str, now: datetime | None, *, appointment: Appointment | None = None,
           cancellation: Cancellation | None = None, **extra) -> None:
     """A webhook event, queued in the same transaction as the change."""
+    emit(seller_id=lead.seller_id, event=event, data=event_data(lead, appointment, cancellation) | extra, now=now)
+
+
+def event_data(lead: Lead, appointment: Appointment | None = None, cancellation: Cancellation | None = None) -> dict:
+    """A webhook event's data: the lead, and the meeting and the cancellation it is about."""
     data: dict = {"lead": {"id": lead.pk, "name": lead.name, "email": lead.email, "status": lead.status,
                            "strikes": lead.strikes}}
     if appointment is not None:
@@ -279,7 +291,7 @@ def _emit(lead: Lead, event: str, now: datetime | None, *, appointment: Appointm
         data["cancellation"] = {"id": cancellation.pk, "by": cancellation.by, "reason": cancellation.reason,
                                 "valid": cancellation.valid, "strike": cancellation.is_strike,
                                 "channel": cancellation.channel}
-    emit(seller_id=lead.seller_id, event=event, data=data | extra, now=now)
+    return data
 
 
 def _record_cancellation(
@@ -507,23 +519,44 @@ _deferred: ContextVar[set[int] | None] = ContextVar("rebook_deferred_reevaluatio
 
 
 @contextmanager
-def reevaluations_deferred(*, now: datetime | None = None) -> Iterator[None]:
+def reevaluations_deferred(*, now: datetime | None = None, even_if_stopped: bool = False) -> Iterator[None]:
     """Inside, each lead's re-evaluation waits, and runs once a lead at the end: a calendar file can book
     hundreds of meetings for one lead, and re-reading its whole history after each is quadratic. The
     result is the same, since the rules follow the times of events, not the order they were entered in.
-    Use it inside a transaction; when the block raises, nothing is re-evaluated (the change rolls back)."""
+    Inside a transaction, when the block raises, nothing is re-evaluated (the change rolls back);
+    ``even_if_stopped`` is for a block that commits as it goes: what it committed is re-evaluated
+    whatever happens."""
     if _deferred.get() is not None:  # already deferring: the outer block re-evaluates
         yield
         return
     pending: set[int] = set()
     token = _deferred.set(pending)
+    finished = False
     try:
         yield
+        finished = True
     finally:
         _deferred.reset(token)
-    # A lead created in a savepoint that was rolled back is gone: only those that still exist.
-    for lead in Lead.objects.filter(pk__in=pending).select_related("seller__user").order_by("pk"):
-        lead_reevaluate(lead=lead, now=now)
+        if finished or even_if_stopped:
+            leads_reevaluate(sorted(pending), now=now)
+
+
+REEVALUATE_BATCH = 500
+
+
+def leads_reevaluate(ids: list[int], *, now: datetime | None = None) -> None:
+    """Re-evaluate several leads, a few hundred at a time: each batch locked in id order (no deadlock with
+    another writer), its histories and planned messages read in one go. A lead that no longer exists (made
+    in a savepoint that was rolled back) is skipped."""
+    for first in range(0, len(ids), REEVALUATE_BATCH):
+        with transaction.atomic():
+            leads = list(Lead.objects.select_for_update().select_related("seller__user")
+                         .filter(pk__in=ids[first:first + REEVALUATE_BATCH]).order_by("pk"))
+            # Prefetched, ``lead.messages.all()`` in the reconciliation reads no more.
+            prefetch_related_objects(leads, Prefetch("messages", queryset=PlannedMessage.objects.all()))
+            histories = lead_histories(leads)
+            for lead in leads:
+                lead_reevaluate(lead=lead, now=now, loaded=histories[lead.pk])
 
 
 # No savepoint: it runs inside every service's transaction, and a failure fails the whole change.

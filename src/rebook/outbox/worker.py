@@ -333,19 +333,10 @@ class Worker:
         leads = self._sent_leads
         if not leads:
             return
-        from django.db import transaction
-
-        from rebook.leads.selectors import lead_histories
-        from rebook.leads.services import lead_reevaluate
+        from rebook.leads.services import leads_reevaluate
 
         self._sent_leads = {}
-        now = timezone.now()
-        with transaction.atomic():
-            locked = list(Lead.objects.select_for_update().select_related("seller__user").filter(pk__in=leads)
-                          .order_by("pk"))
-            histories = lead_histories(locked)
-            for lead in locked:
-                lead_reevaluate(lead=lead, now=now, loaded=histories[lead.pk])
+        leads_reevaluate(sorted(leads), now=timezone.now())
 
     def _say(self, message: PlannedMessage, what: str, outcome: str) -> None:
         setattr(self.tally, outcome, getattr(self.tally, outcome) + 1)

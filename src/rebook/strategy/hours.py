@@ -7,6 +7,7 @@ changes: "08:00" is 08:00 local time on the day it falls, whatever the UTC offse
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -98,7 +99,7 @@ def suggest_slots(
     Each is inside the working hours and clear of every busy interval. The first slot of the day is
     tried in the morning on one day and in the afternoon on the next, so the prospect gets a choice.
     """
-    busy = sorted(busy)
+    clear = _Busy(busy)
     start_day = after.astimezone(tz).date() + timedelta(days=1)
     out: list[datetime] = []
     for offset in range(horizon_days):
@@ -110,7 +111,7 @@ def suggest_slots(
             candidates = candidates[len(candidates) // 2 :] + candidates[: len(candidates) // 2]
         for start in candidates:
             end = start + length
-            if start > after and not any(b_start < end and start < b_end for b_start, b_end in busy):
+            if start > after and clear.free(start, end):
                 out.append(start)
                 break
         if len(out) == count:
@@ -130,7 +131,7 @@ def open_slots(
 ) -> list[datetime]:
     """Free starts on the hour inside the working hours of the weekdays after ``after`` (``days`` calendar
     days), at most ``per_day`` a day, spread over the day: what a prospect picks from to move a meeting."""
-    busy = sorted(busy)
+    clear = _Busy(busy)
     first_day = after.astimezone(tz).date()
     out: list[datetime] = []
     for offset in range(days + 1):
@@ -138,12 +139,29 @@ def open_slots(
         if day.weekday() >= 5:
             continue
         free = [s for s in _day_candidates(day, tz, working, length)
-                if s > after and not any(b_start < s + length and s < b_end for b_start, b_end in busy)]
+                if s > after and clear.free(s, s + length)]
         if len(free) > per_day:  # spread: first, last and evenly between
             step = (len(free) - 1) / (per_day - 1)
             free = [free[round(i * step)] for i in range(per_day)]
         out.extend(free)
     return out
+
+
+class _Busy:
+    """Busy intervals, asked whether [start, end) is clear of all of them in O(log n): sorted by start, with
+    the latest end among each prefix; [start, end) meets one iff some interval starting before ``end``
+    ends after ``start``."""
+
+    def __init__(self, busy: Iterable[tuple[datetime, datetime]]) -> None:
+        intervals = sorted(busy)
+        self.starts = [b_start for b_start, _ in intervals]
+        self.latest_end: list[datetime] = []
+        for _, b_end in intervals:
+            self.latest_end.append(max(b_end, self.latest_end[-1]) if self.latest_end else b_end)
+
+    def free(self, start: datetime, end: datetime) -> bool:
+        before_end = bisect_left(self.starts, end)  # the intervals that start before ``end``
+        return before_end == 0 or self.latest_end[before_end - 1] <= start
 
 
 def _day_candidates(day: date, tz: ZoneInfo, working: DailyWindow, length: timedelta) -> list[datetime]:

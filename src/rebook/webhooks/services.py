@@ -8,6 +8,9 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -64,18 +67,53 @@ def endpoint_delete(*, endpoint: Endpoint) -> None:
     endpoint.delete()
 
 
+_remembered: ContextVar[dict[int, list[Endpoint]] | None] = ContextVar("rebook_webhook_endpoints", default=None)
+
+
+@contextmanager
+def endpoints_remembered() -> Iterator[None]:
+    """Inside, each seller's endpoints are read once (an import emits an event for each of thousands of
+    changes; endpoints registered meanwhile get the events from the next import on)."""
+    token = _remembered.set({}) if _remembered.get() is None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _remembered.reset(token)
+
+
+def _endpoints(seller_id: int) -> list[Endpoint]:
+    known = _remembered.get()
+    if known is not None and seller_id in known:
+        return known[seller_id]
+    endpoints = list(Endpoint.objects.filter(seller_id=seller_id, active=True))
+    if known is not None:
+        known[seller_id] = endpoints
+    return endpoints
+
+
 def emit(*, seller_id: int, event: str, data: dict, now: datetime | None = None) -> int:
     """Queue the event for every endpoint that wants it, in the caller's transaction."""
-    assert event in EVENTS, event
-    endpoints = [e for e in Endpoint.objects.filter(seller_id=seller_id, active=True) if not e.events or event in e.events]
+    return emit_many(seller_id=seller_id, events=[(event, data)], now=now)
+
+
+def emit_many(*, seller_id: int, events: list[tuple[str, dict]], now: datetime | None = None) -> int:
+    """Queue several events (name, data) of one seller, in order, with one look at the endpoints."""
+    if not events:
+        return 0
+    for event, _ in events:
+        assert event in EVENTS, event
+    endpoints = _endpoints(seller_id)
     if not endpoints:
         return 0
     now = now or timezone.now()
-    payload = {"event": event, "created_at": now.isoformat(), "data": data}
-    Delivery.objects.bulk_create(
-        Delivery(endpoint=e, event=event, payload=payload, due=now, created_at=now) for e in endpoints
-    )
-    return len(endpoints)
+    deliveries = [
+        Delivery(endpoint=e, event=event, payload={"event": event, "created_at": now.isoformat(), "data": data},
+                 due=now, created_at=now)
+        for event, data in events for e in endpoints if not e.events or event in e.events
+    ]
+    Delivery.objects.bulk_create(deliveries)
+    return len(deliveries)
 
 
 def delivery_claim(*, worker: str, now: datetime, lease: timedelta) -> Delivery | None:
