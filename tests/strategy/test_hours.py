@@ -85,3 +85,24 @@ def test_no_slot_is_offered_when_the_working_day_is_shorter_than_the_meeting():
     slots = suggest_slots(after=ny(2026, 3, 6, 18), tz=NY, working=DailyWindow(time(9), time(10)),
                           length=timedelta(hours=2), busy=[])
     assert slots == []
+
+
+def test_busy_times_are_checked_by_bisection_exactly_as_against_every_meeting():
+    """A slot is free when no busy interval overlaps it; the sorted check answers as the plain one does,
+    for touching, nested, long and overlapping intervals alike."""
+    import random
+
+    from rebook.strategy.hours import _Busy
+
+    rng = random.Random(17)
+    base = datetime(2026, 3, 2, tzinfo=UTC)
+    for _ in range(300):
+        busy = []
+        for _ in range(rng.randrange(0, 25)):
+            start = base + timedelta(minutes=15 * rng.randrange(0, 200))
+            busy.append((start, start + timedelta(minutes=15 * rng.randrange(1, 40))))
+        clear = _Busy(busy)
+        for _ in range(40):
+            start = base + timedelta(minutes=15 * rng.randrange(-10, 220))
+            end = start + timedelta(minutes=15 * rng.randrange(1, 12))
+            assert clear.free(start, end) == (not any(b < end and start < e for b, e in busy)), (busy, start, end)

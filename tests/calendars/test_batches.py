@@ -1,0 +1,215 @@
+"""Large calendar files: applied in batches (read ahead, new meetings inserted together), committed a batch
+at a time from the command line, and read in parts. Whatever the batch and part sizes, the result is
+the one the event-by-event import gives."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from rebook.calendars import reading
+from rebook.calendars import services as calendar_services
+from rebook.calendars.services import calendar_import
+from rebook.leads.models import Appointment, Lead
+from rebook.outbox.models import PlannedMessage
+from rebook.sellers.services import seller_create
+from rebook.webhooks.models import Delivery
+from rebook.webhooks.services import endpoint_create
+from tests.calendars.test_import import WIDE, ics, vevent
+from tests.clirunner import Rebook
+from tests.conftest import NOW
+
+pytestmark = pytest.mark.usefixtures("frozen")
+
+
+def stamp(days: float) -> str:
+    return (NOW + timedelta(days=days)).strftime("%Y%m%dT%H%M%SZ")
+
+
+def busy_file() -> bytes:
+    """Everything that makes one event depend on another: a meeting moved and then cancelled later in the
+    file, a cancellation of a meeting the file booked, a declined reply, a series with a moved occurrence,
+    an older version after a newer one, a prospect with several meetings, a bad event."""
+    events = []
+    for i in range(24):
+        prospect = f"mailto:p{i % 7}@prospects.example"
+        start = NOW + timedelta(days=3 + i, hours=i % 5)
+        events.append(vevent(uid=f"m{i}", start=f"{start:%Y%m%dT%H%M%SZ}", end=f"{start + timedelta(hours=1):%Y%m%dT%H%M%SZ}",
+                             organizer="mailto:alice@example.com", attendees=(prospect,)))
+    moved = NOW + timedelta(days=40)
+    events += [
+        vevent(uid="m3", seq=1, stamp=stamp(-0.5), start=f"{moved:%Y%m%dT%H%M%SZ}",
+               end=f"{moved + timedelta(hours=1):%Y%m%dT%H%M%SZ}", organizer="mailto:alice@example.com",
+               attendees=("mailto:p3@prospects.example",)),
+        vevent(uid="m3", seq=0, stamp=stamp(-3), organizer="mailto:alice@example.com",
+               attendees=("mailto:p3@prospects.example",)),  # an older version: stale
+        vevent(uid="m5", seq=2, stamp=stamp(-0.2), organizer="mailto:alice@example.com",
+               attendees=("mailto:p5@prospects.example",), extra=("STATUS:CANCELLED",),
+               start=f"{NOW + timedelta(days=8, hours=0):%Y%m%dT%H%M%SZ}",
+               end=f"{NOW + timedelta(days=8, hours=1):%Y%m%dT%H%M%SZ}"),
+        vevent(uid="m9", seq=1, stamp=stamp(-0.1), organizer="mailto:alice@example.com",
+               attendees=("ATTENDEE;PARTSTAT=DECLINED:mailto:p2@prospects.example",),
+               start=f"{NOW + timedelta(days=12, hours=4):%Y%m%dT%H%M%SZ}",
+               end=f"{NOW + timedelta(days=12, hours=5):%Y%m%dT%H%M%SZ}"),
+        vevent(uid="weekly", start="20260309T150000Z", end="20260309T160000Z", organizer="mailto:alice@example.com",
+               attendees=("mailto:series@prospects.example",), extra=("RRULE:FREQ=WEEKLY;COUNT=6",)),
+        vevent(uid="weekly", seq=1, start="20260324T170000Z", end="20260324T180000Z",
+               organizer="mailto:alice@example.com", attendees=("mailto:series@prospects.example",),
+               extra=("RECURRENCE-ID:20260323T150000Z",)),
+        vevent(uid="no-start", start="", end="", organizer="mailto:alice@example.com",
+               attendees=("mailto:p1@prospects.example",)),
+    ]
+    return ics(*events, method="PUBLISH")
+
+
+def state(seller) -> dict:
+    """What an import leaves behind, without ids."""
+    appointments = sorted(
+        (a.lead.email, a.start.isoformat(), a.status, a.ical_uid, a.ical_sequence, str(a.recurrence_id), a.title,
+         json.dumps(a.participants), a.booked_by)
+        for a in Appointment.objects.filter(seller=seller).select_related("lead"))
+    messages = sorted((m.lead.email, m.kind, m.due.isoformat(), m.status)
+                      for m in PlannedMessage.objects.filter(seller=seller).select_related("lead"))
+    leads = sorted((lead.email, lead.name, lead.status, lead.strikes, str(lead.scheduled_until))
+                   for lead in Lead.objects.filter(seller=seller))
+    return {"appointments": appointments, "messages": messages, "leads": leads}
+
+
+@pytest.fixture
+def twin(db):
+    """A second seller with alice's address, to import the same file into."""
+    return seller_create(username="twin", display_name="Twin", email="alice@example.com", timezone_name="America/New_York")
+
+
+def outcomes(report) -> list[tuple[str, str]]:
+    return sorted((e.where, e.outcome) for e in report.events)
+
+
+def test_batches_of_any_size_end_where_one_event_at_a_time_ends(alice, twin, monkeypatch):
+    one_by_one = calendar_import(seller=alice, data=busy_file(), name="busy.ics", window=WIDE, commit_every=1)
+    batched = calendar_import(seller=twin, data=busy_file(), name="busy.ics", window=WIDE)  # one batch
+    assert outcomes(one_by_one) == outcomes(batched)
+    assert sorted(one_by_one.rejected) == sorted(batched.rejected) and len(batched.rejected) == 1
+    counts = batched.counts()
+    assert (counts["booked"], counts["rescheduled"], counts["cancelled"], counts["stale"]) == (30, 1, 2, 1), counts
+    assert state(alice) == state(twin)
+    assert state(alice)["messages"], "the leads were re-evaluated: their messages are planned"
+    # Batches of 4, committed one by one: the same again.
+    third = seller_create(username="third", display_name="Third", email="alice@example.com",
+                          timezone_name="America/New_York")
+    calendar_import(seller=third, data=busy_file(), name="busy.ics", window=WIDE, commit_every=4)
+    assert state(third) == state(alice)
+
+
+def test_importing_the_same_file_again_writes_nothing(alice, django_assert_num_queries):
+    calendar_import(seller=alice, data=busy_file(), name="busy.ics", window=WIDE)
+    before = state(alice)
+    stamps = set(Appointment.objects.values_list("updated_at", flat=True))
+    again = calendar_import(seller=alice, data=busy_file(), name="busy.ics", window=WIDE)
+    assert set(again.counts()) >= {"unchanged", "stale"} and "booked" not in again.counts()
+    assert state(alice) == before
+    assert set(Appointment.objects.values_list("updated_at", flat=True)) == stamps  # nothing saved
+
+
+def test_new_meetings_cost_a_few_queries_a_batch_not_a_few_an_event(alice, django_assert_max_num_queries):
+    for i in range(20):
+        Lead.objects.create(seller=alice, name=f"P{i}", email=f"P{i}@Prospects.example", created_at=NOW)
+    events = [vevent(uid=f"q{i}", start=f"{NOW + timedelta(days=2 + i % 30, hours=i % 6):%Y%m%dT%H%M%SZ}",
+                     end=f"{NOW + timedelta(days=2 + i % 30, hours=i % 6 + 1):%Y%m%dT%H%M%SZ}",
+                     organizer="mailto:alice@example.com", attendees=(f"mailto:p{i % 20}@prospects.example",))
+              for i in range(200)]
+    # Two reads ahead and one insert; two savepoint statements an event; then the 20 leads re-evaluated
+    # (their histories in a few queries, a save and their messages each).
+    with django_assert_max_num_queries(200 * 2 + 20 * 4 + 30):
+        report = calendar_import(seller=alice, data=ics(*events, method="PUBLISH"), name="many.ics", window=WIDE)
+    assert report.counts()["booked"] == 200
+    assert Lead.objects.filter(seller=alice).count() == 20, "the leads were found whatever the case of their address"
+    assert PlannedMessage.objects.filter(seller=alice).exists()
+
+
+def test_every_new_meeting_is_announced_to_webhooks(alice):
+    endpoint_create(seller=alice, url="https://hooks.example/rebook", events=["appointment.booked"])
+    events = [vevent(uid=f"w{i}", start=f"{NOW + timedelta(days=3 + i):%Y%m%dT150000Z}",
+                     end=f"{NOW + timedelta(days=3 + i):%Y%m%dT160000Z}", organizer="mailto:alice@example.com",
+                     attendees=(f"mailto:w{i}@prospects.example",)) for i in range(5)]
+    report = calendar_import(seller=alice, data=ics(*events), name="w.ics", window=WIDE)
+    ids = {e.appointment_id for e in report.events}
+    sent = [d.payload["data"]["appointment"]["id"] for d in Delivery.objects.filter(event="appointment.booked")]
+    assert None not in ids and sorted(sent) == sorted(ids)
+
+
+def test_a_large_file_is_read_in_parts_with_each_series_whole(alice, twin, monkeypatch):
+    whole = calendar_import(seller=alice, data=busy_file(), name="busy.ics", window=WIDE)
+    monkeypatch.setattr(reading, "PART_EVENTS", 4)
+    parts = reading.read_file(busy_file(), "busy.ics").sources
+    assert len(parts) > 5 and all(p.part for p in parts)
+    by_uid = [{e.get("UID") for e in p.calendar.walk("VEVENT")} for p in parts]
+    assert sum("weekly" in uids for uids in by_uid) == 1, "a series and its moved occurrence stay together"
+    in_parts = calendar_import(seller=twin, data=busy_file(), name="busy.ics", window=WIDE)
+    assert outcomes(in_parts) == outcomes(whole) and state(twin) == state(alice)
+
+
+def test_an_unreadable_part_is_reported_and_the_others_imported(alice, monkeypatch):
+    monkeypatch.setattr(reading, "PART_EVENTS", 3)
+    events = [vevent(uid=f"r{i}", start=f"{NOW + timedelta(days=3 + i):%Y%m%dT150000Z}",
+                     end=f"{NOW + timedelta(days=3 + i):%Y%m%dT160000Z}", organizer="mailto:alice@example.com",
+                     attendees=(f"mailto:r{i}@prospects.example",)) for i in range(9)]
+    events[4] = events[4].replace("SUMMARY:Coffee", "SUMMARY:" + "x" * 1_100_000)  # a line over the 1 MB limit
+    report = calendar_import(seller=alice, data=ics(*events), name="r.ics", window=WIDE, commit_every=2)
+    assert report.counts()["booked"] == 6
+    assert len(report.rejected) == 1 and re.match(r"r\.ics, part 2 \(3 events\): line \d+: longer than 1024 KB", report.rejected[0])
+
+
+def test_a_stopped_import_keeps_its_committed_batches_with_their_leads_brought_up_to_date(alice, monkeypatch):
+    events = [vevent(uid=f"s{i}", start=f"{NOW + timedelta(days=3 + i):%Y%m%dT150000Z}",
+                     end=f"{NOW + timedelta(days=3 + i):%Y%m%dT160000Z}", organizer="mailto:alice@example.com",
+                     attendees=(f"mailto:s{i}@prospects.example",)) for i in range(10)]
+    applied = calendar_services._Importer.apply
+    seen = []
+
+    def apply(self, fact):
+        seen.append(fact.uid)
+        if len(seen) == 7:
+            raise KeyboardInterrupt
+        return applied(self, fact)
+
+    monkeypatch.setattr(calendar_services._Importer, "apply", apply)
+    with pytest.raises(KeyboardInterrupt):
+        calendar_import(seller=alice, data=ics(*events), name="s.ics", window=WIDE, commit_every=3)
+    kept = Appointment.objects.filter(seller=alice)
+    assert sorted(kept.values_list("ical_uid", flat=True)) == [f"s{i}" for i in range(6)]  # two batches of three
+    assert all(lead.status == "active" for lead in Lead.objects.filter(seller=alice))  # re-evaluated
+    assert PlannedMessage.objects.filter(lead__in=[a.lead_id for a in kept]).count() >= 6
+
+
+def test_in_one_transaction_a_failure_keeps_nothing(alice, monkeypatch):
+    events = [vevent(uid=f"t{i}", organizer="mailto:alice@example.com", attendees=(f"mailto:t{i}@x.example",),
+                     start=f"{NOW + timedelta(days=3 + i):%Y%m%dT150000Z}", end=f"{NOW + timedelta(days=3 + i):%Y%m%dT160000Z}")
+              for i in range(5)]
+    monkeypatch.setattr(calendar_services, "BATCH", 2)
+    monkeypatch.setattr(calendar_services._Importer, "flush", lambda self: (_ for _ in ()).throw(RuntimeError("disk")))
+    with pytest.raises(RuntimeError):
+        calendar_import(seller=alice, data=ics(*events), name="t.ics", window=WIDE)
+    assert not Lead.objects.filter(seller=alice).exists() and not Appointment.objects.exists()
+
+
+def test_the_command_line_imports_more_events_than_an_upload_may_hold(alice, monkeypatch, tmp_path):
+    from rebook.calendars import events as calendar_events
+    from rebook.imports import import_file
+
+    monkeypatch.setattr(calendar_events, "MAX_EVENTS_PER_FILE", 4)  # in the message
+    defaults = calendar_events.Budget.__init__.__defaults__
+    monkeypatch.setattr(calendar_events.Budget.__init__, "__defaults__", (4, *defaults[1:]))  # an upload's budget
+    start = datetime(2026, 3, 9, 15, tzinfo=UTC)
+    events = [vevent(uid=f"c{i}", start=f"{start + timedelta(days=i):%Y%m%dT%H%M%SZ}",
+                     end=f"{start + timedelta(days=i, hours=1):%Y%m%dT%H%M%SZ}", organizer="mailto:alice@example.com",
+                     attendees=(f"mailto:c{i}@prospects.example",)) for i in range(9)]
+    path = tmp_path / "big.ics"
+    path.write_bytes(ics(*events))
+    upload = import_file(seller=alice, data=path.read_bytes(), name="big.ics", now=NOW, dry_run=True)[1]
+    assert upload["counts"]["booked"] == 4 and "at most 4 events" in " ".join(upload["rejected"])
+    out = Rebook().json("import", str(path), "--user", "alice")
+    assert out["counts"]["booked"] == 9 and out["rejected"] == []
