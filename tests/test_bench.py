@@ -58,6 +58,28 @@ def test_the_import_baseline_writes_every_column_the_schema_requires(tiny, tmp_p
     assert sqlite3.connect(database).execute("SELECT COUNT(*) FROM leads_lead").fetchone()[0] == before + 1
 
 
+def test_the_calendar_file_is_imported_whole_and_the_baseline_reads_every_event(tmp_path, monkeypatch):
+    """The generated Outlook export imports without a rejected event, and its baseline counts them all."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        import run
+    finally:
+        sys.path.remove(str(BENCH))
+    monkeypatch.setattr(run, "DATA", tmp_path)
+    path = run.calendar_ics(120)
+    assert run.calendar_ics(120) == path and path.read_bytes().count(b"BEGIN:VEVENT") == 120
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REBOOK_") and k != "DATABASE_URL"}
+    env.update(REBOOK_HOME=str(tmp_path / "home"), DATABASE_URL=f"sqlite:///{tmp_path / 'cal.sqlite3'}")
+    rebook = str(Path(sys.executable).with_name("rebook"))
+    subprocess.run([rebook, "user", "add", "bench", "--email", "bench@rebook.example", "--json"], env=env, check=True,
+                   capture_output=True)
+    report = json.loads(subprocess.run([rebook, "import", str(path), "--json", "--user", "bench"], env=env,
+                                       capture_output=True, text=True, check=True).stdout)
+    assert sum(v for k, v in report["counts"].items() if k != "rejected") == 120
+    assert report["rejected"] == [] and report["counts"]["booked"] > 100
+    assert _run(env, str(BENCH / "baseline_calendar.py"), str(path)).strip() == "120"
+
+
 def test_the_worker_queue_is_prepared_the_same_each_round(tiny, tmp_path):
     ids = tmp_path / "ids.json"
     first = json.loads(_run(tiny, str(BENCH / "measure.py"), "worker-prepare", "--ids", str(ids)))["queued"]

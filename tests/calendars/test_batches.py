@@ -213,3 +213,39 @@ def test_the_command_line_imports_more_events_than_an_upload_may_hold(alice, mon
     assert upload["counts"]["booked"] == 4 and "at most 4 events" in " ".join(upload["rejected"])
     out = Rebook().json("import", str(path), "--user", "alice")
     assert out["counts"]["booked"] == 9 and out["rejected"] == []
+
+
+OUTLOOK_EASTERN = "\r\n".join([
+    "BEGIN:VTIMEZONE", "TZID:Eastern Standard Time", "BEGIN:STANDARD", "DTSTART:16011104T020000",
+    "RRULE:FREQ=YEARLY;BYDAY=1SU;BYMONTH=11", "TZOFFSETFROM:-0400", "TZOFFSETTO:-0500", "END:STANDARD",
+    "BEGIN:DAYLIGHT", "DTSTART:16010311T020000", "RRULE:FREQ=YEARLY;BYDAY=2SU;BYMONTH=3", "TZOFFSETFROM:-0500",
+    "TZOFFSETTO:-0400", "END:DAYLIGHT", "END:VTIMEZONE"])
+
+
+def test_times_in_a_zone_the_file_defines_are_exact_on_the_days_the_clocks_change():
+    """Outlook's own VTIMEZONE: the offset is looked up once a day, except on the days it changes, where
+    every time (the skipped hour, the repeated hour) is read as dateutil reads it."""
+    from zoneinfo import ZoneInfo
+
+    import icalendar
+
+    from rebook.calendars.events import extract
+    from rebook.calendars.reading import parse_calendar_text
+
+    local = ["20260307T233000", "20260308T013000", "20260308T023000", "20260308T033000", "20260308T235900",
+             "20261031T120000", "20261101T003000", "20261101T013000", "20261101T023000", "20261101T233000",
+             "20261102T013000", "20260715T090000"]
+    events = [f"BEGIN:VEVENT\r\nUID:dst-{i}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;TZID=Eastern Standard Time:{t}\r\n"
+              f"DURATION:PT30M\r\nORGANIZER:mailto:alice@example.com\r\nATTENDEE:mailto:p@x.example\r\nEND:VEVENT"
+              for i, t in enumerate(local)]
+    text = "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//t//EN", OUTLOOK_EASTERN, *events,
+                        "END:VCALENDAR", ""])
+    facts = extract(parse_calendar_text(text), where="dst.ics", tz=ZoneInfo("UTC"), window=WIDE).facts
+    plain = {e.get("UID"): e.get("DTSTART").dt.astimezone(UTC) for e in icalendar.Calendar.from_ical(text).walk("VEVENT")}
+    assert len(facts) == len(local)
+    for fact in facts:
+        assert fact.start == plain[fact.uid], fact.uid
+    by_uid = {f.uid: f.start for f in facts}
+    assert by_uid["dst-0"] == datetime(2026, 3, 8, 4, 30, tzinfo=UTC)  # EST, the evening before
+    assert by_uid["dst-3"] == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)  # EDT, after the change
+    assert by_uid["dst-11"] == datetime(2026, 7, 15, 13, 0, tzinfo=UTC)

@@ -20,6 +20,11 @@ import recurring_ical_events
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from rebook import stopping
+
+try:  # the zone icalendar makes of a VTIMEZONE the file defines
+    from dateutil.tz.tz import _tzicalvtz
+except ImportError:  # a later dateutil: every zone goes the general way
+    _tzicalvtz = ()
 from rebook.errors import RebookError
 from rebook.strategy.limits import (
     EARLIEST,
@@ -134,6 +139,8 @@ class _Clock:
     def __init__(self, tz: ZoneInfo, warnings: list[str]):
         self.tz = tz
         self.warnings = warnings
+        self._day_offsets: dict[tuple[int, date], timedelta | None] = {}
+        self._zones: list = []
 
     def instant(self, prop) -> tuple[datetime | None, bool]:
         if prop is None:
@@ -153,11 +160,30 @@ class _Clock:
                     )
                     zone = self.tz
                 value = value.replace(tzinfo=zone)
+            elif isinstance(value.tzinfo, _tzicalvtz):
+                return self._from_vtimezone(value), False
             return value.astimezone(UTC), False
         if isinstance(value, date):
             # An all-day event starts at midnight in the seller's zone.
             return datetime.combine(value, time(0), tzinfo=self.tz).astimezone(UTC), True
         return None, False
+
+    def _from_vtimezone(self, value: datetime) -> datetime:
+        """A time in a zone the file defines (a VTIMEZONE, as Outlook writes for every meeting), in UTC.
+        dateutil walks such a zone's rules from their start (1601 for Outlook) at every call, so the
+        offset is looked up once a day: a day whose midnight and last minute have the same offset has it
+        all day; a day with a change in it is looked at minute by minute as before."""
+        zone, day = value.tzinfo, value.date()
+        key = (id(zone), day)
+        offset = self._day_offsets.get(key, False)
+        if offset is False:
+            first = datetime.combine(day, time(0), tzinfo=zone).utcoffset()
+            offset = first if first == datetime.combine(day, time(23, 59), tzinfo=zone).utcoffset() else None
+            self._day_offsets[key] = offset
+            self._zones.append(zone)  # kept alive, so that its id is not reused while cached
+        if offset is None:
+            return value.astimezone(UTC)
+        return (value.replace(tzinfo=None) - offset).replace(tzinfo=UTC)
 
     def _warn(self, text: str) -> None:
         if text not in self.warnings:

@@ -19,6 +19,7 @@ from rebook.strategy.followups import CONFIRMATION, CONNECTING_MOMENT, NURTURE_C
 from rebook.strategy.freed import CHECKIN_AHEAD, MAX_SUGGESTIONS, OVERDUE_AFTER, Candidate, Suggestion, freed_time
 from rebook.strategy.hours import open_slots, suggest_slots
 from rebook.strategy.interest import InterestBalance, interest_balance
+from rebook.strategy.limits import MAX_MEETING
 from rebook.strategy.pipeline import PipelineFacts, PipelineHealth, pipeline_health
 from rebook.strategy.reasons import UNKNOWN
 from rebook.strategy.strikes import StrikeDecision, decide_strikes
@@ -381,7 +382,10 @@ OFFER_HORIZON = timedelta(days=28)
 
 
 def _busy(seller: Seller, after: datetime, until: datetime, exclude_id: int | None) -> list[tuple[datetime, datetime]]:
-    rows = Appointment.objects.filter(seller=seller, status=Appointment.Status.SCHEDULED, start__lt=until, end__gt=after)
+    # Bounded below too (no meeting is longer than MAX_MEETING), so the index is read from a little before
+    # ``after`` instead of from the seller's first meeting.
+    rows = Appointment.objects.filter(seller=seller, status=Appointment.Status.SCHEDULED, start__lt=until,
+                                      start__gt=after - MAX_MEETING, end__gt=after)
     if exclude_id is not None:
         rows = rows.exclude(pk=exclude_id)
     return list(rows.values_list("start", "end"))
