@@ -7,6 +7,7 @@ second. A cancellation is the same event with ``METHOD:CANCEL`` and a higher seq
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -74,6 +75,17 @@ def invitation(meeting: Meeting, *, method: str, stamp: datetime) -> bytes:
     cal.add_component(event)
     if meeting.tz.key != "UTC":
         # The zone's rules for the years around the meeting: enough for any client, and short.
-        year = meeting.start.astimezone(meeting.tz).year
-        cal.add_missing_timezones(first_date=date(year - 1, 1, 1), last_date=date(year + 2, 1, 1))
+        cal.subcomponents.insert(0, _vtimezone(meeting.tz.key, meeting.start.astimezone(meeting.tz).year))
     return cal.to_ical()
+
+
+@functools.lru_cache(maxsize=128)
+def _vtimezone(key: str, year: int) -> icalendar.Timezone:
+    """The VTIMEZONE of a zone from the year before to two years after: made once per process (it takes
+    longer than the rest of an invitation), and only read after."""
+    cal = icalendar.Calendar()
+    event = icalendar.Event()
+    event.add("dtstart", datetime(year, 6, 1, 12, tzinfo=ZoneInfo(key)))
+    cal.add_component(event)
+    cal.add_missing_timezones(first_date=date(year - 1, 1, 1), last_date=date(year + 2, 1, 1))
+    return cal.walk("VTIMEZONE")[0]

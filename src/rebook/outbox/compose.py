@@ -8,6 +8,9 @@ lead's latest details until a person has looked at it.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -55,8 +58,32 @@ def default_template(kind: str) -> TemplateSource:
     return TemplateSource(subject.strip(), text, (folder / f"{kind}.html").read_text(encoding="utf-8"))
 
 
+_remembered: ContextVar[dict | None] = ContextVar("rebook_compose_remembered", default=None)
+
+
+@contextmanager
+def remembered() -> Iterator[None]:
+    """Inside, a seller's templates and info pack are read once: the worker composes a batch of messages
+    for the same few sellers (a change the seller makes meanwhile applies from the next batch)."""
+    token = _remembered.set({}) if _remembered.get() is None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _remembered.reset(token)
+
+
+def _once(key: tuple, read):
+    known = _remembered.get()
+    if known is None:
+        return read()
+    if key not in known:
+        known[key] = read()
+    return known[key]
+
+
 def template_source(seller: Seller, kind: str) -> TemplateSource:
-    row = MessageTemplate.objects.filter(seller=seller, kind=kind).first()
+    row = _once(("template", seller.pk, kind), lambda: MessageTemplate.objects.filter(seller=seller, kind=kind).first())
     if row is None:
         return default_template(kind)
     return TemplateSource(row.subject, row.text, row.html, custom=True)
@@ -122,7 +149,7 @@ def _info(seller: Seller) -> dict[str, object]:
     return {
         "text": seller.info_text,
         "links": list(seller.info_links),
-        "files": list(seller.info_files.values_list("name", flat=True)),
+        "files": _once(("files", seller.pk), lambda: list(seller.info_files.values_list("name", flat=True))),
     }
 
 
@@ -193,7 +220,8 @@ def compose(message: PlannedMessage, now: datetime) -> Composed:
         subject, text, html = render_source(template_source(seller, message.kind), context)
     attachments: tuple[Attachment, ...] = ()
     if message.kind == followups.CONNECTING_MOMENT:
-        attachments = tuple(Attachment(f.name, bytes(f.data), f.content_type) for f in seller.info_files.all())
+        attachments = _once(("attachments", seller.pk), lambda: tuple(
+            Attachment(f.name, bytes(f.data), f.content_type) for f in seller.info_files.all()))
     return Composed(
         subject=subject,
         text=text,

@@ -240,8 +240,14 @@ def messages_claim(*, worker: str, now: datetime, lease: timedelta, limit: int) 
                 status=Status.SENDING, claimed_by=worker, lease_until=until, attempts=F("attempts") + 1
             )
             taken += PlannedMessage.objects.select_related(
-                "lead__seller", "appointment", "cancellation__appointment"
+                "lead__seller__user", "appointment", "cancellation__appointment"
             ).filter(pk__in=pks, status=Status.SENDING, claimed_by=worker, lease_until=until).order_by("due", "id")
+        for message in taken:  # the meetings' lead is the message's: composing reads it without a query
+            for appointment in (message.appointment, message.cancellation and message.cancellation.appointment):
+                if appointment is not None and appointment.lead_id == message.lead_id:
+                    appointment.lead = message.lead
+            if message.cancellation is not None and message.cancellation.lead_id == message.lead_id:
+                message.cancellation.lead = message.lead
         fresh = [m for m in taken if not m.message_id]
         for message in fresh:
             # Fixed at the first attempt, so a resend after a crash is recognisably the same mail.

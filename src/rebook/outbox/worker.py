@@ -25,10 +25,12 @@ from rebook import stopping
 from rebook.leads.models import Lead
 from rebook.outbox import services
 from rebook.outbox.compose import compose
+from rebook.outbox.compose import remembered as compose_remembered
 from rebook.outbox.mail import Envelope, build_email, classify
 from rebook.outbox.models import SELLER_NOTICE, PlannedMessage
 from rebook.strategy.followups import SENDING_MATTERS
 from rebook.strategy.hours import defer_past_quiet_hours
+from rebook.webhooks.services import endpoints_remembered
 
 log = logging.getLogger("rebook.worker")
 
@@ -119,15 +121,8 @@ class Worker:
         batch = services.messages_claim(worker=self.name, now=now, lease=self.lease, limit=self.batch) if self.send_mail else []
         renewed = time.monotonic()
         try:
-            for i, message in enumerate(batch):
-                if self.stopping.is_set():  # finish the message in hand, give back the rest
-                    services.messages_release(messages=batch[i:], worker=self.name, now=timezone.now())
-                    break
-                if i and time.monotonic() - renewed > RENEW_AFTER:
-                    # Each message keeps nearly a whole lease, however slow the ones before it were.
-                    services.messages_renew(messages=batch[i:], worker=self.name, until=timezone.now() + self.lease)
-                    renewed = time.monotonic()
-                self._handle(message)
+            with compose_remembered(), endpoints_remembered():
+                self._send_batch(batch, renewed)
         finally:
             self._reevaluate_sent()
         if batch:
@@ -173,6 +168,17 @@ class Worker:
             self.report(line)
             return True
         return False
+
+    def _send_batch(self, batch: list[PlannedMessage], renewed: float) -> None:
+        for i, message in enumerate(batch):
+            if self.stopping.is_set():  # finish the message in hand, give back the rest
+                services.messages_release(messages=batch[i:], worker=self.name, now=timezone.now())
+                break
+            if i and time.monotonic() - renewed > RENEW_AFTER:
+                # Each message keeps nearly a whole lease, however slow the ones before it were.
+                services.messages_renew(messages=batch[i:], worker=self.name, until=timezone.now() + self.lease)
+                renewed = time.monotonic()
+            self._handle(message)
 
     def _read_card(self, now) -> bool:
         """One card photo uploaded on the "Add from cards" page, read for the seller's review."""
