@@ -9,7 +9,6 @@ nothing. Rows are streamed and written in batches, so large files stay in bounde
 
 from __future__ import annotations
 
-import copy
 import csv
 import io
 import re
@@ -21,6 +20,7 @@ from typing import BinaryIO
 import phonenumbers
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models.base import ModelState
 from django.utils import timezone
 from email_validator import EmailNotValidError
 
@@ -102,8 +102,11 @@ class _Index:
             self.add(lead)
 
     def new_lead(self, **values) -> Lead:
-        lead = copy.copy(self.blank)
-        lead.__dict__.update(values, attributes={})  # never one dict shared by every lead
+        """A copy of the blank lead with these values (what copy.copy does, without its pickling protocol)."""
+        lead = Lead.__new__(Lead)
+        state = ModelState()
+        state.fields_cache = dict(self.blank._state.fields_cache)  # the seller, already read
+        lead.__dict__.update(self.blank.__dict__, **values, attributes={}, _state=state)  # never one shared dict
         return lead
 
     def add(self, lead: Lead) -> None:
@@ -229,9 +232,7 @@ VARYING = ("name", "email", "phone", "company", "source", "notes", "created_at",
 def _insert(leads: list[Lead]) -> None:
     """Insert new leads as bulk_create would (same columns, same values), setting their ids: on SQLite in
     one statement per batch with the values prepared once where they do not vary."""
-    if connection.vendor != "sqlite" or not connection.features.can_return_rows_from_bulk_insert:
-        # PostgreSQL: Django's bulk_create sends a column an array (INSERT ... SELECT FROM UNNEST), faster
-        # there than any VALUES list.
+    if connection.vendor not in ("sqlite", "postgresql") or not connection.features.can_return_rows_from_bulk_insert:
         Lead.objects.bulk_create(leads, batch_size=BATCH)
         return
     fields = [f for f in Lead._meta.concrete_fields if not f.primary_key]
@@ -244,6 +245,9 @@ def _insert(leads: list[Lead]) -> None:
     varying = [f.attname for f in fields if f.attname in VARYING]
     for lead in leads:
         lead.updated_at = template.updated_at
+    if connection.vendor == "postgresql":
+        _insert_postgresql(leads, fields, prepared, [k for k in varying if k not in moment])
+        return
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
@@ -256,6 +260,33 @@ def _insert(leads: list[Lead]) -> None:
             params.extend(values[f.attname] for f in fields)
         sql = (f"INSERT INTO {quote(Lead._meta.db_table)} ({columns}) VALUES {', '.join([row] * len(chunk))} "
                f"RETURNING {quote('id')}")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            ids = [r[0] for r in cursor.fetchall()]
+        for lead, pk in zip(chunk, ids, strict=True):
+            lead.pk = pk
+            lead._state.adding, lead._state.db = False, connection.alias
+
+
+def _insert_postgresql(leads: list[Lead], fields, prepared: dict, varying: list[str]) -> None:
+    """PostgreSQL: each varying column sent as one text array and unnested (as bulk_create does), the
+    columns that are the same for every new lead sent once, as values prepared once."""
+    quote = connection.ops.quote_name
+    by_name = {f.attname: f for f in fields}
+    for name in varying:  # every varying column is text: sent as text[] and cast by the INSERT
+        assert by_name[name].get_internal_type() in ("CharField", "TextField"), name
+    columns = ", ".join(quote(f.column) for f in fields)
+    # A constant is cast to its column's type (a bare parameter in a SELECT list would be text).
+    selected = ", ".join(f"u.{quote(f.column)}" if f.attname in varying else f"%s::{f.db_type(connection)}"
+                         for f in fields)
+    arrays = ", ".join(["%s::text[]"] * len(varying))
+    names = ", ".join(quote(by_name[name].column) for name in varying)
+    sql = (f"INSERT INTO {quote(Lead._meta.db_table)} ({columns}) SELECT {selected} FROM UNNEST({arrays}) "
+           f"WITH ORDINALITY AS u({names}, n) ORDER BY u.n RETURNING {quote('id')}")
+    constants = [prepared[f.attname] for f in fields if f.attname not in varying]
+    for start in range(0, len(leads), BATCH):
+        chunk = leads[start:start + BATCH]
+        params = [*constants, *([getattr(lead, name) for lead in chunk] for name in varying)]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             ids = [r[0] for r in cursor.fetchall()]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from django.db.models import Min
+from django.db.models import Count, Min
 from django.shortcuts import render
 
+from rebook.cards.models import BusinessCard
 from rebook.forecast.services import model_for, risks
 from rebook.leads.models import Appointment, Cancellation, Lead, Party
 from rebook.leads.selectors import cancellations_checklists, change_stamp, freed, freed_candidates, pipeline
@@ -70,21 +71,25 @@ def today(request):
     risky_slots = [{"appointment": a, "suggestions": freed_time([c for c in candidates if c.lead_id != a.lead_id],
                                                                 a.end, moment)[:1]} for a in at_risk]
     review = PlannedMessage.objects.filter(seller=seller, status=PlannedMessage.Status.REVIEW).select_related("lead")
+    waiting = dict(PlannedMessage.objects.filter(seller=seller, status__in=[PlannedMessage.Status.REVIEW,
+                                                                             PlannedMessage.Status.FAILED])
+                   .order_by().values_list("status").annotate(n=Count("id")))  # both counts in one query
     return render(request, "web/today.html", {
         "today": [a for a in upcoming if a.start < midnight],
         "week": [a for a in upcoming if a.start >= midnight],
         "needing_action": needing_action,
         "review": list(review.order_by("due")[:5]),
-        "review_count": review.count(),
-        "failed_count": PlannedMessage.objects.filter(seller=seller, status=PlannedMessage.Status.FAILED).count(),
+        "review_count": waiting.get(PlannedMessage.Status.REVIEW, 0),
+        "failed_count": waiting.get(PlannedMessage.Status.FAILED, 0),
         "pipeline": pipeline(seller=seller, now=moment, stamp=stamp, fortnight=fortnight, forecast=(
             lambda appointments: {a.pk: forecast[a.pk].probability for a in appointments if a.pk in forecast})
             if forecast else None),
         "freed": freed_slots,
         "risky": risky_slots,
         # Leads from business cards not yet contacted, oldest card first: the follow-up call.
-        "cards_to_call": list(Lead.objects.filter(seller=seller, cards__isnull=False, activities__isnull=True,
-                                                  appointments__isnull=True)
+        # From the cards (few) to their leads, rather than through every lead of the seller.
+        "cards_to_call": list(Lead.objects.filter(pk__in=BusinessCard.objects.filter(lead__seller=seller).values("lead_id"),
+                                                  activities__isnull=True, appointments__isnull=True)
                               .annotate(first_card=Min("cards__created_at")).order_by("first_card", "id")[:5]),
         "suggestions": list(Suggestion.objects.filter(seller=seller, status=Suggestion.Status.PENDING)
                             .select_related("lead", "appointment").order_by("-received_at")[:SHOWN]),
