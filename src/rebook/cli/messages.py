@@ -178,7 +178,7 @@ def _keep_draft(name: str, text: str) -> Path:
 @click.option("--poll", default=5.0, type=float, show_default=True, metavar="SECONDS", help="Pause between looks when idle.")
 @click.option("--lease", default=300, type=int, show_default=True, metavar="SECONDS",
               help="How long a claimed message is reserved before another worker may retry it.")
-@click.option("--batch", default=10, type=int, show_default=True, metavar="N",
+@click.option("--batch", default=50, type=int, show_default=True, metavar="N",
               help="Messages claimed at a time (one transaction); each is still sent and recorded on its own.")
 @json_option
 def worker_command(until_idle, poll, lease, batch, as_json) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import F, Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from rebook.errors import Conflict, RebookError
@@ -553,15 +553,22 @@ def leads_reevaluate(ids: list[int], *, now: datetime | None = None) -> None:
             leads = list(Lead.objects.select_for_update().select_related("seller__user")
                          .filter(pk__in=ids[first:first + REEVALUATE_BATCH]).order_by("pk"))
             # Prefetched, ``lead.messages.all()`` in the reconciliation reads no more.
-            prefetch_related_objects(leads, Prefetch("messages", queryset=PlannedMessage.objects.all()))
+            # Only what the reconciliation reads and writes: a lead's sent history can be long.
+            prefetch_related_objects(leads, Prefetch("messages", queryset=PlannedMessage.objects.only(
+                "id", "lead_id", "seller_id", "kind", "key", "status", "status_note", "due", "attempts")))
             histories = lead_histories(leads)
+            items: dict[int, list[ChecklistItem]] = {lead.pk: [] for lead in leads}
+            for item in ChecklistItem.objects.filter(cancellation__lead__in=leads).annotate(
+                    lead_id=F("cancellation__lead_id")):
+                items[item.lead_id].append(item)
             for lead in leads:
-                lead_reevaluate(lead=lead, now=now, loaded=histories[lead.pk])
+                lead_reevaluate(lead=lead, now=now, loaded=histories[lead.pk], checklist_items=items[lead.pk])
 
 
 # No savepoint: it runs inside every service's transaction, and a failure fails the whole change.
 @transaction.atomic(savepoint=False)
-def lead_reevaluate(*, lead: Lead, now: datetime | None = None, loaded=None) -> Lead:
+def lead_reevaluate(*, lead: Lead, now: datetime | None = None, loaded=None,
+                    checklist_items: list[ChecklistItem] | None = None) -> Lead:
     """Recompute everything that follows from the lead's history and persist it (inside
     ``reevaluations_deferred``, later, once)."""
     pending = _deferred.get()
@@ -598,20 +605,23 @@ def lead_reevaluate(*, lead: Lead, now: datetime | None = None, loaded=None) -> 
         lead=lead, desired=desired, auto_send=policy.auto_send, withdraw_note=_withdraw_note(lead, status),
         now=now, quiet=policy.quiet_window,
     )
-    _checklists_sync(lead, loaded, decision, now)
+    _checklists_sync(lead, loaded, decision, now, checklist_items)
     if moved_to_nurture:
         _emit(lead, "lead.moved_to_nurture", now, reason=lead.nurture_reason)
     lead.strike_ids = decision.ever_counted  # which cancellations count, for the caller that just made one
     return lead
 
 
-def _checklists_sync(lead: Lead, loaded, decision: StrikeDecision, now: datetime) -> None:
+def _checklists_sync(lead: Lead, loaded, decision: StrikeDecision, now: datetime,
+                     known: list[ChecklistItem] | None = None) -> None:
+    """``known``: the lead's checklist items, read by the caller with other leads'."""
     prospect_cancellations = [c for c in loaded.cancellations if c.by == Party.PROSPECT]
     if not prospect_cancellations:
         return
     sent = loaded.sent_keys
     items: dict[tuple[int, str], ChecklistItem] = {
-        (i.cancellation_id, i.step): i for i in ChecklistItem.objects.filter(cancellation__lead=lead)
+        (i.cancellation_id, i.step): i
+        for i in (known if known is not None else ChecklistItem.objects.filter(cancellation__lead=lead))
     }
     created, changed = [], []
     for c in prospect_cancellations:

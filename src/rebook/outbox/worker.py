@@ -37,7 +37,7 @@ log = logging.getLogger("rebook.worker")
 DEFAULT_LEASE = timedelta(minutes=5)
 DEFAULT_POLL = 5.0
 # Messages claimed in one transaction; each is still sent and recorded on its own.
-DEFAULT_BATCH = 10
+DEFAULT_BATCH = 50  # with the lease renewed every RENEW_AFTER seconds, a long batch keeps its messages
 RENEW_AFTER = 10.0  # seconds of a batch before the rest of it gets a fresh lease
 
 
