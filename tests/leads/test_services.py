@@ -308,3 +308,16 @@ def test_the_pipeline_counts_are_kept_until_a_lead_or_meeting_changes(alice, cha
     frozen.shift(timedelta(seconds=1))
     s.lead_create(seller=alice, name="Dora")
     assert counts() == (2, 1, 1, 1)
+
+
+def test_a_cancellation_logged_long_after_the_fact_works_out_its_offer_only_when_asked(charlie, frozen):
+    """No follow-up goes out for a cancellation older than the follow-up window, so no free times are looked
+    for when it is recorded (a calendar import of last year would look for each); asked for, they are."""
+    from rebook.prospects.links import offered_starts
+
+    old = book(charlie, -40)
+    late = s.appointment_cancel(appointment=old, by="prospect", reason="busy", at=NOW - timedelta(days=41))
+    recent = s.appointment_cancel(appointment=book(charlie, 2), by="prospect", reason="busy")
+    assert fresh(late).offered == [] and len(fresh(recent).offered) == 3
+    assert not PlannedMessage.objects.filter(cancellation=late).exists()  # nothing would carry the offer
+    assert len(offered_starts(fresh(late), NOW)) == 3  # worked out now, if a page ever asks

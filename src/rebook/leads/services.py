@@ -23,7 +23,7 @@ from rebook.outbox.models import PlannedMessage
 from rebook.outbox.services import messages_reconcile
 from rebook.sellers.models import Seller
 from rebook.strategy import checklist as checklist_rules
-from rebook.strategy.followups import plan_messages
+from rebook.strategy.followups import FOLLOW_UP_WINDOW, plan_messages
 from rebook.strategy.freed import touchpoints
 from rebook.strategy.limits import check_instant, check_meeting
 from rebook.strategy.reasons import NO_SHOW, NOT_INTERESTED
@@ -326,7 +326,11 @@ def _record_cancellation(
         valid_override=valid,
         judged_at=now if valid is not None else None,
         channel=channel,
-        offered=[t.isoformat() for t in _offer(seller, appointment, by=_party(by), at=at, now=now)],
+        # Logged long after the fact, no offer goes out (the follow-up window has passed): none is worked out
+        # now (an import of last year's calendar would look for free times for every one); the prospect's
+        # pages work it out on demand, as for older rows.
+        offered=[] if now > at + FOLLOW_UP_WINDOW else [
+            t.isoformat() for t in _offer(seller, appointment, by=_party(by), at=at, now=now)],
         created_at=now,
     )
 
