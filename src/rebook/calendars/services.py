@@ -252,6 +252,8 @@ class _Importer:
         return self._book_or_move(fact, who, existing, note)
 
     def _find(self, fact: EventFact) -> Appointment | None:
+        if fact.uid in self.read_uids:  # read ahead with the batch (no UID of Rebook's own is)
+            return self.meetings.get((fact.uid, fact.recurrence_id))
         mine = Appointment.objects.filter(seller=self.seller).select_related("lead__seller")
         if fact.uid.endswith("@rebook"):
             # An answer to an invitation Rebook sent: the UID is the appointment chain.
@@ -261,8 +263,6 @@ class _Importer:
                 chain = None
             if chain is not None:
                 return mine.filter(chain=chain).order_by("-id").first()
-        if fact.uid in self.read_uids:
-            return self.meetings.get((fact.uid, fact.recurrence_id))
         return mine.filter(ical_uid=fact.uid, recurrence_id=fact.recurrence_id).order_by("-id").first()
 
     def _lead(self, who: Cast) -> Lead:
