@@ -8,9 +8,6 @@ lead's latest details until a person has looked at it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -26,6 +23,7 @@ from rebook.outbox.mail import Attachment, Calendar, unsubscribe_url
 from rebook.outbox.models import MessageTemplate, PlannedMessage
 from rebook.outbox.templating import compile_template, render
 from rebook.prospects import links as links_module
+from rebook.remembered import Remembered
 from rebook.sellers.models import Seller
 from rebook.strategy import followups
 from rebook.strategy.history import SELLER
@@ -58,28 +56,11 @@ def default_template(kind: str) -> TemplateSource:
     return TemplateSource(subject.strip(), text, (folder / f"{kind}.html").read_text(encoding="utf-8"))
 
 
-_remembered: ContextVar[dict | None] = ContextVar("rebook_compose_remembered", default=None)
-
-
-@contextmanager
-def remembered() -> Iterator[None]:
-    """Inside, a seller's templates and info pack are read once: the worker composes a batch of messages
-    for the same few sellers (a change the seller makes meanwhile applies from the next batch)."""
-    token = _remembered.set({}) if _remembered.get() is None else None
-    try:
-        yield
-    finally:
-        if token is not None:
-            _remembered.reset(token)
-
-
-def _once(key: tuple, read):
-    known = _remembered.get()
-    if known is None:
-        return read()
-    if key not in known:
-        known[key] = read()
-    return known[key]
+# Inside ``remembered()``, a seller's templates and info pack are read once: the worker composes a batch of
+# messages for the same few sellers (a change the seller makes meanwhile applies from the next batch).
+_memo = Remembered("rebook_compose")
+remembered = _memo.block
+_once = _memo.get
 
 
 def template_source(seller: Seller, kind: str) -> TemplateSource:

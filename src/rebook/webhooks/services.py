@@ -8,9 +8,6 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -21,6 +18,7 @@ from django.utils import timezone
 
 from rebook.claims import backoff, claim_one
 from rebook.errors import RebookError
+from rebook.remembered import Remembered
 from rebook.sellers.models import Seller
 from rebook.webhooks.models import EVENTS, Delivery, Endpoint
 from rebook.webhooks.targets import check_url
@@ -67,29 +65,14 @@ def endpoint_delete(*, endpoint: Endpoint) -> None:
     endpoint.delete()
 
 
-_remembered: ContextVar[dict[int, list[Endpoint]] | None] = ContextVar("rebook_webhook_endpoints", default=None)
-
-
-@contextmanager
-def endpoints_remembered() -> Iterator[None]:
-    """Inside, each seller's endpoints are read once (an import emits an event for each of thousands of
-    changes; endpoints registered meanwhile get the events from the next import on)."""
-    token = _remembered.set({}) if _remembered.get() is None else None
-    try:
-        yield
-    finally:
-        if token is not None:
-            _remembered.reset(token)
+# Inside ``endpoints_remembered()``, each seller's endpoints are read once (an import emits an event for each
+# of thousands of changes; endpoints registered meanwhile get the events from the next import on).
+_memo = Remembered("rebook_webhook_endpoints")
+endpoints_remembered = _memo.block
 
 
 def _endpoints(seller_id: int) -> list[Endpoint]:
-    known = _remembered.get()
-    if known is not None and seller_id in known:
-        return known[seller_id]
-    endpoints = list(Endpoint.objects.filter(seller_id=seller_id, active=True))
-    if known is not None:
-        known[seller_id] = endpoints
-    return endpoints
+    return _memo.get(seller_id, lambda: list(Endpoint.objects.filter(seller_id=seller_id, active=True)))
 
 
 def emit(*, seller_id: int, event: str, data: dict, now: datetime | None = None) -> int:
