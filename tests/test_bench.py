@@ -96,7 +96,7 @@ def test_the_report_states_the_machine_and_every_part():
     results = json.loads((BENCH / "results" / "results.json").read_text())
     table = run.markdown(results)
     assert "CPUs" in table and "Python" in table and "PostgreSQL" in table
-    for heading in ("**Services**", "**Pages and API lists**", "**Calendar feed**", "**Contact import**",
+    for heading in ("**Services**", "**Pages and API lists**", "**Calendar feed**", "**Contact import**", "**Calendar import**",
                     "**Outbox worker**"):
         assert heading in table
     readme = (BENCH.parent / "README.md").read_text()
