@@ -20,11 +20,6 @@ import recurring_ical_events
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from rebook import stopping
-
-try:  # the zone icalendar makes of a VTIMEZONE the file defines
-    from dateutil.tz.tz import _tzicalvtz
-except ImportError:  # a later dateutil: every zone goes the general way
-    _tzicalvtz = ()
 from rebook.errors import RebookError
 from rebook.strategy.limits import (
     EARLIEST,
@@ -36,6 +31,11 @@ from rebook.strategy.limits import (
     MAX_RULE_STEPS,
     check_instant,
 )
+
+try:  # the zone icalendar makes of a VTIMEZONE the file defines
+    from dateutil.tz.tz import _tzicalvtz
+except ImportError:  # a later dateutil: every zone goes the general way
+    _tzicalvtz = ()
 
 MAX_SEQUENCE = 2**63 - 1
 DEFAULT_LENGTH = timedelta(hours=1)
@@ -139,8 +139,7 @@ class _Clock:
     def __init__(self, tz: ZoneInfo, warnings: list[str]):
         self.tz = tz
         self.warnings = warnings
-        self._day_offsets: dict[tuple[int, date], timedelta | None] = {}
-        self._zones: list = []
+        self._day_offsets: dict[tuple[object, date], timedelta | None] = {}
 
     def instant(self, prop) -> tuple[datetime | None, bool]:
         if prop is None:
@@ -174,13 +173,11 @@ class _Clock:
         offset is looked up once a day: a day whose midnight and last minute have the same offset has it
         all day; a day with a change in it is looked at minute by minute as before."""
         zone, day = value.tzinfo, value.date()
-        key = (id(zone), day)
-        offset = self._day_offsets.get(key, False)
+        offset = self._day_offsets.get((zone, day), False)
         if offset is False:
             first = datetime.combine(day, time(0), tzinfo=zone).utcoffset()
             offset = first if first == datetime.combine(day, time(23, 59), tzinfo=zone).utcoffset() else None
-            self._day_offsets[key] = offset
-            self._zones.append(zone)  # kept alive, so that its id is not reused while cached
+            self._day_offsets[(zone, day)] = offset
         if offset is None:
             return value.astimezone(UTC)
         return (value.replace(tzinfo=None) - offset).replace(tzinfo=UTC)

@@ -260,12 +260,17 @@ def _insert(leads: list[Lead]) -> None:
             params.extend(values[f.attname] for f in fields)
         sql = (f"INSERT INTO {quote(Lead._meta.db_table)} ({columns}) VALUES {', '.join([row] * len(chunk))} "
                f"RETURNING {quote('id')}")
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            ids = [r[0] for r in cursor.fetchall()]
-        for lead, pk in zip(chunk, ids, strict=True):
-            lead.pk = pk
-            lead._state.adding, lead._state.db = False, connection.alias
+        _insert_returning(chunk, sql, params)
+
+
+def _insert_returning(chunk: list[Lead], sql: str, params: list) -> None:
+    """Run an INSERT ... RETURNING id for ``chunk`` and give each lead its id, as bulk_create does."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [r[0] for r in cursor.fetchall()]
+    for lead, pk in zip(chunk, ids, strict=True):
+        lead.pk = pk
+        lead._state.adding, lead._state.db = False, connection.alias
 
 
 def _insert_postgresql(leads: list[Lead], fields, prepared: dict, varying: list[str]) -> None:
@@ -287,12 +292,7 @@ def _insert_postgresql(leads: list[Lead], fields, prepared: dict, varying: list[
     for start in range(0, len(leads), BATCH):
         chunk = leads[start:start + BATCH]
         params = [*constants, *([getattr(lead, name) for lead in chunk] for name in varying)]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            ids = [r[0] for r in cursor.fetchall()]
-        for lead, pk in zip(chunk, ids, strict=True):
-            lead.pk = pk
-            lead._state.adding, lead._state.db = False, connection.alias
+        _insert_returning(chunk, sql, params)
 
 
 def _max_params() -> int:

@@ -23,7 +23,7 @@ from rebook.outbox.models import PlannedMessage
 from rebook.outbox.services import messages_reconcile
 from rebook.sellers.models import Seller
 from rebook.strategy import checklist as checklist_rules
-from rebook.strategy.followups import FOLLOW_UP_WINDOW, plan_messages
+from rebook.strategy.followups import past_follow_up, plan_messages
 from rebook.strategy.freed import touchpoints
 from rebook.strategy.limits import check_instant, check_meeting
 from rebook.strategy.reasons import NO_SHOW, NOT_INTERESTED
@@ -329,7 +329,7 @@ def _record_cancellation(
         # Logged long after the fact, no offer goes out (the follow-up window has passed): none is worked out
         # now (an import of last year's calendar would look for free times for every one); the prospect's
         # pages work it out on demand, as for older rows.
-        offered=[] if now > at + FOLLOW_UP_WINDOW else [
+        offered=[] if past_follow_up(at, now) else [
             t.isoformat() for t in _offer(seller, appointment, by=_party(by), at=at, now=now)],
         created_at=now,
     )
@@ -556,8 +556,8 @@ def leads_reevaluate(ids: list[int], *, now: datetime | None = None) -> None:
         with transaction.atomic():
             leads = list(Lead.objects.select_for_update().select_related("seller__user")
                          .filter(pk__in=ids[first:first + REEVALUATE_BATCH]).order_by("pk"))
-            # Prefetched, ``lead.messages.all()`` in the reconciliation reads no more.
-            # Only what the reconciliation reads and writes: a lead's sent history can be long.
+            # Prefetched (only the columns it reads and writes: a sent history can be long), the
+            # reconciliation's ``lead.messages.all()`` reads no more.
             prefetch_related_objects(leads, Prefetch("messages", queryset=PlannedMessage.objects.only(
                 "id", "lead_id", "seller_id", "kind", "key", "status", "status_note", "due", "attempts")))
             histories = lead_histories(leads)

@@ -334,8 +334,8 @@ class Worker:
         self._say(message, f"sent to {lead.email}", "sent")
 
     def _reevaluate_sent(self) -> None:
-        """Re-evaluate, once each, the leads whose sent messages the rules read: in one transaction, the
-        leads locked in id order (no deadlock with another worker) and their histories read in one go."""
+        """Re-evaluate, once each, the leads whose sent messages the rules read (``leads_reevaluate``: locked in
+        id order, so no deadlock with another worker, and their histories read together)."""
         leads = self._sent_leads
         if not leads:
             return

@@ -27,6 +27,11 @@ SENDING_MATTERS = frozenset({NURTURE_CHECKIN, CONNECTING_MOMENT, RESCHEDULE_OFFE
 
 # After this long, follow-ups for a cancellation are no longer worth sending.
 FOLLOW_UP_WINDOW = timedelta(days=14)
+
+
+def past_follow_up(cancelled_at: datetime, now: datetime) -> bool:
+    """Whether a cancellation is too old for any follow-up (so none is planned, and no offer made for it)."""
+    return now > cancelled_at + FOLLOW_UP_WINDOW
 # The connecting moment goes out at least this long before the rescheduled meeting.
 BEFORE_NEXT_MEETING = timedelta(hours=1)
 
@@ -125,7 +130,7 @@ def _cancellation_messages(history: LeadHistory, policy: Policy, now: datetime) 
     rebooked = rebooking_of(c, history)
     if rebooked is not None and rebooked.start <= now:
         return []
-    if now > c.at + FOLLOW_UP_WINDOW:
+    if past_follow_up(c.at, now):
         return []  # logged long after the fact: a follow-up now would be strange
     out = []
     if c.by == PROSPECT:

@@ -15,7 +15,7 @@ from rebook.leads import services
 from rebook.leads.models import Appointment, Cancellation, Channel, Lead
 from rebook.leads.selectors import lead_checklists, lead_get, lead_history, lead_interest, lead_next_steps
 from rebook.prospects import links as prospect_links
-from rebook.strategy.followups import FOLLOW_UP_WINDOW
+from rebook.strategy.followups import past_follow_up
 from rebook.web.forms import ActivityForm, BookForm, LeadFilterForm, LeadForm, ReasonForm, rendered
 from rebook.web.views.base import done, image_response, now, owned, refused, seller_view
 
@@ -126,7 +126,7 @@ def lead_detail(request, lead_id: int):
     cancellations = newest_first if everything else newest_first[:SHOWN_CANCELLATIONS]
     # Checklists for the cancellations still being followed up (older ones are history: with the whole
     # history shown, all of them).
-    recent = [c for c in cancellations if everything or c.at >= moment - FOLLOW_UP_WINDOW]
+    recent = [c for c in cancellations if everything or not past_follow_up(c.at, moment)]
     checklists = lead_checklists(lead, loaded, only=recent)
     for c in cancellations:
         c.lead = lead
