@@ -249,3 +249,42 @@ def test_times_in_a_zone_the_file_defines_are_exact_on_the_days_the_clocks_chang
     assert by_uid["dst-0"] == datetime(2026, 3, 8, 4, 30, tzinfo=UTC)  # EST, the evening before
     assert by_uid["dst-3"] == datetime(2026, 3, 8, 7, 30, tzinfo=UTC)  # EDT, after the change
     assert by_uid["dst-11"] == datetime(2026, 7, 15, 13, 0, tzinfo=UTC)
+
+
+def _many(n: int, prefix: str = "b") -> list[str]:
+    return [vevent(uid=f"{prefix}{i}", start=f"{NOW + timedelta(days=3 + i):%Y%m%dT150000Z}",
+                   end=f"{NOW + timedelta(days=3 + i):%Y%m%dT160000Z}", organizer="mailto:alice@example.com",
+                   attendees=(f"mailto:{prefix}{i}@prospects.example",)) for i in range(n)]
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (ics(*_many(9)).replace(b"END:VCALENDAR\r\n", b""), r"line \d+: BEGIN:VCALENDAR is never closed \(is the file cut short\?\)"),
+    (ics(*_many(9)).replace(b"END:VEVENT", b"END:VALARM", 1), r"line 14: END:VALARM where VEVENT is open"),
+    (ics(*_many(9)).replace(b"END:VEVENT\r\nBEGIN:VEVENT", b"END:VEVENT\r\nEND:VEVENT\r\nBEGIN:VEVENT", 1),
+     r"line \d+: END:VEVENT where VCALENDAR is open"),
+])
+def test_a_large_file_cut_short_or_broken_is_refused_with_where_and_nothing_written(alice, monkeypatch, data, message):
+    from rebook.errors import RebookError
+
+    monkeypatch.setattr(reading, "PART_EVENTS", 3)
+    with pytest.raises(RebookError, match=message):
+        calendar_import(seller=alice, data=data, name="big.ics", window=WIDE, commit_every=2)
+    assert not Appointment.objects.exists() and not Lead.objects.filter(seller=alice).exists()
+
+
+def test_an_upload_past_its_limit_reads_no_more_of_the_file(alice, monkeypatch):
+    """Past the upload's event limit, the rest of a large file is not even parsed: a 50 MB upload of tiny
+    events stops in seconds with one line saying where, not after parsing every part."""
+    from rebook.calendars import events as calendar_events
+
+    monkeypatch.setattr(reading, "PART_EVENTS", 3)
+    monkeypatch.setattr(calendar_events, "MAX_EVENTS_PER_FILE", 4)
+    defaults = calendar_events.Budget.__init__.__defaults__
+    monkeypatch.setattr(calendar_events.Budget.__init__, "__defaults__", (4, *defaults[1:]))
+    parsed = []
+    parse = reading.parse_calendar_text
+    monkeypatch.setattr(reading, "parse_calendar_text", lambda text: parsed.append(1) or parse(text))
+    report = calendar_import(seller=alice, data=ics(*_many(30)), name="big.ics", window=WIDE)
+    assert report.counts()["booked"] == 4 and len(parsed) == 2  # two parts of three events, then it stops
+    assert report.rejected[-1] == ("big.ics: stopped at part 3: a file may hold at most 4 events and take 60 "
+                                   "seconds; the rest (24 events) was not read")

@@ -78,6 +78,11 @@ class Extraction:
     warnings: list[str] = field(default_factory=list)
 
 
+def limits() -> str:
+    """What an upload may hold, for the message that says where a file was cut."""
+    return f"a file may hold at most {MAX_EVENTS_PER_FILE} events and take {MAX_IMPORT_SECONDS:.0f} seconds"
+
+
 @dataclass
 class Budget:
     """How much one file may expand to: events in all, occurrences per series, and seconds."""
@@ -96,6 +101,10 @@ class Budget:
             return False
         self.events -= 1
         return True
+
+    def spent(self) -> bool:
+        """No events left to read, or no time."""
+        return self.expired() or self.events <= 0
 
     def expired(self) -> bool:
         stopping.check()  # checked as often as the clock: a stopping worker gives the file back
@@ -200,9 +209,8 @@ def extract(calendar: icalendar.Calendar, *, where: str, tz: ZoneInfo, window: t
     timezones = calendar.walk("VTIMEZONE")
     for uid, events in groups.items():
         label = _label(where, events[0], uid)
-        if budget.expired() or budget.events <= 0:
-            out.rejected.append(f"{where}: stopped at {label}: a file may hold at most {MAX_EVENTS_PER_FILE} events "
-                                f"and take {MAX_IMPORT_SECONDS:.0f} seconds; the rest was not read")
+        if budget.spent():
+            out.rejected.append(f"{where}: stopped at {label}: {limits()}; the rest was not read")
             break
         try:
             masters = [e for e in events if e.get("RRULE") and not e.get("RECURRENCE-ID")]

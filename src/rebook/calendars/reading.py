@@ -155,7 +155,9 @@ def _split(text: str, name: str) -> list[Source]:
             stack.append((kind, m.start()))
             continue
         if not stack or stack[-1][0] != kind:
-            break  # unbalanced: the part that holds it says what is wrong when it is read
+            line = text.count("\n", 0, m.start()) + 1
+            opened = f"where {stack[-1][0]} is open" if stack else "with nothing open"
+            raise RebookError(f"line {line}: END:{kind} {opened}; the file's structure is broken, nothing was read")
         _, start = stack.pop()
         end = min(len(text), m.end() + 1)
         if len(stack) == 1 and kind == "VTIMEZONE":
@@ -168,8 +170,12 @@ def _split(text: str, name: str) -> list[Source]:
             header = text[calendar_start:header_end or m.start()]
             zones = "".join(text[a:b] for a, b in timezones)
             sources += _grouped(text, name, header, zones, list(groups.values()), len(sources))
-    if not sources:  # no complete calendar: read it whole, for the reason
-        return [Source(name, parse_calendar_text(text))]
+    if stack:
+        kind, start = stack[-1]
+        raise RebookError(f"line {text.count(chr(10), 0, start) + 1}: BEGIN:{kind} is never closed (is the file cut "
+                          "short?); nothing was read")
+    if not sources:
+        raise RebookError("no calendar (BEGIN:VCALENDAR ... END:VCALENDAR) in it")
     return sources
 
 

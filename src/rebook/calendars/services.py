@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from rebook.calendars.events import CANCEL, DECLINED, REPLY, Budget, Cast, EventFact, cast, extract
+from rebook.calendars.events import CANCEL, DECLINED, REPLY, Budget, Cast, EventFact, cast, extract, limits
 from rebook.calendars.reading import read_file
 from rebook.errors import RebookError
 from rebook.leads import services as lead_services
@@ -106,7 +106,12 @@ def _apply_all(reading, report: CalendarImport, importer: _Importer, seller: Sel
                size: int, progress) -> CalendarImport:
     ahead = sum(source.events for source in reading.sources)  # VEVENTs not yet read: the bar's length
     done, stopped = 0, False
-    for source in reading.sources:
+    for number, source in enumerate(reading.sources):
+        if source.part and budget.spent():  # the rest of a large file is not even parsed
+            rest = sum(s.events for s in reading.sources[number:])
+            report.rejected.append(f"{source.where}: stopped at {source.part}: {limits()}; the rest ({rest} events) "
+                                   "was not read")
+            break
         ahead -= source.events
         try:
             calendar = source.calendar  # a large file's part is read here, and let go after
