@@ -186,6 +186,7 @@ def test_a_permanent_refusal_fails_the_message_with_the_reason(auto, charlie, sm
     message = due_message(charlie, "booking_followup")
     assert message.status == Status.FAILED
     assert message.status_note == "SMTP server answered 550 5.1.1 No such user here"
+    assert (message.subject, message.body, message.to_email) == ("", "", "")  # only what was sent is kept
 
 
 def test_a_lead_with_no_email_address_fails_visibly_and_can_be_retried(auto, smtp, frozen):
@@ -325,6 +326,8 @@ def test_a_sent_checkin_plans_the_next_one(auto, charlie, smtp, frozen):
     assert charlie.status == "nurture"
     frozen.move_to(NOW + timedelta(days=91))
     assert run_worker().sent == 2  # the nurture note, then the first check-in
+    # Sending changed only charlie's messages: the lead's row (and the caches that follow it) stays put.
+    assert Lead.objects.get(pk=charlie.pk).updated_at == charlie.updated_at
     kinds = [m["Subject"] for m in smtp.messages]
     assert kinds == ["No pressure at all", "Thinking of you"]
     for mail in smtp.messages:

@@ -30,6 +30,7 @@ from rebook.strategy.reasons import NO_SHOW, NOT_INTERESTED
 from rebook.strategy.strikes import TERMINAL_STATUSES, StrikeDecision, decide_strikes, lead_status
 from rebook.timeparse import zone
 from rebook.webhooks.services import emit
+from rebook.writes import Writes
 
 Status = Lead.Status
 # A little slack so that "now" typed on a slow machine is not "in the future".
@@ -548,10 +549,10 @@ def reevaluations_deferred(*, now: datetime | None = None, even_if_stopped: bool
 REEVALUATE_BATCH = 500
 
 
-def leads_reevaluate(ids: list[int], *, now: datetime | None = None) -> None:
+def leads_reevaluate(ids: list[int], *, now: datetime | None = None, only_messages: bool = False) -> None:
     """Re-evaluate several leads, a few hundred at a time: each batch locked in id order (no deadlock with
     another writer), its histories and planned messages read in one go. A lead that no longer exists (made
-    in a savepoint that was rolled back) is skipped."""
+    in a savepoint that was rolled back) is skipped. ``only_messages``: see ``lead_reevaluate``."""
     for first in range(0, len(ids), REEVALUATE_BATCH):
         with transaction.atomic():
             leads = list(Lead.objects.select_for_update().select_related("seller__user")
@@ -565,16 +566,27 @@ def leads_reevaluate(ids: list[int], *, now: datetime | None = None) -> None:
             for item in ChecklistItem.objects.filter(cancellation__lead__in=leads).annotate(
                     lead_id=F("cancellation__lead_id")):
                 items[item.lead_id].append(item)
+            writes = Writes(gather=True)  # the batch's new and changed messages and checklist items, written together
             for lead in leads:
-                lead_reevaluate(lead=lead, now=now, loaded=histories[lead.pk], checklist_items=items[lead.pk])
+                lead_reevaluate(lead=lead, now=now, loaded=histories[lead.pk], checklist_items=items[lead.pk],
+                                only_messages=only_messages, writes=writes)
+            writes.flush()
 
 
 # No savepoint: it runs inside every service's transaction, and a failure fails the whole change.
 @transaction.atomic(savepoint=False)
 def lead_reevaluate(*, lead: Lead, now: datetime | None = None, loaded=None,
-                    checklist_items: list[ChecklistItem] | None = None) -> Lead:
+                    checklist_items: list[ChecklistItem] | None = None, only_messages: bool = False,
+                    writes: Writes | None = None) -> Lead:
     """Recompute everything that follows from the lead's history and persist it (inside
-    ``reevaluations_deferred``, later, once)."""
+    ``reevaluations_deferred``, later, once).
+
+    The lead's row is written, and its ``updated_at`` moves, even when nothing in it changed: the caches
+    that follow ``change_stamp`` (the pipeline counts, the risks) count on every change to a lead's history
+    moving it. ``only_messages`` is for a caller that changed nothing but the lead's messages (the worker,
+    after sending): none of those caches reads a message, so the row is written only if a field changed.
+    ``writes``: where the new and changed messages, checklist items and strikes go (``leads_reevaluate``
+    gathers a batch's and writes them together); by default, written at once."""
     pending = _deferred.get()
     if pending is not None:
         pending.add(lead.pk)
@@ -589,34 +601,39 @@ def lead_reevaluate(*, lead: Lead, now: datetime | None = None, loaded=None,
     )
     moved_to_nurture = status == Status.NURTURE and lead.status != Status.NURTURE
 
-    lead.status = status
-    lead.strikes = decision.strikes
-    lead.nurture_since = decision.nurture_since if status == Status.NURTURE else None
-    lead.nurture_reason = (decision.nurture_reason or "") if status == Status.NURTURE else ""
     touch = touchpoints(loaded.facts)
-    lead.last_touch_at, lead.open_cancellation_at = touch.last_touch, touch.open_cancellation_at
-    lead.scheduled_until = touch.scheduled_until
-    lead.save(update_fields=["status", "strikes", "nurture_since", "nurture_reason", "last_touch_at",
-                             "open_cancellation_at", "scheduled_until", "updated_at"])
+    derived = {
+        "status": status, "strikes": decision.strikes,
+        "nurture_since": decision.nurture_since if status == Status.NURTURE else None,
+        "nurture_reason": (decision.nurture_reason or "") if status == Status.NURTURE else "",
+        "last_touch_at": touch.last_touch, "open_cancellation_at": touch.open_cancellation_at,
+        "scheduled_until": touch.scheduled_until,
+    }
+    writes = writes or Writes()
+    if not only_messages or any(getattr(lead, k) != v for k, v in derived.items()):
+        for k, v in derived.items():
+            setattr(lead, k, v)
+        lead.updated_at = timezone.now()  # as ``save`` would (``auto_now``)
+        writes.update(Lead, [lead], [*derived, "updated_at"])
 
     flipped = [c for c in loaded.cancellations if c.is_strike != (c.pk in decision.ever_counted)]
     for c in flipped:
         c.is_strike = not c.is_strike
-    Cancellation.objects.bulk_update(flipped, ["is_strike"])
+    writes.update(Cancellation, flipped, ["is_strike"])
 
     desired = plan_messages(loaded.facts, policy, decision, now, pursuing=status not in TERMINAL_STATUSES and lead.unsubscribed_at is None)
     messages_reconcile(
         lead=lead, desired=desired, auto_send=policy.auto_send, withdraw_note=_withdraw_note(lead, status),
-        now=now, quiet=policy.quiet_window,
+        now=now, quiet=policy.quiet_window, writes=writes,
     )
-    _checklists_sync(lead, loaded, decision, now, checklist_items)
+    _checklists_sync(lead, loaded, decision, now, writes, checklist_items)
     if moved_to_nurture:
         _emit(lead, "lead.moved_to_nurture", now, reason=lead.nurture_reason)
     lead.strike_ids = decision.ever_counted  # which cancellations count, for the caller that just made one
     return lead
 
 
-def _checklists_sync(lead: Lead, loaded, decision: StrikeDecision, now: datetime,
+def _checklists_sync(lead: Lead, loaded, decision: StrikeDecision, now: datetime, writes: Writes,
                      known: list[ChecklistItem] | None = None) -> None:
     """``known``: the lead's checklist items, read by the caller with other leads'."""
     prospect_cancellations = [c for c in loaded.cancellations if c.by == Party.PROSPECT]
@@ -647,8 +664,8 @@ def _checklists_sync(lead: Lead, loaded, decision: StrikeDecision, now: datetime
                 continue
             if item.pk:
                 changed.append(item)
-    ChecklistItem.objects.bulk_create(created)
-    ChecklistItem.objects.bulk_update(changed, ["done_at", "done_by"])
+    writes.create(ChecklistItem, created)
+    writes.update(ChecklistItem, changed, ["done_at", "done_by"])
 
 
 def leads_reevaluate_all(*, seller: Seller, now: datetime | None = None) -> int:

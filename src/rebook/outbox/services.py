@@ -23,6 +23,7 @@ from rebook.sellers.models import Seller
 from rebook.strategy.followups import MESSAGE_KINDS
 from rebook.strategy.followups import PlannedMessage as Plan
 from rebook.strategy.hours import DailyWindow, defer_past_quiet_hours
+from rebook.writes import Writes
 
 Status = PlannedMessage.Status
 
@@ -37,12 +38,13 @@ def messages_reconcile(
     withdraw_note: str,
     now: datetime,
     quiet: DailyWindow | None = None,
+    writes: Writes | None = None,
 ) -> list[PlannedMessage]:
     """Add what is newly wanted, re-time what moved, withdraw what is no longer wanted.
 
     Sent, failed, in-flight and discarded messages are history (or the seller's decision) and are
     never touched; a withdrawn message that is wanted again comes back. Due times are moved out of the
-    lead's quiet hours.
+    lead's quiet hours. With ``writes`` (gathering), the rows are written when the caller flushes it.
     """
     existing = {m.key: m for m in lead.messages.all() if m.kind != SELLER_NOTICE}  # notices are not planned
     tz = lead.tz
@@ -77,10 +79,11 @@ def messages_reconcile(
         if key not in wanted and message.status in PlannedMessage.PENDING:
             message.status, message.status_note = Status.WITHDRAWN, withdraw_note
             changed.append(message)
-    PlannedMessage.objects.bulk_create(created)
     for message in changed:
         message.updated_at = now
-    PlannedMessage.objects.bulk_update(changed, ["status", "status_note", "due", "updated_at"])
+    writes = writes or Writes()
+    writes.create(PlannedMessage, created)
+    writes.update(PlannedMessage, changed, ["status", "status_note", "due", "updated_at"])
     return created + changed
 
 
@@ -279,20 +282,13 @@ def _release(message: PlannedMessage, worker: str, now: datetime, **changes) -> 
     return bool(updated)
 
 
-def message_store_content(*, message: PlannedMessage, worker: str, subject: str, body: str, html: str,
-                          to_email: str) -> None:
-    """Keep what is about to be sent, before it is sent, so that recording "sent" afterwards is one small
-    statement. (Not frozen yet: a failed attempt is composed afresh next time.)"""
-    PlannedMessage.objects.filter(pk=message.pk, status=Status.SENDING, claimed_by=worker).update(
-        subject=subject[:300], body=body, html_body=html, to_email=to_email[:254])
-
-
 def message_mark_sent(*, message: PlannedMessage, worker: str, now: datetime, **content: str) -> bool:
-    """Record a mail the server accepted, in one UPDATE on its own (autocommit). Between the server's 250
-    and this commit, a killed worker means a resend, so this is all that happens in that window: the
-    content was stored before sending (``message_store_content``; passing it here also works), and on
-    PostgreSQL the worker's session does not wait for the WAL flush (a database crash can then undo only
-    the latest records, consistently: a resend with the same Message-ID, never a lost message)."""
+    """Record a mail the server accepted, with what it said (``content``: subject, body, html, to_email),
+    in one UPDATE on its own (autocommit). Between the server's 250 and this commit, a killed worker means
+    a resend, so this is all that happens in that window, and on PostgreSQL the worker's session does not
+    wait for the WAL flush (a database crash can then undo only the latest records, consistently: a resend
+    with the same Message-ID, never a lost message). A mail that was not accepted keeps no content: it is
+    composed afresh at its next attempt."""
     stored = {"subject": "subject", "body": "body", "html": "html_body", "to_email": "to_email"}
     extra = {stored[k]: v for k, v in content.items() if k in stored}
     return _release(message, worker, now, status=Status.SENT, sent_at=now, last_error="", frozen=True, **extra)

@@ -263,10 +263,7 @@ class Worker:
                 attachments=composed.attachments, calendar=composed.calendar,
                 unsubscribe_url=composed.unsubscribe_url, headers={"X-Rebook-Message": str(message.pk)},
             )
-            email = build_email(envelope, connection=self._open())
-            services.message_store_content(message=message, worker=self.name, subject=composed.subject,
-                                           body=composed.text, html=composed.html, to_email=lead.email)
-            email.send()
+            build_email(envelope, connection=self._open()).send()
         except Exception as error:  # every failure is recorded on the message; nothing is dropped
             self._close()
             failure = classify(error)
@@ -318,7 +315,8 @@ class Worker:
         now = timezone.now()
         # "Sent" is committed on its own, right after the server's 250: a crash after this point never
         # sends the mail again. The follow-on work is a second transaction.
-        recorded = services.message_mark_sent(message=message, worker=self.name, now=now)
+        recorded = services.message_mark_sent(message=message, worker=self.name, now=now, subject=composed.subject,
+                                              body=composed.text, html=composed.html, to_email=lead.email)
         if recorded:
             from rebook.webhooks.services import emit
 
@@ -342,7 +340,7 @@ class Worker:
         from rebook.leads.services import leads_reevaluate
 
         self._sent_leads = {}
-        leads_reevaluate(sorted(leads), now=timezone.now())
+        leads_reevaluate(sorted(leads), now=timezone.now(), only_messages=True)
 
     def _say(self, message: PlannedMessage, what: str, outcome: str) -> None:
         setattr(self.tally, outcome, getattr(self.tally, outcome) + 1)
