@@ -558,10 +558,11 @@ def leads_reevaluate(ids: list[int], *, now: datetime | None = None, only_messag
             leads = list(Lead.objects.select_for_update().select_related("seller__user")
                          .filter(pk__in=ids[first:first + REEVALUATE_BATCH]).order_by("pk"))
             # Prefetched (only the columns it reads and writes: a sent history can be long), the
-            # reconciliation's ``lead.messages.all()`` reads no more.
+            # reconciliation's ``lead.messages.all()`` reads no more, and the histories' sent messages are
+            # taken from them.
             prefetch_related_objects(leads, Prefetch("messages", queryset=PlannedMessage.objects.only(
-                "id", "lead_id", "seller_id", "kind", "key", "status", "status_note", "due", "attempts")))
-            histories = lead_histories(leads)
+                "id", "lead_id", "seller_id", "kind", "key", "status", "status_note", "due", "attempts", "sent_at")))
+            histories = lead_histories(leads, messages_prefetched=True)
             items: dict[int, list[ChecklistItem]] = {lead.pk: [] for lead in leads}
             for item in ChecklistItem.objects.filter(cancellation__lead__in=leads).annotate(
                     lead_id=F("cancellation__lead_id")):

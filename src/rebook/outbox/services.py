@@ -23,7 +23,7 @@ from rebook.sellers.models import Seller
 from rebook.strategy.followups import MESSAGE_KINDS
 from rebook.strategy.followups import PlannedMessage as Plan
 from rebook.strategy.hours import DailyWindow, defer_past_quiet_hours
-from rebook.writes import Writes
+from rebook.writes import Writes, update_if
 
 Status = PlannedMessage.Status
 
@@ -255,7 +255,12 @@ def messages_claim(*, worker: str, now: datetime, lease: timedelta, limit: int) 
         for message in fresh:
             # Fixed at the first attempt, so a resend after a crash is recognisably the same mail.
             message.message_id = message_id_for(message.pk, secrets.token_hex(8), from_address(message.lead.seller.email))
-        PlannedMessage.objects.bulk_update(fresh, ["message_id"])
+        if fresh:
+            # One statement run for each (pipelined by psycopg): bulk_update's CASE over a batch of fifty
+            # costs more in building it than the UPDATEs do.
+            with connection.cursor() as cursor:
+                cursor.executemany(f"UPDATE {PlannedMessage._meta.db_table} SET message_id = %s WHERE id = %s",
+                                   [(m.message_id, m.pk) for m in fresh])
     return taken
 
 
@@ -276,7 +281,7 @@ def messages_release(*, messages: list[PlannedMessage], worker: str, now: dateti
 def _release(message: PlannedMessage, worker: str, now: datetime, **changes) -> bool:
     """Record the outcome, unless the lease ran out and another worker has the message now."""
     changes = {"claimed_by": "", "lease_until": None, "updated_at": now, **changes}
-    updated = PlannedMessage.objects.filter(pk=message.pk, status=Status.SENDING, claimed_by=worker).update(**changes)
+    updated = update_if(PlannedMessage, changes, id=message.pk, status=Status.SENDING, claimed_by=worker)
     for key, value in changes.items():
         setattr(message, key, value)
     return bool(updated)

@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from django.core.mail import get_connection
 from django.db import close_old_connections
+from django.urls import get_resolver
 from django.utils import timezone
 
 from rebook import stopping
@@ -99,6 +100,7 @@ class Worker:
 
     def run(self, *, until_idle: bool = False) -> Tally:
         _commit_without_waiting()
+        get_resolver().url_patterns  # noqa: B018 (every mail links to a page: load the URLs before the first)
         if not self.stopping.is_set():
             stopping.clear()  # a stop asked of an earlier worker in this process is not this one's
         try:
