@@ -89,10 +89,10 @@ def lead_history(lead: Lead) -> LoadedHistory:
     return lead_histories([lead])[lead.pk]
 
 
-def lead_histories(leads: list[Lead], *, messages_prefetched: bool = False) -> dict[int, LoadedHistory]:
-    """The histories of several leads in four queries, whatever their number: by lead id. With
-    ``messages_prefetched``, each lead's ``messages`` are prefetched with their key, kind, status and
-    sent_at, and read from there (three queries)."""
+def lead_histories(leads: list[Lead], *, messages: dict[int, list] | None = None) -> dict[int, LoadedHistory]:
+    """The histories of several leads in four queries, whatever their number: by lead id. ``messages``: the
+    leads' sent messages (and maybe others) as (key, kind, status, sent_at) by lead id, read by the caller
+    (then three queries)."""
     ids = [lead.pk for lead in leads]
     where = {"lead_id__in": ids}
     appointments: dict[int, list[Appointment]] = {pk: [] for pk in ids}
@@ -109,8 +109,9 @@ def lead_histories(leads: list[Lead], *, messages_prefetched: bool = False) -> d
     # One query for what was sent: the check-ins' times (the rules plan the next from them) and every key
     # (the checklist counts them as done by Rebook).
     SENT = PlannedMessage.Status.SENT
-    rows = (((m.lead_id, m.key, m.kind, m.sent_at) for lead in leads for m in lead.messages.all() if m.status == SENT)
-            if messages_prefetched else
+    rows = (((lead_id, key, kind, sent_at) for lead_id, rows in messages.items()
+             for key, kind, status, sent_at in rows if status == SENT)
+            if messages is not None else
             PlannedMessage.objects.filter(**where, status=SENT).values_list("lead_id", "key", "kind", "sent_at"))
     for lead_id, key, kind, sent_at in rows:
         sent[lead_id].add(key)

@@ -8,12 +8,13 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F, Prefetch, prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from rebook.errors import Conflict, RebookError
@@ -547,6 +548,18 @@ def reevaluations_deferred(*, now: datetime | None = None, even_if_stopped: bool
 
 
 REEVALUATE_BATCH = 500
+RECONCILED = (*PlannedMessage.PENDING, PlannedMessage.Status.WITHDRAWN)  # what a reconciliation may change
+
+
+@dataclass(slots=True)
+class _Item:
+    """A checklist item as a re-evaluation reads and writes it."""
+
+    pk: int
+    cancellation_id: int
+    step: str
+    done_at: datetime | None
+    done_by: str
 
 
 def leads_reevaluate(ids: list[int], *, now: datetime | None = None, only_messages: bool = False) -> None:
@@ -557,28 +570,34 @@ def leads_reevaluate(ids: list[int], *, now: datetime | None = None, only_messag
         with transaction.atomic():
             leads = list(Lead.objects.select_for_update().select_related("seller__user")
                          .filter(pk__in=ids[first:first + REEVALUATE_BATCH]).order_by("pk"))
-            # Prefetched (only the columns it reads and writes: a sent history can be long), the
-            # reconciliation's ``lead.messages.all()`` reads no more, and the histories' sent messages are
-            # taken from them.
-            prefetch_related_objects(leads, Prefetch("messages", queryset=PlannedMessage.objects.only(
-                "id", "lead_id", "seller_id", "kind", "key", "status", "status_note", "due", "attempts", "sent_at")))
-            histories = lead_histories(leads, messages_prefetched=True)
-            items: dict[int, list[ChecklistItem]] = {lead.pk: [] for lead in leads}
-            for item in ChecklistItem.objects.filter(cancellation__lead__in=leads).annotate(
-                    lead_id=F("cancellation__lead_id")):
-                items[item.lead_id].append(item)
+            # Prefetched: the messages the reconciliation may change (only the columns it reads and writes),
+            # so its ``lead.messages.all()`` reads no more; the keys of the rest (a sent history can be long)
+            # as plain rows, from which the histories' sent messages come too.
+            prefetch_related_objects(leads, Prefetch("messages", queryset=PlannedMessage.objects.filter(
+                status__in=RECONCILED).only("id", "lead_id", "seller_id", "kind", "key", "status", "status_note", "due",
+                                            "attempts")))
+            settled: dict[int, list[tuple]] = {lead.pk: [] for lead in leads}
+            for lead_id, *row in PlannedMessage.objects.filter(lead__in=leads).exclude(status__in=RECONCILED).values_list(
+                    "lead_id", "key", "kind", "status", "sent_at"):
+                settled[lead_id].append(row)
+            histories = lead_histories(leads, messages=settled)
+            items: dict[int, list[_Item]] = {lead.pk: [] for lead in leads}
+            for lead_id, *row in ChecklistItem.objects.filter(cancellation__lead__in=leads).values_list(
+                    "cancellation__lead_id", "id", "cancellation_id", "step", "done_at", "done_by"):
+                items[lead_id].append(_Item(*row))  # a model instance costs more to make than its row to read
             writes = Writes(gather=True)  # the batch's new and changed messages and checklist items, written together
             for lead in leads:
                 lead_reevaluate(lead=lead, now=now, loaded=histories[lead.pk], checklist_items=items[lead.pk],
-                                only_messages=only_messages, writes=writes)
+                                only_messages=only_messages, writes=writes,
+                                settled_keys=frozenset(key for key, *_ in settled[lead.pk]))
             writes.flush()
 
 
 # No savepoint: it runs inside every service's transaction, and a failure fails the whole change.
 @transaction.atomic(savepoint=False)
 def lead_reevaluate(*, lead: Lead, now: datetime | None = None, loaded=None,
-                    checklist_items: list[ChecklistItem] | None = None, only_messages: bool = False,
-                    writes: Writes | None = None) -> Lead:
+                    checklist_items: list[_Item] | None = None, only_messages: bool = False,
+                    writes: Writes | None = None, settled_keys: frozenset[str] | None = None) -> Lead:
     """Recompute everything that follows from the lead's history and persist it (inside
     ``reevaluations_deferred``, later, once).
 
@@ -587,7 +606,8 @@ def lead_reevaluate(*, lead: Lead, now: datetime | None = None, loaded=None,
     moving it. ``only_messages`` is for a caller that changed nothing but the lead's messages (the worker,
     after sending): none of those caches reads a message, so the row is written only if a field changed.
     ``writes``: where the new and changed messages, checklist items and strikes go (``leads_reevaluate``
-    gathers a batch's and writes them together); by default, written at once."""
+    gathers a batch's and writes them together); by default, written at once. ``settled_keys``: see
+    ``messages_reconcile``."""
     pending = _deferred.get()
     if pending is not None:
         pending.add(lead.pk)
@@ -625,7 +645,7 @@ def lead_reevaluate(*, lead: Lead, now: datetime | None = None, loaded=None,
     desired = plan_messages(loaded.facts, policy, decision, now, pursuing=status not in TERMINAL_STATUSES and lead.unsubscribed_at is None)
     messages_reconcile(
         lead=lead, desired=desired, auto_send=policy.auto_send, withdraw_note=_withdraw_note(lead, status),
-        now=now, quiet=policy.quiet_window, writes=writes,
+        now=now, quiet=policy.quiet_window, writes=writes, settled_keys=settled_keys,
     )
     _checklists_sync(lead, loaded, decision, now, writes, checklist_items)
     if moved_to_nurture:
@@ -635,7 +655,7 @@ def lead_reevaluate(*, lead: Lead, now: datetime | None = None, loaded=None,
 
 
 def _checklists_sync(lead: Lead, loaded, decision: StrikeDecision, now: datetime, writes: Writes,
-                     known: list[ChecklistItem] | None = None) -> None:
+                     known: list[_Item] | None = None) -> None:
     """``known``: the lead's checklist items, read by the caller with other leads'."""
     prospect_cancellations = [c for c in loaded.cancellations if c.by == Party.PROSPECT]
     if not prospect_cancellations:

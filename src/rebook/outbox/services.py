@@ -39,14 +39,18 @@ def messages_reconcile(
     now: datetime,
     quiet: DailyWindow | None = None,
     writes: Writes | None = None,
+    settled_keys: frozenset[str] | None = None,
 ) -> list[PlannedMessage]:
     """Add what is newly wanted, re-time what moved, withdraw what is no longer wanted.
 
     Sent, failed, in-flight and discarded messages are history (or the seller's decision) and are
     never touched; a withdrawn message that is wanted again comes back. Due times are moved out of the
     lead's quiet hours. With ``writes`` (gathering), the rows are written when the caller flushes it.
+    ``settled_keys``: the keys of the lead's messages that are history, from a caller that read them as
+    plain rows; ``lead.messages`` then holds only the pending and withdrawn ones.
     """
     existing = {m.key: m for m in lead.messages.all() if m.kind != SELLER_NOTICE}  # notices are not planned
+    settled = settled_keys or frozenset()
     tz = lead.tz
     # Due times move out of the lead's quiet hours here, so the outbox shows when a message really goes.
     wanted = {p.key: replace(p, due=defer_past_quiet_hours(p.due, tz, quiet)) for p in desired}
@@ -54,6 +58,8 @@ def messages_reconcile(
     created, changed = [], []
     for key, plan in wanted.items():
         message = existing.get(key)
+        if key in settled:
+            continue
         if message is None:
             created.append(
                 PlannedMessage(
