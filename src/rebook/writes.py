@@ -49,6 +49,8 @@ def update_rows(model: type, rows: Sequence, fields: Sequence[str]) -> None:
     """``UPDATE ... SET fields WHERE id`` for each row, as one statement run many times: Django's
     ``bulk_update`` builds a CASE expression per column whose cost in Python grows faster than the rows
     (two seconds for a few thousand)."""
+    if not rows:
+        return
     meta, quote = model._meta, connection.ops.quote_name
     columns = [meta.get_field(name) for name in fields]
     sql = (f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(c.column)} = %s' for c in columns)} "

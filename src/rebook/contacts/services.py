@@ -31,6 +31,7 @@ from rebook.errors import RebookError
 from rebook.leads.models import Lead
 from rebook.sellers.models import Seller
 from rebook.strategy import limits
+from rebook.writes import update_rows
 
 BATCH = 2000
 FILL = ("email", "phone", "company", "source", "notes")
@@ -347,5 +348,5 @@ def _flush(pending: list[Lead], touched: dict[int, Lead], dry_run: bool) -> None
         _insert(pending)
         pending.clear()
     if touched:
-        Lead.objects.bulk_update(list(touched.values()), list(FILL), batch_size=BATCH)
+        update_rows(Lead, list(touched.values()), FILL)
         touched.clear()

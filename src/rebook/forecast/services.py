@@ -24,6 +24,7 @@ from rebook.forecast.models import RiskModel
 from rebook.leads.models import Activity, Appointment, Cancellation, Lead
 from rebook.sellers.models import Seller
 from rebook.strategy import risk
+from rebook.writes import update_rows
 
 MIN_FINISHED, MIN_POSITIVE = 200, 30  # below this, no number is shown
 SELLER_WEIGHT = 3.0  # a seller's own meetings count this much more than the team's in a blended model
@@ -313,7 +314,7 @@ def score_upcoming(*, seller: Seller, now: datetime | None = None) -> int:
                 replan.add(a.lead_id)
             a.risk = new
             changed.append(a)
-    Appointment.objects.bulk_update(changed, ["risk"], batch_size=1000)
+    update_rows(Appointment, changed, ["risk"])
     for lead in Lead.objects.filter(pk__in=replan).select_related("seller"):
         lead_reevaluate(lead=lead, now=now)
     return len(changed)

@@ -23,7 +23,7 @@ from rebook.sellers.models import Seller
 from rebook.strategy.followups import MESSAGE_KINDS
 from rebook.strategy.followups import PlannedMessage as Plan
 from rebook.strategy.hours import DailyWindow, defer_past_quiet_hours
-from rebook.writes import Writes, update_if
+from rebook.writes import Writes, update_if, update_rows
 
 Status = PlannedMessage.Status
 
@@ -57,9 +57,9 @@ def messages_reconcile(
     fresh = Status.SCHEDULED if auto_send else Status.REVIEW
     created, changed = [], []
     for key, plan in wanted.items():
-        message = existing.get(key)
         if key in settled:
             continue
+        message = existing.get(key)
         if message is None:
             created.append(
                 PlannedMessage(
@@ -261,12 +261,7 @@ def messages_claim(*, worker: str, now: datetime, lease: timedelta, limit: int) 
         for message in fresh:
             # Fixed at the first attempt, so a resend after a crash is recognisably the same mail.
             message.message_id = message_id_for(message.pk, secrets.token_hex(8), from_address(message.lead.seller.email))
-        if fresh:
-            # One statement run for each (pipelined by psycopg): bulk_update's CASE over a batch of fifty
-            # costs more in building it than the UPDATEs do.
-            with connection.cursor() as cursor:
-                cursor.executemany(f"UPDATE {PlannedMessage._meta.db_table} SET message_id = %s WHERE id = %s",
-                                   [(m.message_id, m.pk) for m in fresh])
+        update_rows(PlannedMessage, fresh, ["message_id"])
     return taken
 
 

@@ -27,11 +27,6 @@ SENDING_MATTERS = frozenset({NURTURE_CHECKIN, CONNECTING_MOMENT, RESCHEDULE_OFFE
 
 # After this long, follow-ups for a cancellation are no longer worth sending.
 FOLLOW_UP_WINDOW = timedelta(days=14)
-
-
-def past_follow_up(cancelled_at: datetime, now: datetime) -> bool:
-    """Whether a cancellation is too old for any follow-up (so none is planned, and no offer made for it)."""
-    return now > cancelled_at + FOLLOW_UP_WINDOW
 # The connecting moment goes out at least this long before the rescheduled meeting.
 BEFORE_NEXT_MEETING = timedelta(hours=1)
 
@@ -43,6 +38,11 @@ class PlannedMessage:
     due: datetime
     appointment_id: int | None = None
     cancellation_id: int | None = None
+
+
+def past_follow_up(cancelled_at: datetime, now: datetime) -> bool:
+    """Whether a cancellation is too old for any follow-up (so none is planned, and no offer made for it)."""
+    return now > cancelled_at + FOLLOW_UP_WINDOW
 
 
 def _booked_after(a: Appointment, c: Cancellation) -> bool:
