@@ -175,6 +175,10 @@ def read_csv(stream: BinaryIO, *, overrides: dict[str, str] | None = None) -> tu
     return layout, _csv_rows(reader, layout)
 
 
+_EMAIL_SEPARATORS = re.compile(r"[;,\s]+")
+_PHONE_SEPARATORS = re.compile(r"\s*[;,]\s*| ::: ")  # ::: is how Google's export separates a cell's values
+
+
 def _csv_rows(reader, layout: CsvLayout) -> Iterator[Contact]:
     header = [header_key(h) for h in layout.header]
     primary_markers = _primary_columns(header)
@@ -204,11 +208,11 @@ def _csv_rows(reader, layout: CsvLayout) -> Iterator[Contact]:
             marked = i in primary_markers or (i in type_columns and type_columns[i] < len(row)
                                                and row[type_columns[i]].lstrip().startswith("*"))
             if target == "email":
-                for part in re.split(r"[;,\s]+", value):
+                for part in _EMAIL_SEPARATORS.split(value):
                     if part:
                         contact.emails.append((part, marked))
             elif target == "phone":
-                for part in re.split(r"\s*[;,]\s*| ::: ", value):
+                for part in _PHONE_SEPARATORS.split(value):
                     if part:
                         contact.phones.append((part, marked))
             elif target == "notes":

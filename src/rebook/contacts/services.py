@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from django.utils import timezone
 from email_validator import EmailNotValidError
 
 from rebook import stopping
-from rebook.addresses import valid_email
+from rebook.addresses import possible_phone, valid_email
 from rebook.contacts.reading import Contact, detect_encoding, read_csv, read_vcards
 from rebook.errors import RebookError
 from rebook.leads.models import Lead
@@ -162,13 +163,9 @@ def _email(contact: Contact, notes: list[str]) -> str:
 def _phone(contact: Contact, region: str, notes: list[str]) -> str:
     ordered = [p for p, primary in contact.phones if primary] + [p for p, primary in contact.phones if not primary]
     for raw in ordered:
-        try:
-            number = phonenumbers.parse(raw, region)
-        except phonenumbers.NumberParseException:
-            number = None
-        possible = phonenumbers.ValidationResult.IS_POSSIBLE
-        if number is not None and phonenumbers.is_possible_number_with_reason(number) == possible:
-            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        number = possible_phone(raw, region)
+        if number is not None:
+            return number
         notes.append(f"phone number {raw!r} is not a possible number (region {region}); left out")
     return ""
 
@@ -251,27 +248,44 @@ def _insert(leads: list[Lead]) -> None:
         return
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    # Django's SQLite cursor rewrites each %s as ? with a regular expression, which over statements of
+    # 30,000 parameters took longer than SQLite's inserts: these are written with ? and run on the
+    # driver's own cursor.
+    row = "(" + ", ".join(["?"] * len(fields)) + ")"
+    base = [prepared[f.attname] for f in fields]  # created_at and updated_at: the batch's moment
+    positions = [i for i, f in enumerate(fields) if f.attname in varying and f.attname not in moment]
+    values_of = operator.attrgetter(*(fields[i].attname for i in positions))
     per_statement = max(1, min(BATCH, _max_params() // len(fields)))
     for start in range(0, len(leads), per_statement):
         chunk = leads[start:start + per_statement]
         params = []
         for lead in chunk:
-            values = {**prepared, **{k: getattr(lead, k) for k in varying if k not in moment}, **moment}
-            params.extend(values[f.attname] for f in fields)
+            values = base.copy()
+            for i, value in zip(positions, values_of(lead), strict=True):
+                values[i] = value
+            params += values
         sql = (f"INSERT INTO {quote(Lead._meta.db_table)} ({columns}) VALUES {', '.join([row] * len(chunk))} "
                f"RETURNING {quote('id')}")
-        _insert_returning(chunk, sql, params)
+        _insert_returning(chunk, sql, params, driver=True)
 
 
-def _insert_returning(chunk: list[Lead], sql: str, params: list) -> None:
-    """Run an INSERT ... RETURNING id for ``chunk`` and give each lead its id, as bulk_create does."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        ids = [r[0] for r in cursor.fetchall()]
+def _insert_returning(chunk: list[Lead], sql: str, params: list, driver: bool = False) -> None:
+    """Run an INSERT ... RETURNING id for ``chunk`` and give each lead its id, as bulk_create does; with
+    ``driver``, on the database driver's cursor (the SQL in its own placeholder style)."""
+    if driver:
+        cursor = connection.connection.cursor()
+        try:
+            ids = [r[0] for r in cursor.execute(sql, params).fetchall()]
+        finally:
+            cursor.close()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            ids = [r[0] for r in cursor.fetchall()]
+    alias = connection.alias
     for lead, pk in zip(chunk, ids, strict=True):
-        lead.pk = pk
-        lead._state.adding, lead._state.db = False, connection.alias
+        lead.id = pk
+        lead._state.adding, lead._state.db = False, alias
 
 
 def _insert_postgresql(leads: list[Lead], fields, prepared: dict, varying: list[str]) -> None:
