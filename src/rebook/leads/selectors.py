@@ -26,9 +26,10 @@ from rebook.strategy.strikes import StrikeDecision, decide_strikes
 
 
 def lead_get(*, seller: Seller, lead_id: int) -> Lead:
-    lead = Lead.objects.select_related("seller__user").filter(seller=seller, pk=lead_id).first()
+    lead = Lead.objects.filter(seller=seller, pk=lead_id).first()
     if lead is None:
         raise RebookError(f"no lead with id {lead_id}")
+    lead.seller = seller  # the lead's seller, as the query says: not read again
     return lead
 
 
@@ -85,8 +86,12 @@ class LoadedHistory:
     sent_keys: frozenset[str] = frozenset()  # keys of the lead's messages that went out
 
 
-def lead_history(lead: Lead) -> LoadedHistory:
-    return lead_histories([lead])[lead.pk]
+def lead_history(lead: Lead, *, messages: list[PlannedMessage] | None = None) -> LoadedHistory:
+    """``messages``: all the lead's messages, read by the caller (one query fewer)."""
+    if messages is None:
+        return lead_histories([lead])[lead.pk]
+    rows = [(m.key, m.kind, m.status, m.sent_at) for m in messages]
+    return lead_histories([lead], messages={lead.pk: rows})[lead.pk]
 
 
 def lead_histories(leads: list[Lead], *, messages: dict[int, list] | None = None) -> dict[int, LoadedHistory]:
@@ -327,7 +332,8 @@ def freed_candidates(*, seller: Seller, now: datetime, until: datetime | None = 
     checkins = (
         PlannedMessage.objects.filter(seller=seller, lead__status="nurture", kind=NURTURE_CHECKIN,
                                       status__in=PlannedMessage.PENDING, due__lte=(until or now) + CHECKIN_AHEAD)
-        .select_related("lead").order_by("due", "id")[:MAX_SUGGESTIONS]
+        .select_related("lead").only("id", "lead_id", "due", "lead__id", "lead__name", "lead__last_touch_at")
+        .order_by("due", "id")[:MAX_SUGGESTIONS]
     )
     candidates += [
         Candidate(lead_id=m.lead_id, name=m.lead.name, status="nurture", last_touch=m.lead.last_touch_at,

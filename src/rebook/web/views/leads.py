@@ -120,8 +120,8 @@ def lead_detail(request, lead_id: int):
     seller, moment = request.seller, now()
     everything = request.GET.get("all") == "1"
     lead = owned(lead_get, seller=seller, lead_id=lead_id)
-    loaded = lead_history(lead)
     messages = list(lead.messages.order_by("due", "id"))
+    loaded = lead_history(lead, messages=messages)
     newest_first = list(reversed(loaded.cancellations))
     cancellations = newest_first if everything else newest_first[:SHOWN_CANCELLATIONS]
     # Checklists for the cancellations still being followed up (older ones are history: with the whole
@@ -140,6 +140,9 @@ def lead_detail(request, lead_id: int):
     for a in appointments:
         a.risk_info = forecast.get(a.pk)
     timeline = _timeline(loaded, messages, seller.tz)
+    suggestions = list(lead.suggestions.filter(status="pending").select_related("appointment"))
+    for s in suggestions:
+        s.lead = lead  # this lead: not read again
     return render(request, "web/lead.html", {
         "lead": lead,
         "interest": lead_interest(lead, loaded),
@@ -156,7 +159,7 @@ def lead_detail(request, lead_id: int):
         "reason_form": rendered(ReasonForm, ("reason",)),
         "edit_form": rendered(lambda: LeadForm(initial=details), ("edit", *details.items())),
         "terminal": lead.status in ("won", "lost", "do_not_contact"),
-        "suggestions": list(lead.suggestions.filter(status="pending").select_related("lead", "appointment")),
+        "suggestions": suggestions,
         "cards": list(lead.cards.only("id", "file", "event", "created_at")),
     })
 

@@ -44,9 +44,11 @@ def today(request):
     upcoming = [a for a in fortnight if a.start < moment + timedelta(days=7)]
     recent = list(
         Cancellation.objects.filter(seller=seller, by=Party.PROSPECT, at__gte=moment - FOLLOW_UP_WINDOW)
-        .select_related("lead__seller", "appointment")
+        .select_related("lead", "appointment")
         .order_by("-at")[:SHOWN]
     )
+    for c in recent:
+        c.lead.seller = seller  # the leads' seller is this one: not read again with every row
     needing_action = []
     checklists = cancellations_checklists(recent)
     for c in recent:
@@ -60,8 +62,10 @@ def today(request):
                and a.start > moment][:3]
     opened = Appointment.objects.filter(
         seller=seller, status__in=[Appointment.Status.CANCELLED, Appointment.Status.RESCHEDULED], start__gt=moment
-    ).select_related("lead__seller").order_by("start")[:3]
+    ).select_related("lead").order_by("start")[:3]
     opened = list(opened)
+    for a in opened:
+        a.lead.seller = seller
     ends = [a.end for a in opened + at_risk]
     candidates = freed_candidates(seller=seller, now=moment, until=max(ends)) if ends else []
     freed_slots = [
@@ -70,7 +74,6 @@ def today(request):
     # A meeting likely to fall through: its slot, offered ahead of time to a lead who is waiting.
     risky_slots = [{"appointment": a, "suggestions": freed_time([c for c in candidates if c.lead_id != a.lead_id],
                                                                 a.end, moment)[:1]} for a in at_risk]
-    review = PlannedMessage.objects.filter(seller=seller, status=PlannedMessage.Status.REVIEW).select_related("lead")
     waiting = dict(PlannedMessage.objects.filter(seller=seller, status__in=[PlannedMessage.Status.REVIEW,
                                                                              PlannedMessage.Status.FAILED])
                    .order_by().values_list("status").annotate(n=Count("id")))  # both counts in one query
@@ -78,7 +81,6 @@ def today(request):
         "today": [a for a in upcoming if a.start < midnight],
         "week": [a for a in upcoming if a.start >= midnight],
         "needing_action": needing_action,
-        "review": list(review.order_by("due")[:5]),
         "review_count": waiting.get(PlannedMessage.Status.REVIEW, 0),
         "failed_count": waiting.get(PlannedMessage.Status.FAILED, 0),
         "pipeline": pipeline(seller=seller, now=moment, stamp=stamp, fortnight=fortnight, forecast=(
@@ -90,10 +92,12 @@ def today(request):
         # From the cards (few) to their leads, rather than through every lead of the seller.
         "cards_to_call": list(Lead.objects.filter(pk__in=BusinessCard.objects.filter(lead__seller=seller).values("lead_id"),
                                                   activities__isnull=True, appointments__isnull=True)
+                              .only("id", "name", "company", "source", "phone")  # what the page shows
                               .annotate(first_card=Min("cards__created_at")).order_by("first_card", "id")[:5]),
         "suggestions": list(Suggestion.objects.filter(seller=seller, status=Suggestion.Status.PENDING)
                             .select_related("lead", "appointment").order_by("-received_at")[:SHOWN]),
         # What prospects did through their links lately, newest first: the notes sent to the seller.
         "prospect_news": list(PlannedMessage.objects.filter(
-            seller=seller, kind=SELLER_NOTICE, created_at__gte=moment - NEWS_FOR).order_by("-created_at", "-id")[:5]),
+            seller=seller, kind=SELLER_NOTICE, created_at__gte=moment - NEWS_FOR)
+            .only("id", "lead_id", "subject", "created_at").order_by("-created_at", "-id")[:5]),
     })
