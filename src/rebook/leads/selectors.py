@@ -11,6 +11,7 @@ from django.db.models import F, Q, QuerySet
 from rebook.errors import Conflict, RebookError
 from rebook.leads.models import Activity, Appointment, Cancellation, ChecklistItem, Lead
 from rebook.outbox.models import PlannedMessage
+from rebook.reads import instances
 from rebook.sellers.models import Seller
 from rebook.strategy import checklist as checklist_rules
 from rebook.strategy import history as h
@@ -101,13 +102,13 @@ def lead_histories(leads: list[Lead], *, messages: dict[int, list] | None = None
     ids = [lead.pk for lead in leads]
     where = {"lead_id__in": ids}
     appointments: dict[int, list[Appointment]] = {pk: [] for pk in ids}
-    for a in Appointment.objects.filter(**where).order_by("start", "id"):
+    for a in instances(Appointment.objects.filter(**where).order_by("start", "id")):
         appointments[a.lead_id].append(a)
     cancellations: dict[int, list[Cancellation]] = {pk: [] for pk in ids}
-    for c in Cancellation.objects.filter(**where).order_by("at", "id"):
+    for c in instances(Cancellation.objects.filter(**where).order_by("at", "id")):
         cancellations[c.lead_id].append(c)
     activities: dict[int, list[Activity]] = {pk: [] for pk in ids}
-    for x in Activity.objects.filter(**where).order_by("at", "id"):
+    for x in instances(Activity.objects.filter(**where).order_by("at", "id")):
         activities[x.lead_id].append(x)
     checkins: dict[int, list[datetime]] = {pk: [] for pk in ids}
     sent: dict[int, set[str]] = {pk: set() for pk in ids}

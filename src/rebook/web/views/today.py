@@ -13,6 +13,7 @@ from rebook.leads.models import Appointment, Cancellation, Lead, Party
 from rebook.leads.selectors import cancellations_checklists, change_stamp, freed, freed_candidates, pipeline
 from rebook.mailbox.models import Suggestion
 from rebook.outbox.models import SELLER_NOTICE, PlannedMessage
+from rebook.reads import instances
 from rebook.strategy.followups import FOLLOW_UP_WINDOW
 from rebook.strategy.freed import freed_time
 from rebook.web.views.base import now, seller_view
@@ -27,13 +28,12 @@ def today(request):
     tz = seller.tz
     midnight = datetime.combine(moment.astimezone(tz).date() + timedelta(days=1), time(0), tzinfo=tz)
     # Two weeks ahead, read once: this week's meetings are shown, and the pipeline weighs all of them.
-    fortnight = list(Appointment.objects.filter(
+    fortnight = instances(Appointment.objects.filter(
         seller=seller, status=Appointment.Status.SCHEDULED, start__gte=moment - timedelta(hours=2),
         start__lt=moment + timedelta(days=14),
-    ).select_related("lead").only(  # the columns the page shows: a lead row has a dozen timestamps to convert
+    ).order_by("start"), (  # the columns the page shows: a lead row has a dozen timestamps to convert
         "id", "lead_id", "seller_id", "start", "end", "status", "location", "title", "booked_at", "booked_by",
-        "chain", "risk", "lead__id", "lead__name", "lead__seller_id", "lead__status",
-    ).order_by("start"))
+        "chain", "risk"), lead=("id", "name", "seller_id", "status"))
     # What changes whenever the seller's leads or meetings do: the pipeline's counts and the meetings'
     # risks are kept while it stays the same (one query, read once for both).
     stamp = change_stamp(seller)
