@@ -312,11 +312,9 @@ class Worker:
         self._say(message, f"sent to you ({seller.email})", "sent")
 
     def _record_sent(self, message: PlannedMessage, composed, lead: Lead) -> None:
-        from django.db import transaction
-
         now = timezone.now()
         # "Sent" is committed on its own, right after the server's 250: a crash after this point never
-        # sends the mail again. The follow-on work is a second transaction.
+        # sends the mail again.
         recorded = services.message_mark_sent(message=message, worker=self.name, now=now, subject=composed.subject,
                                               body=composed.text, html=composed.html, to_email=lead.email)
         if recorded:
@@ -326,11 +324,12 @@ class Worker:
                 # A sent check-in plans the next one; a sent connecting moment ticks the checklist: the
                 # lead is re-evaluated once, after the batch (``_reevaluate_sent``).
                 self._sent_leads[lead.pk] = lead
-            with transaction.atomic():
-                emit(seller_id=lead.seller_id, event="message.sent", now=now, data={
-                    "lead": {"id": lead.pk, "name": lead.name, "email": lead.email},
-                    "message": {"id": message.pk, "kind": message.kind, "subject": composed.subject},
-                })
+            # One INSERT of the event's deliveries (none without endpoints, read once a batch): no transaction
+            # of its own to open and commit for every message.
+            emit(seller_id=lead.seller_id, event="message.sent", now=now, data={
+                "lead": {"id": lead.pk, "name": lead.name, "email": lead.email},
+                "message": {"id": message.pk, "kind": message.kind, "subject": composed.subject},
+            })
         self._say(message, f"sent to {lead.email}", "sent")
 
     def _reevaluate_sent(self) -> None:
