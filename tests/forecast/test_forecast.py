@@ -215,3 +215,23 @@ def test_the_last_contact_is_taken_from_before_the_booking_only(alice):
     Activity.objects.create(lead=lead, kind="call", direction="outbound", at=booked + timedelta(days=1))  # after
     [m] = list(services.meetings(Q(pk=a.pk)))
     assert m.last_contact == booked - timedelta(days=3)
+
+
+def test_the_page_stamp_names_the_model_model_for_reads_and_a_retrained_one_is_read_anew(alice, bob):
+    """Today learns which model is the latest in its stamp query and keeps the parsed model by row id: the
+    seller's own latest version first, else the team's; a retraining shows at once."""
+    from rebook.leads.selectors import change_stamp
+
+    def latest(seller):
+        row_id = change_stamp(seller, services.model_id_sql(seller))[-1]
+        return row_id, services.model_by_id(row_id)
+
+    assert latest(alice) == (None, None)
+    history(alice, leads=400, rule=lambda cancels, rng: 0.7 if cancels else 0.1)
+    team = services.train(seller=None)
+    assert latest(alice) == (team.pk, services.model_for(alice)) and latest(bob)[0] == team.pk
+    own = services.train(seller=alice)
+    assert latest(alice) == (own.pk, services.model_for(alice)) and latest(bob)[0] == team.pk
+    again = services.train(seller=alice)
+    row_id, model = latest(alice)
+    assert row_id == again.pk and model == services.model_for(alice) and model is services.model_by_id(again.pk)

@@ -202,6 +202,31 @@ def model_for(seller: Seller) -> risk.Model | None:
     return _from_json(row.parameters)
 
 
+# Models by their row's id, as read: a model is written once and never changed (retraining adds a version).
+_MODELS: dict[int, risk.Model] = {}
+
+
+def model_id_sql(seller: Seller) -> tuple[str, list]:
+    """The id of the model ``model_for`` reads, as a scalar subquery (SQL, params) for ``change_stamp``: with
+    it, a page learns in its one stamp query whether the model it holds is still the latest."""
+    return (f"SELECT id FROM {RiskModel._meta.db_table} WHERE seller_id = %s OR seller_id IS NULL "
+            "ORDER BY CASE WHEN seller_id IS NULL THEN 1 ELSE 0 END, version DESC LIMIT 1", [seller.pk])
+
+
+def model_by_id(row_id: int | None) -> risk.Model | None:
+    """The model with this row id (from ``model_id_sql``), read once per process; None for None."""
+    if row_id is None:
+        return None
+    if row_id not in _MODELS:
+        row = RiskModel.objects.filter(pk=row_id).values_list("parameters", flat=True).first()
+        if row is None:  # deleted since the stamp was read
+            return None
+        if len(_MODELS) > 1000:
+            _MODELS.clear()
+        _MODELS[row_id] = _from_json(row)
+    return _MODELS[row_id]
+
+
 def retrain_due(seller: Seller) -> bool:
     row = RiskModel.objects.filter(seller=seller).order_by("-version").first()
     return _finished(seller) - (row.outcomes_at_training if row else 0) >= (RETRAIN_AFTER if row else MIN_FINISHED)

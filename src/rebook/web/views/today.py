@@ -8,7 +8,7 @@ from django.db.models import Count, Min
 from django.shortcuts import render
 
 from rebook.cards.models import BusinessCard
-from rebook.forecast.services import model_for, risks
+from rebook.forecast.services import model_by_id, model_id_sql, risks
 from rebook.leads.models import Appointment, Cancellation, Lead, Party
 from rebook.leads.selectors import cancellations_checklists, change_stamp, freed, freed_candidates, pipeline
 from rebook.mailbox.models import Suggestion
@@ -36,8 +36,11 @@ def today(request):
         "chain", "risk"), lead=("id", "name", "seller_id", "status"))
     # What changes whenever the seller's leads or meetings do: the pipeline's counts and the meetings'
     # risks are kept while it stays the same (one query, read once for both).
-    stamp = change_stamp(seller)
-    model = model_for(seller)
+    # In the same query: which risk model is the latest, and whether the seller has any business card.
+    stamp = change_stamp(seller, model_id_sql(seller), (
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM {BusinessCard._meta.db_table} c JOIN {Lead._meta.db_table} l "
+        "ON l.id = c.lead_id WHERE l.seller_id = %s LIMIT 1) AS any_card", [seller.pk]))
+    model, has_cards = model_by_id(stamp[-2]), bool(stamp[-1])
     forecast = risks(fortnight, seller, model, stamp=stamp) if model else {}
     for a in fortnight:
         a.risk_info = forecast.get(a.pk)
@@ -90,7 +93,7 @@ def today(request):
         "risky": risky_slots,
         # Leads from business cards not yet contacted, oldest card first: the follow-up call.
         # From the cards (few) to their leads, rather than through every lead of the seller.
-        "cards_to_call": list(Lead.objects.filter(pk__in=BusinessCard.objects.filter(lead__seller=seller).values("lead_id"),
+        "cards_to_call": [] if not has_cards else list(Lead.objects.filter(pk__in=BusinessCard.objects.filter(lead__seller=seller).values("lead_id"),
                                                   activities__isnull=True, appointments__isnull=True)
                               .only("id", "name", "company", "source", "phone")  # what the page shows
                               .annotate(first_card=Min("cards__created_at")).order_by("first_card", "id")[:5]),
