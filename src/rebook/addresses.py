@@ -82,7 +82,7 @@ def _international(raw: str) -> PhoneNumber | None:
     else:
         return None
     national = digits[size:]
-    if not 2 <= len(national) <= 17 or national[0] == "0" or len(digits) <= 2:
+    if not 2 <= len(national) <= 17 or national[0] == "0":
         return None
     region = phonenumbers.region_code_for_country_code(code)
     if region == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY:

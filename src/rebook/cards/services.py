@@ -45,6 +45,13 @@ class Scan:
         return out
 
 
+def any_card_sql(seller: Seller) -> tuple[str, list]:
+    """1 if the seller has any business card, else 0, as a scalar subquery (SQL, params) for a page's
+    ``change_stamp``: Today looks for cards to call only then."""
+    return (f"SELECT COUNT(*) FROM (SELECT 1 FROM {BusinessCard._meta.db_table} c JOIN {Lead._meta.db_table} l "
+            "ON l.id = c.lead_id WHERE l.seller_id = %s LIMIT 1) AS any_card", [seller.pk])
+
+
 def card_scan(*, data: bytes, name: str, region: str, content_type: str = "") -> Scan:
     """Read one card; a card that cannot be read is a Scan with ``error``, never an exception."""
     content_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"

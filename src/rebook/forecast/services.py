@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
-from django.db.models import F, Q
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from rebook.errors import RebookError
@@ -194,12 +194,12 @@ def _vocab_json(p: dict) -> risk.Vocabulary:
 
 
 def model_for(seller: Seller) -> risk.Model | None:
-    """The seller's latest model, else the team's; one query."""
-    row = (RiskModel.objects.filter(Q(seller=seller) | Q(seller__isnull=True))
-           .order_by(F("seller_id").desc(nulls_last=True), "-version").first())
-    if row is None:
-        return None
-    return _from_json(row.parameters)
+    """The seller's latest model, else the team's: one query for which, and the model itself read once."""
+    sql, params = model_id_sql(seller)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return model_by_id(row[0] if row else None)
 
 
 # Models by their row's id, as read: a model is written once and never changed (retraining adds a version).
@@ -207,8 +207,8 @@ _MODELS: dict[int, risk.Model] = {}
 
 
 def model_id_sql(seller: Seller) -> tuple[str, list]:
-    """The id of the model ``model_for`` reads, as a scalar subquery (SQL, params) for ``change_stamp``: with
-    it, a page learns in its one stamp query whether the model it holds is still the latest."""
+    """The id of the seller's latest model, else the team's, as a scalar subquery (SQL, params): with it in
+    ``change_stamp``, a page learns in its one stamp query whether the model it holds is still the latest."""
     return (f"SELECT id FROM {RiskModel._meta.db_table} WHERE seller_id = %s OR seller_id IS NULL "
             "ORDER BY CASE WHEN seller_id IS NULL THEN 1 ELSE 0 END, version DESC LIMIT 1", [seller.pk])
 

@@ -8,6 +8,7 @@ from django.db.models import Count, Min
 from django.shortcuts import render
 
 from rebook.cards.models import BusinessCard
+from rebook.cards.services import any_card_sql
 from rebook.forecast.services import model_by_id, model_id_sql, risks
 from rebook.leads.models import Appointment, Cancellation, Lead, Party
 from rebook.leads.selectors import cancellations_checklists, change_stamp, freed, freed_candidates, pipeline
@@ -37,9 +38,7 @@ def today(request):
     # What changes whenever the seller's leads or meetings do: the pipeline's counts and the meetings'
     # risks are kept while it stays the same (one query, read once for both).
     # In the same query: which risk model is the latest, and whether the seller has any business card.
-    stamp = change_stamp(seller, model_id_sql(seller), (
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM {BusinessCard._meta.db_table} c JOIN {Lead._meta.db_table} l "
-        "ON l.id = c.lead_id WHERE l.seller_id = %s LIMIT 1) AS any_card", [seller.pk]))
+    stamp = change_stamp(seller, model_id_sql(seller), any_card_sql(seller))
     model, has_cards = model_by_id(stamp[-2]), bool(stamp[-1])
     forecast = risks(fortnight, seller, model, stamp=stamp) if model else {}
     for a in fortnight:
