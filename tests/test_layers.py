@@ -40,7 +40,8 @@ STACK: list[tuple[str, list[str]]] = [
     ("seller models", ["rebook.sellers.models"]),
     ("plumbing", [
         "rebook.claims", "rebook.lengths", "rebook.settings", "rebook.*.apps", "rebook.webhooks.targets",
-        "rebook.calendars.events", "rebook.calendars.reading", "rebook.contacts.reading", "rebook.filekind",
+        "rebook.calendars.events", "rebook.calendars.reading", "rebook.calendars.plain", "rebook.contacts.reading",
+        "rebook.filekind",
         "rebook.stopping", "rebook.windows", "rebook.cards.ocr", "rebook.cards.photo", "rebook.addresses", "rebook.remembered", "rebook.writes", "rebook.reads", "rebook.mailbox.imap", "rebook.mailbox.mails", "rebook.mailbox.secret",
     ]),
     ("the pure core (no Django)", ["rebook.strategy*", "rebook.errors", "rebook.timeparse"]),

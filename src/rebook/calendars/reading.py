@@ -18,6 +18,7 @@ from email.message import Message
 
 import icalendar
 
+from rebook.calendars.plain import PlainCalendar, read_plain
 from rebook.errors import RebookError
 from rebook.strategy.limits import MAX_LINE_CHARS, MAX_MIME_DEPTH, MAX_MIME_PARTS
 
@@ -33,16 +34,16 @@ class Source:
     A large .ics file is several sources, its parts (``part``), each read from its text only when its
     ``calendar`` is asked for and not kept: the file's events are never all in memory as objects."""
 
-    def __init__(self, where: str, calendar: icalendar.Calendar | None = None, *,
+    def __init__(self, where: str, calendar: icalendar.Calendar | PlainCalendar | None = None, *,
                  text: Callable[[], str] | None = None, events: int = 0, part: str = "") -> None:
         self.where, self._calendar, self._text, self.events, self.part = where, calendar, text, events, part
 
     @property
-    def calendar(self) -> icalendar.Calendar:
+    def calendar(self) -> icalendar.Calendar | PlainCalendar:
         if self._calendar is not None:
             return self._calendar
         assert self._text is not None
-        return parse_calendar_text(self._text())
+        return read_calendar_text(self._text())
 
 
 @dataclass
@@ -111,6 +112,17 @@ def _normalized(text: str) -> str:
 
 
 def parse_calendar_text(text: str) -> icalendar.Calendar:
+    return _icalendar(_prepared(text))
+
+
+def read_calendar_text(text: str) -> icalendar.Calendar | PlainCalendar:
+    """The calendar, read by the quick reader when it is a plain one (``plain``), else by icalendar."""
+    text = _prepared(text)
+    return read_plain(text) or _icalendar(text)
+
+
+def _prepared(text: str) -> str:
+    """The text as icalendar (and the quick reader) reads it: unfolded, with what clients get wrong mended."""
     text = _normalized(text)
     _check_line_lengths(text)
     # Exchange CDO writes "BYDAY=MO, TU, WE": a rule has no spaces.
@@ -119,6 +131,10 @@ def parse_calendar_text(text: str) -> icalendar.Calendar:
     text = _EMPTY_TZID_PARAM.sub("", text)
     if _EMPTY_TZID_LINE.search(text):
         text = _without_nameless_timezones(text)
+    return text
+
+
+def _icalendar(text: str) -> icalendar.Calendar:
     try:
         calendars = icalendar.Calendar.from_ical(text, multiple=True)
     except (ValueError, KeyError, TypeError, IndexError, AttributeError, RecursionError) as e:
@@ -221,7 +237,7 @@ def read_file(data: bytes, name: str = "the file") -> Reading:
         if events > PART_EVENTS:
             reading.sources += _split(_normalized(text), name)
         else:
-            reading.sources.append(Source(name, parse_calendar_text(text), events=events))
+            reading.sources.append(Source(name, read_calendar_text(text), events=events))
         return reading
     if head.startswith("From "):
         for i, message in enumerate(_mbox_messages(data, name), start=1):

@@ -1,7 +1,8 @@
 """Importing calendar files: each event becomes a booking, a reschedule or a cancellation through the
 same services as a change typed by hand, so strikes, messages and checklists follow as usual.
 
-Every event is applied in its own savepoint: a bad one is reported and skipped, the good ones stay.
+A bad event is reported and skipped, the good ones stay: a batch is applied in one savepoint, and only
+when one of its events is refused applied again with a savepoint an event.
 Events are applied a batch at a time: what a batch's events refer to (their meetings by UID, their
 prospects' leads by address) is read in two queries, the new meetings among them go in with one insert,
 and each lead a batch touched is re-evaluated once at its end. A file is one transaction, or, with
@@ -131,25 +132,15 @@ def _apply_all(reading, report: CalendarImport, importer: _Importer, seller: Sel
         refused: dict[str, int] = {}
         facts = extraction.facts
         for first in range(0, len(facts), size):
-            batch = facts[first:first + size]
-            with transaction.atomic():
-                importer.read_ahead(batch)
-                for number, fact in enumerate(batch, start=first):
-                    if budget.expired():
-                        report.rejected.append(f"{source.where}: the import took longer than its time limit; "
-                                               f"{len(facts) - number} event(s) were not applied")
-                        stopped = True
-                        break
-                    try:
-                        with transaction.atomic():
-                            report.events.append(importer.apply(fact))
-                    except RebookError as e:
-                        importer.forget_failed()
-                        refused[f"{fact.where}: {e}"] = refused.get(f"{fact.where}: {e}", 0) + 1
-                    done += 1
-                    if progress and done % 50 == 0:
-                        progress(done, len(facts) - number - 1 + done + ahead)
-                importer.flush()
+            run = _Batch(facts[first:first + size], first, len(facts), ahead, source.where, report, importer, refused,
+                         budget, progress)
+            try:
+                done, stopped = run.apply(done, careful=False)
+            except _Refused:
+                # One of the batch's events was refused, and the batch rolled back: it is applied again,
+                # each event in a savepoint, so the refused one leaves nothing behind and the others stay.
+                importer.forget_batch()
+                done, stopped = run.apply(done, careful=True)
             if stopped:
                 break
         # The occurrences of one series share their reason: one line, with how many.
@@ -159,6 +150,64 @@ def _apply_all(reading, report: CalendarImport, importer: _Importer, seller: Sel
     if progress:
         progress(done, done)
     return report
+
+
+class _Refused(Exception):
+    """An event of a batch applied without a savepoint an event was refused: the batch rolls back."""
+
+
+@dataclass
+class _Batch:
+    """One batch of a source's events, applied in one savepoint (or one transaction, committing as it goes).
+    Most files have no event to refuse, so a batch is first applied without a savepoint an event (two
+    statements each); ``careful`` gives each event its own."""
+
+    facts: list[EventFact]
+    first: int  # the place of the batch's first event among the source's
+    total: int  # the source's events
+    ahead: int  # events of sources not yet read
+    where: str
+    report: CalendarImport
+    importer: _Importer
+    refused: dict[str, int]
+    budget: Budget
+    progress: Callable[[int, int], None] | None
+
+    def apply(self, done: int, *, careful: bool) -> tuple[int, bool]:
+        """Returns the events done so far (``done`` before) and whether the import was stopped."""
+        events_before, stopped = len(self.report.events), False
+        try:
+            with transaction.atomic():
+                self.importer.read_ahead(self.facts)
+                for number, fact in enumerate(self.facts, start=self.first):
+                    if self.budget.expired():
+                        self.report.rejected.append(f"{self.where}: the import took longer than its time limit; "
+                                                    f"{self.total - number} event(s) were not applied")
+                        stopped = True
+                        break
+                    self._one(fact, careful)
+                    done += 1
+                    if self.progress and done % 50 == 0:
+                        self.progress(done, self.total - number - 1 + done + self.ahead)
+                self.importer.flush()
+        except _Refused:
+            del self.report.events[events_before:]
+            raise
+        return done, stopped
+
+    def _one(self, fact: EventFact, careful: bool) -> None:
+        if not careful:
+            try:
+                self.report.events.append(self.importer.apply(fact))
+            except RebookError:
+                raise _Refused from None
+            return
+        try:
+            with transaction.atomic():
+                self.report.events.append(self.importer.apply(fact))
+        except RebookError as e:
+            self.importer.forget_failed()
+            self.refused[f"{fact.where}: {e}"] = self.refused.get(f"{fact.where}: {e}", 0) + 1
 
 
 def _version(sequence: int, stamp: datetime | None) -> tuple[int, datetime]:
@@ -218,6 +267,10 @@ class _Importer:
             ("appointment.booked", lead_services.event_data(a.lead, appointment=a)) for a, _ in self.pending
         ])
         self.pending, self.pending_uids = [], set()
+
+    def forget_batch(self) -> None:
+        """The batch rolled back: what it inserted and created is gone (read_ahead reads the rest again)."""
+        self.pending, self.pending_uids, self.made = [], set(), []
 
     def forget_failed(self) -> None:
         """The event's savepoint was rolled back: a lead it created is gone."""

@@ -48,8 +48,9 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _locked(lead: Lead) -> Lead:
-    """Re-read the lead under a row lock so two changes to one lead queue up (a no-op on SQLite)."""
-    return Lead.objects.select_for_update().select_related("seller__user").get(pk=lead.pk)
+    """Re-read the lead under a row lock so two changes to one lead queue up (a no-op on SQLite). Only the
+    lead's row: its seller's and user's rows, read with it, stay free for the seller's other leads."""
+    return Lead.objects.select_for_update(of=("self",)).select_related("seller__user").get(pk=lead.pk)
 
 
 def _clean_email(raw: str) -> str:
@@ -568,7 +569,7 @@ def leads_reevaluate(ids: list[int], *, now: datetime | None = None, only_messag
     in a savepoint that was rolled back) is skipped. ``only_messages``: see ``lead_reevaluate``."""
     for first in range(0, len(ids), REEVALUATE_BATCH):
         with transaction.atomic():
-            leads = list(Lead.objects.select_for_update().select_related("seller__user")
+            leads = list(Lead.objects.select_for_update(of=("self",)).select_related("seller__user")
                          .filter(pk__in=ids[first:first + REEVALUATE_BATCH]).order_by("pk"))
             # Prefetched: the messages the reconciliation may change (only the columns it reads and writes),
             # so its ``lead.messages.all()`` reads no more; the keys of the rest (a sent history can be long)
