@@ -288,3 +288,33 @@ def test_an_upload_past_its_limit_reads_no_more_of_the_file(alice, monkeypatch):
     assert report.counts()["booked"] == 4 and len(parsed) == 2  # two parts of three events, then it stops
     assert report.rejected[-1] == ("big.ics: stopped at part 3: a file may hold at most 4 events and take 60 "
                                    "seconds; the rest (24 events) was not read")
+
+
+def test_a_refused_event_takes_nothing_of_the_earlier_ones_with_it(alice):
+    """The second version of a meeting the file itself booked has no start: refused, while the booking
+    stays (it was inserted before the refused event's savepoint, not inside it)."""
+    first = vevent(uid="same", organizer="mailto:alice@example.com", attendees=("mailto:new@prospects.example",),
+                   start=f"{NOW + timedelta(days=3):%Y%m%dT150000Z}", end=f"{NOW + timedelta(days=3):%Y%m%dT160000Z}")
+    broken = vevent(uid="same", seq=1, stamp=stamp(-0.1), start="", end="", organizer="mailto:alice@example.com",
+                    attendees=("mailto:new@prospects.example",))
+    report = calendar_import(seller=alice, data=ics(first, broken), name="r.ics", window=WIDE)
+    assert report.counts()["booked"] == 1 and len(report.rejected) == 1, report.as_dict()
+    booked = report.events[0]
+    assert Appointment.objects.filter(pk=booked.appointment_id, lead_id=booked.lead_id, ical_uid="same").exists()
+    assert Lead.objects.filter(seller=alice, email="new@prospects.example").count() == 1
+
+
+@pytest.mark.parametrize("too_long", ["LOCATION:" + "x" * 301, "UID:" + "u" * 501])
+def test_a_value_longer_than_its_column_refuses_that_event_on_every_database(alice, too_long):
+    """Inserted with the batch's other new meetings, an event is checked as saving it alone would check it:
+    PostgreSQL would refuse the whole batch, and SQLite would keep more than the column holds."""
+    events = [vevent(uid=f"l{i}", organizer="mailto:alice@example.com", attendees=(f"mailto:l{i}@x.example",),
+                     start=f"{NOW + timedelta(days=3 + i):%Y%m%dT150000Z}",
+                     end=f"{NOW + timedelta(days=3 + i):%Y%m%dT160000Z}", extra=("LOCATION:Office",)) for i in range(3)]
+    field = too_long.split(":")[0]
+    events[1] = events[1].replace(f"{field}:l1" if field == "UID" else "LOCATION:Office", too_long)
+    report = calendar_import(seller=alice, data=ics(*events), name="l.ics", window=WIDE)
+    assert report.counts()["booked"] == 2
+    [line] = report.rejected
+    assert f"{field.lower() if field == 'LOCATION' else 'ical_uid'}: at most" in line, line
+    assert Appointment.objects.filter(seller=alice).count() == 2

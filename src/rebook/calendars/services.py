@@ -26,6 +26,7 @@ from rebook.calendars.reading import read_file
 from rebook.errors import RebookError
 from rebook.leads import services as lead_services
 from rebook.leads.models import Appointment, Channel, Lead, Party
+from rebook.lengths import check_lengths
 from rebook.sellers.models import Seller
 from rebook.strategy.limits import check_meeting
 from rebook.webhooks.services import emit_many, endpoints_remembered
@@ -202,6 +203,9 @@ class _Batch:
             except RebookError:
                 raise _Refused from None
             return
+        # What earlier events left to insert goes in first, outside this event's savepoint: were it inserted
+        # inside, this event's refusal would take the earlier ones' meetings with it.
+        self.importer.flush()
         try:
             with transaction.atomic():
                 self.report.events.append(self.importer.apply(fact))
@@ -238,6 +242,7 @@ class _Importer:
         self.read_uids: set[str] = set()  # UIDs whose meetings are all in self.meetings
         self.leads: dict[str, Lead] = {}  # by lower-case address
         self.pending: list[tuple[Appointment, Outcome]] = []  # new meetings, inserted by flush()
+        self.new_leads: list[Lead] = []  # the leads of new meetings' prospects Rebook did not know, inserted first
         self.pending_uids: set[str] = set()
         self.made: list[str] = []  # addresses whose lead the current event created
 
@@ -256,12 +261,17 @@ class _Importer:
             self.leads.setdefault(lead.address, lead)
 
     def flush(self) -> None:
-        """Insert the batch's new meetings, and queue their webhook events."""
+        """Insert the batch's new leads and new meetings, and queue their webhook events."""
+        if self.new_leads:
+            lead_services.leads_insert(self.new_leads)
+            for lead in self.new_leads:
+                lead_services.lead_reevaluate(lead=lead, now=self.now)  # inside the batch: once, at its end
+            self.new_leads = []
         if not self.pending:
             return
         Appointment.objects.bulk_create([a for a, _ in self.pending])
         for a, outcome in self.pending:
-            outcome.appointment_id = a.pk
+            outcome.appointment_id, outcome.lead_id = a.pk, a.lead_id
             self.meetings[(a.ical_uid, a.recurrence_id)] = a
         emit_many(seller_id=self.seller.pk, now=self.now, events=[
             ("appointment.booked", lead_services.event_data(a.lead, appointment=a)) for a, _ in self.pending
@@ -270,12 +280,14 @@ class _Importer:
 
     def forget_batch(self) -> None:
         """The batch rolled back: what it inserted and created is gone (read_ahead reads the rest again)."""
-        self.pending, self.pending_uids, self.made = [], set(), []
+        self.pending, self.pending_uids, self.made, self.new_leads = [], set(), [], []
 
     def forget_failed(self) -> None:
         """The event's savepoint was rolled back: a lead it created is gone."""
         for address in self.made:
-            self.leads.pop(address, None)
+            lead = self.leads.pop(address, None)
+            if lead is not None and lead.pk is None:
+                self.new_leads.remove(lead)
         self.made = []
 
     def _touched(self, *uids: str) -> None:
@@ -323,15 +335,23 @@ class _Importer:
                 return mine.filter(chain=chain).order_by("-id").first()
         return mine.filter(ical_uid=fact.uid, recurrence_id=fact.recurrence_id).order_by("-id").first()
 
-    def _lead(self, who: Cast) -> Lead:
+    def _lead(self, who: Cast, *, saved: bool = True) -> Lead:
+        """The prospect's lead, made if Rebook does not know them: at once, or (``saved=False``, for a meeting
+        inserted by flush()) with the batch's other new leads."""
         person = who.prospect
         lead = self.leads.get(person.email)
         if lead is None and not person.email.isascii():  # the databases lower-case only ASCII alike
             lead = Lead.objects.filter(seller=self.seller, email__iexact=person.email).order_by("id").first()
         if lead is not None:
+            if lead.pk is None and saved:  # made by an earlier event of this batch: insert it now
+                self.flush()
             return lead
         name = person.name or person.email.split("@")[0]
-        lead = lead_services.lead_create(seller=self.seller, name=name, email=person.email, source="calendar import")
+        if saved:
+            lead = lead_services.lead_create(seller=self.seller, name=name, email=person.email, source="calendar import")
+        else:
+            lead = lead_services.lead_new(seller=self.seller, name=name, email=person.email, source="calendar import")
+            self.new_leads.append(lead)
         self.leads[person.email] = lead
         self.made.append(person.email)
         return lead
@@ -398,7 +418,7 @@ class _Importer:
             return Outcome(fact.where, "updated" if changed else "unchanged",
                            "details updated" if changed else "already up to date", existing.pk, existing.lead_id)
         check_meeting(fact.start, fact.end)
-        lead = self._lead(who)
+        lead = self._lead(who, saved=False)
         lead_services.check_bookable(lead)
         # Booked as appointment_book books (the lead's re-evaluation waits for the batch's end), inserted
         # with the batch's other new meetings by flush().
@@ -408,11 +428,13 @@ class _Importer:
             channel=Channel.SELLER, created_at=now,
         )
         self._remember(appointment, fact, who, save=False)
+        check_lengths(Appointment, appointment)  # as saving it one by one would (a LOCATION of 400 characters)
         again = " again" if existing is not None else ""
         outcome = Outcome(fact.where, "booked", f"booked{again} with {lead.name}{note}", None, lead.pk)
         self.pending.append((appointment, outcome))
         self.pending_uids.add(fact.uid)
-        lead_services.lead_reevaluate(lead=lead, now=now)  # inside the batch: once, at its end
+        if lead.pk is not None:  # a new lead is re-evaluated once it is inserted
+            lead_services.lead_reevaluate(lead=lead, now=now)  # inside the batch: once, at its end
         return outcome
 
     def _remember(self, appointment: Appointment, fact: EventFact, who: Cast, *, also: dict | None = None,

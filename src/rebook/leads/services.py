@@ -20,6 +20,7 @@ from django.utils import timezone
 from rebook.errors import Conflict, RebookError
 from rebook.leads.models import Activity, Appointment, Cancellation, Channel, ChecklistItem, Lead, Party
 from rebook.leads.selectors import checklist_facts, lead_histories, lead_history, offer_times
+from rebook.lengths import check_lengths
 from rebook.outbox.models import PlannedMessage
 from rebook.outbox.services import messages_reconcile
 from rebook.sellers.models import Seller
@@ -30,7 +31,7 @@ from rebook.strategy.limits import check_instant, check_meeting
 from rebook.strategy.reasons import NO_SHOW, NOT_INTERESTED
 from rebook.strategy.strikes import TERMINAL_STATUSES, StrikeDecision, decide_strikes, lead_status
 from rebook.timeparse import zone
-from rebook.webhooks.services import emit
+from rebook.webhooks.services import emit, emit_many
 from rebook.writes import Writes
 
 Status = Lead.Status
@@ -92,9 +93,30 @@ def lead_create(
     timezone_name: str = "",
     now: datetime | None = None,
 ) -> Lead:
+    lead = lead_new(seller=seller, name=name, email=email, phone=phone, company=company, source=source, notes=notes,
+                    timezone_name=timezone_name, now=now)
+    lead.save(force_insert=True)
+    _emit(lead, "lead.created", now)
+    return lead
+
+
+def lead_new(
+    *,
+    seller: Seller,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    company: str = "",
+    source: str = "",
+    notes: str = "",
+    timezone_name: str = "",
+    now: datetime | None = None,
+) -> Lead:
+    """A new lead, checked as ``lead_create`` checks it, not yet saved: ``leads_insert`` saves several
+    together (a calendar file brings hundreds of new prospects)."""
     if not name or not name.strip():
         raise RebookError("lead name: must not be empty")
-    lead = Lead.objects.create(
+    lead = Lead(
         timezone=_clean_timezone(timezone_name),
         seller=seller,
         name=name.strip(),
@@ -105,8 +127,18 @@ def lead_create(
         notes=notes,
         created_at=_now(now),
     )
-    _emit(lead, "lead.created", now)
+    check_lengths(Lead, lead)  # as saving it one by one would
     return lead
+
+
+def leads_insert(leads: list[Lead], *, now: datetime | None = None) -> None:
+    """Save new leads made by ``lead_new`` in one statement, and announce each as ``lead_create`` does."""
+    if not leads:
+        return
+    Lead.objects.bulk_create(leads)
+    for seller_id in dict.fromkeys(lead.seller_id for lead in leads):
+        emit_many(seller_id=seller_id, now=now, events=[
+            ("lead.created", event_data(lead)) for lead in leads if lead.seller_id == seller_id])
 
 
 @transaction.atomic
