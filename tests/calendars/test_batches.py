@@ -29,7 +29,7 @@ def stamp(days: float) -> str:
     return (NOW + timedelta(days=days)).strftime("%Y%m%dT%H%M%SZ")
 
 
-def busy_file() -> bytes:
+def busy_file(*, bad: bool = True) -> bytes:
     """Everything that makes one event depend on another: a meeting moved and then cancelled later in the
     file, a cancellation of a meeting the file booked, a declined reply, a series with a moved occurrence,
     an older version after a newer one, a prospect with several meetings, a bad event."""
@@ -59,9 +59,10 @@ def busy_file() -> bytes:
         vevent(uid="weekly", seq=1, start="20260324T170000Z", end="20260324T180000Z",
                organizer="mailto:alice@example.com", attendees=("mailto:series@prospects.example",),
                extra=("RECURRENCE-ID:20260323T150000Z",)),
-        vevent(uid="no-start", start="", end="", organizer="mailto:alice@example.com",
-               attendees=("mailto:p1@prospects.example",)),
     ]
+    if bad:
+        events.append(vevent(uid="no-start", start="", end="", organizer="mailto:alice@example.com",
+                             attendees=("mailto:p1@prospects.example",)))
     return ics(*events, method="PUBLISH")
 
 
@@ -318,3 +319,17 @@ def test_a_value_longer_than_its_column_refuses_that_event_on_every_database(ali
     [line] = report.rejected
     assert f"{field.lower() if field == 'LOCATION' else 'ical_uid'}: at most" in line, line
     assert Appointment.objects.filter(seller=alice).count() == 2
+
+
+def test_the_leads_a_batch_locked_are_changed_without_reading_them_again_and_end_alike(alice, twin, monkeypatch):
+    """A batch with nothing refused changes the leads it locked as they are (leads_held): the same end as
+    reading each lead again before each change, with fewer queries."""
+    from rebook.leads import services as lead_services
+
+    calendar_import(seller=alice, data=busy_file(bad=False), name="busy.ics", window=WIDE)
+    held = []
+    keep = lead_services.leads_held
+    monkeypatch.setattr(lead_services, "leads_held", lambda leads: held.append(leads) or keep({}))
+    calendar_import(seller=twin, data=busy_file(bad=False), name="busy.ics", window=WIDE)
+    assert len(held) == 1 and len(held[0]) == 8, "the batch held the leads it made"
+    assert state(alice) == state(twin)

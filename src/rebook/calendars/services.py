@@ -180,17 +180,21 @@ class _Batch:
         try:
             with transaction.atomic():
                 self.importer.read_ahead(self.facts)
-                for number, fact in enumerate(self.facts, start=self.first):
-                    if self.budget.expired():
-                        self.report.rejected.append(f"{self.where}: the import took longer than its time limit; "
-                                                    f"{self.total - number} event(s) were not applied")
-                        stopped = True
-                        break
-                    self._one(fact, careful)
-                    done += 1
-                    if self.progress and done % 50 == 0:
-                        self.progress(done, self.total - number - 1 + done + self.ahead)
-                self.importer.flush()
+                # The leads read ahead are locked, and nothing writes them until the batch's end (their
+                # re-evaluations wait): the services change them without reading them again. Not when an
+                # event may roll back alone (what it did to a lead in memory would stay).
+                with lead_services.leads_held({} if careful else self.importer.held):
+                    for number, fact in enumerate(self.facts, start=self.first):
+                        if self.budget.expired():
+                            self.report.rejected.append(f"{self.where}: the import took longer than its time "
+                                                        f"limit; {self.total - number} event(s) were not applied")
+                            stopped = True
+                            break
+                        self._one(fact, careful)
+                        done += 1
+                        if self.progress and done % 50 == 0:
+                            self.progress(done, self.total - number - 1 + done + self.ahead)
+                    self.importer.flush()
         except _Refused:
             del self.report.events[events_before:]
             raise
@@ -241,6 +245,7 @@ class _Importer:
         self.meetings: dict[tuple[str, datetime | None], Appointment] = {}  # the newest by (UID, RECURRENCE-ID)
         self.read_uids: set[str] = set()  # UIDs whose meetings are all in self.meetings
         self.leads: dict[str, Lead] = {}  # by lower-case address
+        self.held: dict[int, Lead] = {}  # the leads this batch locked or made, by id: see leads_held
         self.pending: list[tuple[Appointment, Outcome]] = []  # new meetings, inserted by flush()
         self.new_leads: list[Lead] = []  # the leads of new meetings' prospects Rebook did not know, inserted first
         self.pending_uids: set[str] = set()
@@ -250,7 +255,7 @@ class _Importer:
 
     def read_ahead(self, facts: list[EventFact]) -> None:
         uids = {f.uid for f in facts if not f.uid.endswith("@rebook")}
-        self.meetings, self.read_uids, self.leads = {}, uids, {}
+        self.meetings, self.read_uids, self.leads, self.held = {}, uids, {}, {}
         for a in (Appointment.objects.filter(seller=self.seller, ical_uid__in=uids)
                   .select_related("lead__seller").order_by("id")):
             self.meetings[(a.ical_uid, a.recurrence_id)] = a
@@ -259,6 +264,7 @@ class _Importer:
         for lead in (Lead.objects.select_for_update(of=("self",)).filter(seller=self.seller).annotate(address=Lower("email"))
                      .filter(address__in=emails).select_related("seller__user").order_by("id")):
             self.leads.setdefault(lead.address, lead)
+            self.held[lead.pk] = lead
 
     def flush(self) -> None:
         """Insert the batch's new leads and new meetings, and queue their webhook events."""
@@ -266,6 +272,7 @@ class _Importer:
             lead_services.leads_insert(self.new_leads)
             for lead in self.new_leads:
                 lead_services.lead_reevaluate(lead=lead, now=self.now)  # inside the batch: once, at its end
+                self.held[lead.pk] = lead  # made in this transaction: nobody else sees it
             self.new_leads = []
         if not self.pending:
             return
@@ -288,6 +295,8 @@ class _Importer:
             lead = self.leads.pop(address, None)
             if lead is not None and lead.pk is None:
                 self.new_leads.remove(lead)
+            elif lead is not None:
+                self.held.pop(lead.pk, None)
         self.made = []
 
     def _touched(self, *uids: str) -> None:
@@ -349,6 +358,7 @@ class _Importer:
         name = person.name or person.email.split("@")[0]
         if saved:
             lead = lead_services.lead_create(seller=self.seller, name=name, email=person.email, source="calendar import")
+            self.held[lead.pk] = lead  # made in this transaction: nobody else sees it
         else:
             lead = lead_services.lead_new(seller=self.seller, name=name, email=person.email, source="calendar import")
             self.new_leads.append(lead)

@@ -50,8 +50,28 @@ def _now(now: datetime | None) -> datetime:
 
 def _locked(lead: Lead) -> Lead:
     """Re-read the lead under a row lock so two changes to one lead queue up (a no-op on SQLite). Only the
-    lead's row: its seller's and user's rows, read with it, stay free for the seller's other leads."""
+    lead's row: its seller's and user's rows, read with it, stay free for the seller's other leads. A lead
+    held by ``leads_held`` is already locked and as it is in the database: that object, not read again."""
+    held = _held.get()
+    if held is not None and lead.pk in held:
+        return held[lead.pk]
     return Lead.objects.select_for_update(of=("self",)).select_related("seller__user").get(pk=lead.pk)
+
+
+_held: ContextVar[dict[int, Lead] | None] = ContextVar("rebook_held_leads", default=None)
+
+
+@contextmanager
+def leads_held(leads: dict[int, Lead]) -> Iterator[None]:
+    """Inside, a change to one of ``leads`` (by id) works on that object instead of reading the lead again
+    under a lock. For a caller that locked them (``select_for_update``, with ``seller__user``) in the
+    transaction it makes its changes in, with the re-evaluations deferred, so nothing writes their rows
+    meanwhile: a calendar import's batch cancels and moves hundreds of meetings of the leads it locked."""
+    token = _held.set(leads)
+    try:
+        yield
+    finally:
+        _held.reset(token)
 
 
 def _clean_email(raw: str) -> str:
