@@ -32,7 +32,7 @@ from rebook.strategy.reasons import NO_SHOW, NOT_INTERESTED
 from rebook.strategy.strikes import TERMINAL_STATUSES, StrikeDecision, decide_strikes, lead_status
 from rebook.timeparse import zone
 from rebook.webhooks.services import emit, emit_many
-from rebook.writes import Writes
+from rebook.writes import Writes, insert_rows
 
 Status = Lead.Status
 # A little slack so that "now" typed on a slow machine is not "in the future".
@@ -101,22 +101,11 @@ def _party(by: str) -> str:
 
 
 @transaction.atomic
-def lead_create(
-    *,
-    seller: Seller,
-    name: str,
-    email: str = "",
-    phone: str = "",
-    company: str = "",
-    source: str = "",
-    notes: str = "",
-    timezone_name: str = "",
-    now: datetime | None = None,
-) -> Lead:
-    lead = lead_new(seller=seller, name=name, email=email, phone=phone, company=company, source=source, notes=notes,
-                    timezone_name=timezone_name, now=now)
+def lead_create(**fields) -> Lead:
+    """A new lead, saved and announced: the fields are ``lead_new``'s."""
+    lead = lead_new(**fields)
     lead.save(force_insert=True)
-    _emit(lead, "lead.created", now)
+    _emit(lead, "lead.created", fields.get("now"))
     return lead
 
 
@@ -155,7 +144,7 @@ def leads_insert(leads: list[Lead], *, now: datetime | None = None) -> None:
     """Save new leads made by ``lead_new`` in one statement, and announce each as ``lead_create`` does."""
     if not leads:
         return
-    Lead.objects.bulk_create(leads)
+    insert_rows(Lead, leads)
     for seller_id in dict.fromkeys(lead.seller_id for lead in leads):
         emit_many(seller_id=seller_id, now=now, events=[
             ("lead.created", event_data(lead)) for lead in leads if lead.seller_id == seller_id])
