@@ -30,7 +30,6 @@ from rebook.lengths import check_lengths
 from rebook.sellers.models import Seller
 from rebook.strategy.limits import check_meeting
 from rebook.webhooks.services import emit_many, endpoints_remembered
-from rebook.writes import insert_rows
 
 WINDOW = timedelta(days=365)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -277,7 +276,7 @@ class _Importer:
             self.new_leads = []
         if not self.pending:
             return
-        insert_rows(Appointment, [a for a, _ in self.pending])
+        Appointment.objects.bulk_create([a for a, _ in self.pending])
         for a, outcome in self.pending:
             outcome.appointment_id, outcome.lead_id = a.pk, a.lead_id
             self.meetings[(a.ical_uid, a.recurrence_id)] = a

@@ -32,7 +32,7 @@ from rebook.errors import RebookError
 from rebook.leads.models import Lead
 from rebook.sellers.models import Seller
 from rebook.strategy import limits
-from rebook.writes import insert_returning, max_params, update_rows
+from rebook.writes import update_rows
 
 BATCH = 2000
 FILL = ("email", "phone", "company", "source", "notes")
@@ -255,7 +255,7 @@ def _insert(leads: list[Lead]) -> None:
     base = [prepared[f.attname] for f in fields]  # created_at and updated_at: the batch's moment
     positions = [i for i, f in enumerate(fields) if f.attname in varying and f.attname not in moment]
     values_of = operator.attrgetter(*(fields[i].attname for i in positions))
-    per_statement = max(1, min(BATCH, max_params() // len(fields)))
+    per_statement = max(1, min(BATCH, _max_params() // len(fields)))
     for start in range(0, len(leads), per_statement):
         chunk = leads[start:start + per_statement]
         params = []
@@ -266,7 +266,26 @@ def _insert(leads: list[Lead]) -> None:
             params += values
         sql = (f"INSERT INTO {quote(Lead._meta.db_table)} ({columns}) VALUES {', '.join([row] * len(chunk))} "
                f"RETURNING {quote('id')}")
-        insert_returning(chunk, sql, params, driver=True)
+        _insert_returning(chunk, sql, params, driver=True)
+
+
+def _insert_returning(chunk: list[Lead], sql: str, params: list, driver: bool = False) -> None:
+    """Run an INSERT ... RETURNING id for ``chunk`` and give each lead its id, as bulk_create does; with
+    ``driver``, on the database driver's cursor (the SQL in its own placeholder style)."""
+    if driver:
+        cursor = connection.connection.cursor()
+        try:
+            ids = [r[0] for r in cursor.execute(sql, params).fetchall()]
+        finally:
+            cursor.close()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            ids = [r[0] for r in cursor.fetchall()]
+    alias = connection.alias
+    for lead, pk in zip(chunk, ids, strict=True):
+        lead.id = pk
+        lead._state.adding, lead._state.db = False, alias
 
 
 def _insert_postgresql(leads: list[Lead], fields, prepared: dict, varying: list[str]) -> None:
@@ -288,7 +307,16 @@ def _insert_postgresql(leads: list[Lead], fields, prepared: dict, varying: list[
     for start in range(0, len(leads), BATCH):
         chunk = leads[start:start + BATCH]
         params = [*constants, *([getattr(lead, name) for lead in chunk] for name in varying)]
-        insert_returning(chunk, sql, params)
+        _insert_returning(chunk, sql, params)
+
+
+def _max_params() -> int:
+    """How many parameters one SQLite statement may carry: its compiled-in limit (32,766 by default since
+    3.32; Django assumes 999)."""
+    import sqlite3
+
+    connection.ensure_connection()
+    return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
 
 
 def _one(contact, seller, region, source, now, index, pending, touched, report) -> None:

@@ -32,7 +32,7 @@ from rebook.strategy.reasons import NO_SHOW, NOT_INTERESTED
 from rebook.strategy.strikes import TERMINAL_STATUSES, StrikeDecision, decide_strikes, lead_status
 from rebook.timeparse import zone
 from rebook.webhooks.services import emit, emit_many
-from rebook.writes import Writes, insert_rows
+from rebook.writes import Writes
 
 Status = Lead.Status
 # A little slack so that "now" typed on a slow machine is not "in the future".
@@ -144,7 +144,7 @@ def leads_insert(leads: list[Lead], *, now: datetime | None = None) -> None:
     """Save new leads made by ``lead_new`` in one statement, and announce each as ``lead_create`` does."""
     if not leads:
         return
-    insert_rows(Lead, leads)
+    Lead.objects.bulk_create(leads)
     for seller_id in dict.fromkeys(lead.seller_id for lead in leads):
         emit_many(seller_id=seller_id, now=now, events=[
             ("lead.created", event_data(lead)) for lead in leads if lead.seller_id == seller_id])
