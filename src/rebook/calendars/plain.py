@@ -202,10 +202,8 @@ def _parts(line: str) -> tuple[str, dict, str]:
 
 
 def _value(name: str, params: dict[str, str], value: str, zones: dict):
-    if name in _TEXT:
+    if name in _TEXT or name in ("ORGANIZER", "ATTENDEE"):  # vText and vCalAddress keep the text as it is
         return Text(value, params)
-    if name in ("ORGANIZER", "ATTENDEE"):
-        return Text(value, params)  # as vCalAddress keeps it
     if name == "SEQUENCE":
         try:
             number = int(value)

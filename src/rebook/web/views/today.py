@@ -92,10 +92,12 @@ def today(request):
         "risky": risky_slots,
         # Leads from business cards not yet contacted, oldest card first: the follow-up call.
         # From the cards (few) to their leads, rather than through every lead of the seller.
-        "cards_to_call": [] if not has_cards else list(Lead.objects.filter(pk__in=BusinessCard.objects.filter(lead__seller=seller).values("lead_id"),
-                                                  activities__isnull=True, appointments__isnull=True)
-                              .only("id", "name", "company", "source", "phone")  # what the page shows
-                              .annotate(first_card=Min("cards__created_at")).order_by("first_card", "id")[:5]),
+        "cards_to_call": list(
+            Lead.objects.filter(pk__in=BusinessCard.objects.filter(lead__seller=seller).values("lead_id"),
+                                activities__isnull=True, appointments__isnull=True)
+            .only("id", "name", "company", "source", "phone")  # what the page shows
+            .annotate(first_card=Min("cards__created_at")).order_by("first_card", "id")[:5]
+        ) if has_cards else [],
         "suggestions": list(Suggestion.objects.filter(seller=seller, status=Suggestion.Status.PENDING)
                             .select_related("lead", "appointment").order_by("-received_at")[:SHOWN]),
         # What prospects did through their links lately, newest first: the notes sent to the seller.
