@@ -174,8 +174,9 @@ def _add(event: Event, name: str, value) -> None:
     if name not in event:
         event[name] = value
     elif name in _LISTS:
-        before = event[name]
-        event[name] = [*before, value] if isinstance(before, list) else [before, value]
+        if not isinstance(event[name], list):
+            event[name] = [event[name]]
+        event[name].append(value)  # in place: an event may name a hundred thousand attendees
     else:
         raise NotPlain
 
