@@ -13,7 +13,7 @@ import pytest
 from rebook.calendars import reading
 from rebook.calendars import services as calendar_services
 from rebook.calendars.services import calendar_import
-from rebook.leads.models import Appointment, Lead
+from rebook.leads.models import Appointment, Cancellation, Lead
 from rebook.outbox.models import PlannedMessage
 from rebook.sellers.services import seller_create
 from rebook.webhooks.models import Delivery
@@ -129,6 +129,47 @@ def test_new_meetings_cost_a_few_queries_a_batch_not_a_few_an_event(alice, djang
     assert report.counts()["booked"] == 200
     assert Lead.objects.filter(seller=alice).count() == 20, "the leads were found whatever the case of their address"
     assert PlannedMessage.objects.filter(seller=alice).exists()
+
+
+def test_cancelled_and_moved_meetings_cost_a_few_statements_each(alice, twin, monkeypatch, django_assert_max_num_queries):
+    """In a batch with nothing refused, the leads are held (see leads_held): a cancellation or a move reads
+    nothing again and makes no savepoint, and an unseen meeting is recorded with its event's details as it
+    is booked. Each then costs its own writes only, and ends as it does when each is read again."""
+    from rebook.leads import services as lead_services
+
+    def event(i: int, seq: int = 0, *, days: int = 3, extra=()) -> str:
+        start = NOW + timedelta(days=days + i, hours=i % 5)
+        return vevent(uid=f"c{i}", seq=seq, stamp=stamp(-1 + seq * 0.5), start=f"{start:%Y%m%dT%H%M%SZ}",
+                      end=f"{start + timedelta(hours=1):%Y%m%dT%H%M%SZ}", organizer="mailto:alice@example.com",
+                      attendees=(f"mailto:p{i % 5}@prospects.example",), extra=extra)
+
+    first = ics(*[event(i) for i in range(20)], method="PUBLISH")
+    later = [event(i, 1, extra=("STATUS:CANCELLED",)) for i in range(10)]  # cancelled
+    later += [event(i, 1, days=30) for i in range(10, 20)]  # moved
+    later += [event(i, 0, extra=("STATUS:CANCELLED",)) for i in range(20, 30)]  # never seen: recorded cancelled
+    calendar_import(seller=alice, data=first, name="a.ics", window=WIDE)
+    # Read ahead: 2; each cancellation 3 (the cancellation, the meeting's status, its event's version); each
+    # move 3 (the cancellation, the old meeting's status, the new meeting); each unseen one 3 (booked,
+    # cancellation, status); then the 5 leads re-evaluated (a few queries, a save and their messages each).
+    # Reading each again and with a savepoint each: 7, 8 and 10.
+    with django_assert_max_num_queries(2 + 30 * 3 + 5 * 6 + 20):
+        report = calendar_import(seller=alice, data=ics(*later, method="PUBLISH"), name="b.ics", window=WIDE)
+    counts = report.counts()
+    assert (counts["cancelled"], counts["rescheduled"], counts["recorded_cancelled"]) == (10, 10, 10), counts
+
+    keep = lead_services.leads_held
+    monkeypatch.setattr(lead_services, "leads_held", lambda leads: keep({}))  # each lead and meeting read again
+    calendar_import(seller=twin, data=first, name="a.ics", window=WIDE)
+    calendar_import(seller=twin, data=ics(*later, method="PUBLISH"), name="b.ics", window=WIDE)
+    assert state(alice) == state(twin)
+    recorded = Appointment.objects.get(seller=alice, ical_uid="c25")
+    assert (recorded.status, recorded.ical_sequence, recorded.title) == ("cancelled", 0, "Coffee")
+
+    def cancellations(seller):
+        return sorted((c.appointment.ical_uid, c.kind, c.by, c.is_strike, c.category, c.reason)
+                      for c in Cancellation.objects.filter(seller=seller).select_related("appointment"))
+
+    assert cancellations(alice) == cancellations(twin) and len(cancellations(alice)) == 30
 
 
 def test_every_new_meeting_is_announced_to_webhooks(alice):

@@ -30,6 +30,7 @@ from rebook.lengths import check_lengths
 from rebook.sellers.models import Seller
 from rebook.strategy.limits import check_meeting
 from rebook.webhooks.services import emit_many, endpoints_remembered
+from rebook.writes import insert_new
 
 WINDOW = timedelta(days=365)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -183,7 +184,7 @@ class _Batch:
                 # The leads read ahead are locked, and nothing writes them until the batch's end (their
                 # re-evaluations wait): the services change them without reading them again. Not when an
                 # event may roll back alone (what it did to a lead in memory would stay).
-                with lead_services.leads_held({} if careful else self.importer.held):
+                with nullcontext() if careful else lead_services.leads_held(self.importer.held):
                     for number, fact in enumerate(self.facts, start=self.first):
                         if self.budget.expired():
                             self.report.rejected.append(f"{self.where}: the import took longer than its time "
@@ -226,6 +227,13 @@ def _when(fact: EventFact, now: datetime) -> datetime:
     return min(fact.stamp or now, now)
 
 
+def _details(fact: EventFact, who: Cast) -> dict:
+    """Which version of which event a meeting reflects, and what else it says."""
+    return {"ical_uid": fact.uid, "recurrence_id": fact.recurrence_id, "ical_sequence": fact.sequence,
+            "ical_stamp": fact.stamp, "all_day": fact.all_day, "title": fact.summary[:300],
+            "participants": [{"name": p.name, "email": p.email} for p in who.participants]}
+
+
 def _party(who: Cast) -> str:
     return Party.SELLER if who.seller_organizes else Party.PROSPECT
 
@@ -256,15 +264,16 @@ class _Importer:
     def read_ahead(self, facts: list[EventFact]) -> None:
         uids = {f.uid for f in facts if not f.uid.endswith("@rebook")}
         self.meetings, self.read_uids, self.leads, self.held = {}, uids, {}, {}
-        for a in (Appointment.objects.filter(seller=self.seller, ical_uid__in=uids)
-                  .select_related("lead__seller").order_by("id")):
-            self.meetings[(a.ical_uid, a.recurrence_id)] = a
         emails = {who.prospect.email for f in facts if (who := cast(f, self.mine)).prospect is not None}
         # Locked in id order, as a booking locks its lead; the first lead with the address, as _lead finds it.
         for lead in (Lead.objects.select_for_update(of=("self",)).filter(seller=self.seller).annotate(address=Lower("email"))
                      .filter(address__in=emails).select_related("seller__user").order_by("id")):
             self.leads.setdefault(lead.address, lead)
             self.held[lead.pk] = lead
+        # Read after their leads are locked: as they are until the batch changes them (see leads_held).
+        for a in (Appointment.objects.filter(seller=self.seller, ical_uid__in=uids)
+                  .select_related("lead__seller").order_by("id")):
+            self.meetings[(a.ical_uid, a.recurrence_id)] = a
 
     def flush(self) -> None:
         """Insert the batch's new leads and new meetings, and queue their webhook events."""
@@ -276,7 +285,7 @@ class _Importer:
             self.new_leads = []
         if not self.pending:
             return
-        Appointment.objects.bulk_create([a for a, _ in self.pending])
+        insert_new(Appointment, [a for a, _ in self.pending])
         for a, outcome in self.pending:
             outcome.appointment_id, outcome.lead_id = a.pk, a.lead_id
             self.meetings[(a.ical_uid, a.recurrence_id)] = a
@@ -386,7 +395,7 @@ class _Importer:
         at = min(_when(fact, now), fact.start)
         appointment = lead_services.appointment_book(
             lead=lead, start=fact.start, end=fact.end, location=fact.location, booked_by=_party(who),
-            timezone_name=self.seller.timezone, booked_at=at, now=now,
+            timezone_name=self.seller.timezone, booked_at=at, now=now, details=_details(fact, who),
         )
         lead_services.appointment_cancel(appointment=appointment, by=by, reason=_reason(fact, declined),
                                          at=_when(fact, now), now=now)
@@ -414,7 +423,8 @@ class _Importer:
         if existing is not None and existing.status == Appointment.Status.SCHEDULED:
             if existing.start != fact.start:
                 _, moved = lead_services.appointment_reschedule(
-                    appointment=existing, to=fact.start, by=_party(who), reason=fact.comment, at=_when(fact, now), now=now
+                    appointment=existing, to=fact.start, by=_party(who), reason=fact.comment, at=_when(fact, now),
+                    now=now, details=_details(fact, who),
                 )
                 if moved is None:
                     self._remember(existing, fact, who)
@@ -452,10 +462,7 @@ class _Importer:
         """Keep which version of which event this appointment reflects (and ``also`` these fields' new
         values), saving only what changed."""
         before = appointment.ical_uid
-        values = {**(also or {}), "ical_uid": fact.uid, "recurrence_id": fact.recurrence_id,
-                  "ical_sequence": fact.sequence, "ical_stamp": fact.stamp, "all_day": fact.all_day,
-                  "title": fact.summary[:300],
-                  "participants": [{"name": p.name, "email": p.email} for p in who.participants]}
+        values = {**(also or {}), **_details(fact, who)}
         changed = [k for k, v in values.items() if getattr(appointment, k) != v]
         for k in changed:
             setattr(appointment, k, values[k])

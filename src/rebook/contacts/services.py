@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import operator
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from typing import BinaryIO
 
 import phonenumbers
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models.base import ModelState
 from django.utils import timezone
 from email_validator import EmailNotValidError
@@ -32,7 +31,7 @@ from rebook.errors import RebookError
 from rebook.leads.models import Lead
 from rebook.sellers.models import Seller
 from rebook.strategy import limits
-from rebook.writes import update_rows
+from rebook.writes import insert_new, update_rows
 
 BATCH = 2000
 FILL = ("email", "phone", "company", "source", "notes")
@@ -221,104 +220,6 @@ def contact_import(
     return report
 
 
-# The columns an imported lead sets; every other column takes the value a new Lead has (prepared for the
-# database once per batch, not once per row: Django's bulk_create prepared 26 values a row, a third of the
-# import's time).
-VARYING = ("name", "email", "phone", "company", "source", "notes", "created_at", "updated_at")
-
-
-def _insert(leads: list[Lead]) -> None:
-    """Insert new leads as bulk_create would (same columns, same values), setting their ids: on SQLite in
-    one statement per batch with the values prepared once where they do not vary."""
-    if connection.vendor not in ("sqlite", "postgresql") or not connection.features.can_return_rows_from_bulk_insert:
-        Lead.objects.bulk_create(leads, batch_size=BATCH)
-        return
-    fields = [f for f in Lead._meta.concrete_fields if not f.primary_key]
-    template = leads[0]
-    for f in fields:
-        if f.attname in ("created_at", "updated_at"):
-            f.pre_save(template, add=True)  # auto_now: the moment, as bulk_create sets it
-    prepared = {f.attname: f.get_db_prep_save(getattr(template, f.attname), connection) for f in fields}
-    moment = {k: prepared[k] for k in ("created_at", "updated_at")}
-    varying = [f.attname for f in fields if f.attname in VARYING]
-    for lead in leads:
-        lead.updated_at = template.updated_at
-    if connection.vendor == "postgresql":
-        _insert_postgresql(leads, fields, prepared, [k for k in varying if k not in moment])
-        return
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    # Django's SQLite cursor rewrites each %s as ? with a regular expression, which over statements of
-    # 30,000 parameters took longer than SQLite's inserts: these are written with ? and run on the
-    # driver's own cursor.
-    row = "(" + ", ".join(["?"] * len(fields)) + ")"
-    base = [prepared[f.attname] for f in fields]  # created_at and updated_at: the batch's moment
-    positions = [i for i, f in enumerate(fields) if f.attname in varying and f.attname not in moment]
-    values_of = operator.attrgetter(*(fields[i].attname for i in positions))
-    per_statement = max(1, min(BATCH, _max_params() // len(fields)))
-    for start in range(0, len(leads), per_statement):
-        chunk = leads[start:start + per_statement]
-        params = []
-        for lead in chunk:
-            values = base.copy()
-            for i, value in zip(positions, values_of(lead), strict=True):
-                values[i] = value
-            params += values
-        sql = (f"INSERT INTO {quote(Lead._meta.db_table)} ({columns}) VALUES {', '.join([row] * len(chunk))} "
-               f"RETURNING {quote('id')}")
-        _insert_returning(chunk, sql, params, driver=True)
-
-
-def _insert_returning(chunk: list[Lead], sql: str, params: list, driver: bool = False) -> None:
-    """Run an INSERT ... RETURNING id for ``chunk`` and give each lead its id, as bulk_create does; with
-    ``driver``, on the database driver's cursor (the SQL in its own placeholder style)."""
-    if driver:
-        cursor = connection.connection.cursor()
-        try:
-            ids = [r[0] for r in cursor.execute(sql, params).fetchall()]
-        finally:
-            cursor.close()
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            ids = [r[0] for r in cursor.fetchall()]
-    alias = connection.alias
-    for lead, pk in zip(chunk, ids, strict=True):
-        lead.id = pk
-        lead._state.adding, lead._state.db = False, alias
-
-
-def _insert_postgresql(leads: list[Lead], fields, prepared: dict, varying: list[str]) -> None:
-    """PostgreSQL: each varying column sent as one text array and unnested (as bulk_create does), the
-    columns that are the same for every new lead sent once, as values prepared once."""
-    quote = connection.ops.quote_name
-    by_name = {f.attname: f for f in fields}
-    for name in varying:  # every varying column is text: sent as text[] and cast by the INSERT
-        assert by_name[name].get_internal_type() in ("CharField", "TextField"), name
-    columns = ", ".join(quote(f.column) for f in fields)
-    # A constant is cast to its column's type (a bare parameter in a SELECT list would be text).
-    selected = ", ".join(f"u.{quote(f.column)}" if f.attname in varying else f"%s::{f.db_type(connection)}"
-                         for f in fields)
-    arrays = ", ".join(["%s::text[]"] * len(varying))
-    names = ", ".join(quote(by_name[name].column) for name in varying)
-    sql = (f"INSERT INTO {quote(Lead._meta.db_table)} ({columns}) SELECT {selected} FROM UNNEST({arrays}) "
-           f"WITH ORDINALITY AS u({names}, n) ORDER BY u.n RETURNING {quote('id')}")
-    constants = [prepared[f.attname] for f in fields if f.attname not in varying]
-    for start in range(0, len(leads), BATCH):
-        chunk = leads[start:start + BATCH]
-        params = [*constants, *([getattr(lead, name) for lead in chunk] for name in varying)]
-        _insert_returning(chunk, sql, params)
-
-
-def _max_params() -> int:
-    """How many parameters one SQLite statement may carry: its compiled-in limit (32,766 by default since
-    3.32; Django assumes 999)."""
-    import sqlite3
-
-    connection.ensure_connection()
-    return connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-
-
 def _one(contact, seller, region, source, now, index, pending, touched, report) -> None:
     if contact.notes.startswith("\x00"):
         report.refused.append((contact.line, contact.notes[1:]))
@@ -359,7 +260,7 @@ def _one(contact, seller, region, source, now, index, pending, touched, report) 
 
 def _flush(pending: list[Lead], touched: dict[int, Lead], dry_run: bool) -> None:
     if pending:
-        _insert(pending)
+        insert_new(Lead, pending, per_statement=BATCH)
         pending.clear()
     if touched:
         update_rows(Lead, list(touched.values()), FILL)

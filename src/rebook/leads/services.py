@@ -4,12 +4,14 @@ from the whole history, so the order things were entered in never matters."""
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ParamSpec, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -32,7 +34,7 @@ from rebook.strategy.reasons import NO_SHOW, NOT_INTERESTED
 from rebook.strategy.strikes import TERMINAL_STATUSES, StrikeDecision, decide_strikes, lead_status
 from rebook.timeparse import zone
 from rebook.webhooks.services import emit, emit_many
-from rebook.writes import Writes
+from rebook.writes import Writes, insert_new
 
 Status = Lead.Status
 # A little slack so that "now" typed on a slow machine is not "in the future".
@@ -53,7 +55,7 @@ def _locked(lead: Lead) -> Lead:
     lead's row: its seller's and user's rows, read with it, stay free for the seller's other leads. A lead
     held by ``leads_held`` is already locked and as it is in the database: that object, not read again."""
     held = _held.get()
-    if held is not None and lead.pk in held:
+    if held and lead.pk in held:
         return held[lead.pk]
     return Lead.objects.select_for_update(of=("self",)).select_related("seller__user").get(pk=lead.pk)
 
@@ -64,14 +66,32 @@ _held: ContextVar[dict[int, Lead] | None] = ContextVar("rebook_held_leads", defa
 @contextmanager
 def leads_held(leads: dict[int, Lead]) -> Iterator[None]:
     """Inside, a change to one of ``leads`` (by id) works on that object instead of reading the lead again
-    under a lock. For a caller that locked them (``select_for_update``, with ``seller__user``) in the
+    under a lock, and on the meetings of those leads it is given as they are, instead of reading their
+    status again. For a caller that locked the leads (``select_for_update``, with ``seller__user``) in the
     transaction it makes its changes in, with the re-evaluations deferred, so nothing writes their rows
-    meanwhile: a calendar import's batch cancels and moves hundreds of meetings of the leads it locked."""
+    meanwhile, and that read their meetings after it locked them: a calendar import's batch cancels and
+    moves hundreds of meetings of the leads it locked.
+
+    A change that fails inside fails the caller's transaction: the services make no savepoint of their own
+    (the import rolls the batch back, and applies it again event by event outside)."""
     token = _held.set(leads)
     try:
         yield
     finally:
         _held.reset(token)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _atomic(service: Callable[P, R]) -> Callable[P, R]:
+    """``transaction.atomic``, without its savepoint inside ``leads_held`` (see there)."""
+    @functools.wraps(service)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with transaction.atomic(savepoint=_held.get() is None):
+            return service(*args, **kwargs)
+    return run
 
 
 def _clean_email(raw: str) -> str:
@@ -144,7 +164,7 @@ def leads_insert(leads: list[Lead], *, now: datetime | None = None) -> None:
     """Save new leads made by ``lead_new`` in one statement, and announce each as ``lead_create`` does."""
     if not leads:
         return
-    Lead.objects.bulk_create(leads)
+    insert_new(Lead, leads)
     for seller_id in dict.fromkeys(lead.seller_id for lead in leads):
         emit_many(seller_id=seller_id, now=now, events=[
             ("lead.created", event_data(lead)) for lead in leads if lead.seller_id == seller_id])
@@ -272,7 +292,7 @@ def activity_log(
 # ---------------------------------------------------------------- appointments
 
 
-@transaction.atomic
+@_atomic
 def appointment_book(
     *,
     lead: Lead,
@@ -285,9 +305,11 @@ def appointment_book(
     booked_at: datetime | None = None,
     channel: str = Channel.SELLER,
     after: Cancellation | None = None,
+    details: dict | None = None,
 ) -> Appointment:
     """Book a meeting. ``after`` is the cancelled meeting this one replaces: the new one continues its
-    calendar event (same UID, a higher SEQUENCE)."""
+    calendar event (same UID, a higher SEQUENCE). ``details``: more of its fields, set as it is inserted
+    (an imported event's UID, version, title and participants)."""
     now = _now(now)
     check_meeting(start, end)
     lead = _locked(lead)
@@ -305,6 +327,7 @@ def appointment_book(
         channel=channel,
         **({"chain": after.appointment.chain} if after is not None else {}),
         created_at=now,
+        **(details or {}),
     )
     lead_reevaluate(lead=lead, now=now)
     _emit(lead, "appointment.booked", now, appointment=appointment)
@@ -386,9 +409,12 @@ def _offer(seller: Seller, appointment: Appointment, *, by: str, at: datetime, n
 
 
 def _begin_change(appointment: Appointment, action: str, *, started_by: datetime | None = None) -> None:
-    """Lock the lead, re-read the appointment and check it can still be changed this way."""
+    """Lock the lead, re-read the appointment and check it can still be changed this way (not re-read when
+    its lead is held: see ``leads_held``)."""
     appointment.lead = _locked(appointment.lead)
-    appointment.refresh_from_db(fields=["status"])
+    held = _held.get()
+    if not (held and appointment.lead_id in held):
+        appointment.refresh_from_db(fields=["status"])
     if appointment.status != Appointment.Status.SCHEDULED:
         raise Conflict(
             f"appointment {appointment.pk} is {appointment.status}; only a scheduled appointment can be {action}"
@@ -402,14 +428,13 @@ def _set_status(appointment: Appointment, status: str) -> None:
     appointment.save(update_fields=["status", "updated_at"])
 
 
-def _strike_of(cancellation: Cancellation, lead: Lead) -> None:
-    """Whether the new cancellation counts, as the re-evaluation just decided (read back only when the
-    re-evaluation was deferred)."""
-    ids = getattr(lead, "strike_ids", None)
-    if ids is None:
+def _strike_of(cancellation: Cancellation, lead: Lead, *, new: bool = True) -> None:
+    """Whether the cancellation counts, as the re-evaluation just decided. When the re-evaluation was
+    deferred, a ``new`` one stays as it was made (not yet a strike) until it runs; another is read back."""
+    if _deferred.get() is None:
+        cancellation.is_strike = cancellation.pk in lead.strike_ids
+    elif not new:
         cancellation.refresh_from_db(fields=["is_strike"])
-    else:
-        cancellation.is_strike = cancellation.pk in ids
 
 
 def _when_called_off(at: datetime | None, now: datetime) -> datetime:
@@ -419,7 +444,7 @@ def _when_called_off(at: datetime | None, now: datetime) -> datetime:
     return at
 
 
-@transaction.atomic
+@_atomic
 def appointment_cancel(
     *,
     appointment: Appointment,
@@ -442,7 +467,7 @@ def appointment_cancel(
     return cancellation
 
 
-@transaction.atomic
+@_atomic
 def appointment_reschedule(
     *,
     appointment: Appointment,
@@ -453,8 +478,10 @@ def appointment_reschedule(
     at: datetime | None = None,
     now: datetime | None = None,
     channel: str = Channel.SELLER,
+    details: dict | None = None,
 ) -> tuple[Cancellation, Appointment | None]:
-    """Move a meeting. The old row stays (status "rescheduled") and the new one links back to it.
+    """Move a meeting. The old row stays (status "rescheduled") and the new one links back to it (with
+    ``details``, as ``appointment_book``'s).
 
     A prospect's reschedule counts as a cancellation; if it is the one that reaches the strike
     limit, the lead moves to nurture and the new time is not booked (the old row is "cancelled").
@@ -489,6 +516,7 @@ def appointment_reschedule(
         chain=appointment.chain,
         channel=channel,
         created_at=now,
+        **(details or {}),
     )
     _strike_of(cancellation, lead_reevaluate(lead=lead, now=now))
     _emit(lead, "appointment.rescheduled", now, appointment=moved, cancellation=cancellation,
@@ -531,7 +559,7 @@ def cancellation_judge(*, cancellation: Cancellation, valid: bool, now: datetime
     cancellation.valid_override = valid
     cancellation.judged_at = now
     cancellation.save(update_fields=["valid_override", "judged_at"])
-    _strike_of(cancellation, lead_reevaluate(lead=cancellation.lead, now=now))
+    _strike_of(cancellation, lead_reevaluate(lead=cancellation.lead, now=now), new=False)
     return cancellation
 
 
