@@ -22,7 +22,7 @@ class Writes:
         if self.gather:
             self._created.setdefault(model, []).extend(rows)
         else:
-            model.objects.bulk_create(rows)
+            insert_new(model, rows)
 
     def update(self, model: type, rows: Sequence, fields: Sequence[str]) -> None:
         """Write ``fields`` of ``rows`` as they are (``auto_now`` is the caller's to set)."""
@@ -40,7 +40,7 @@ class Writes:
         created, updated = self._created, self._updated
         self._created, self._updated = {}, {}
         for model, rows in created.items():
-            model.objects.bulk_create(rows)
+            insert_new(model, rows)
         for (model, fields), rows in updated.items():
             update_rows(model, rows, fields)
 

@@ -365,7 +365,7 @@ def test_a_message_is_written_in_the_same_transaction_as_the_change(alice, charl
     def broken(*args, **kwargs):
         raise RebookError("disk full")
 
-    monkeypatch.setattr(PlannedMessage.objects, "bulk_create", broken)
+    monkeypatch.setattr("rebook.writes.insert_new", broken)  # how the new messages are written
     with pytest.raises(RebookError):
         appointment_cancel(appointment=appointment, by="prospect", reason="something came up")
     # Neither the cancellation nor any message change survived the failure.

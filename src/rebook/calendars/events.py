@@ -145,10 +145,10 @@ def _zone_for(tzid: str) -> ZoneInfo | None:
 class _Clock:
     """Turns DTSTART-like properties into UTC instants, noting the guesses it had to make."""
 
-    def __init__(self, tz: ZoneInfo, warnings: list[str]):
+    def __init__(self, tz: ZoneInfo, warnings: list[str], day_offsets: dict | None = None):
         self.tz = tz
         self.warnings = warnings
-        self._day_offsets: dict[tuple[object, date], timedelta | None] = {}
+        self._day_offsets: dict[tuple[object, date], timedelta | None] = {} if day_offsets is None else day_offsets
 
     def instant(self, prop) -> tuple[datetime | None, bool]:
         if prop is None:
@@ -197,10 +197,12 @@ class _Clock:
 
 
 def extract(calendar: icalendar.Calendar, *, where: str, tz: ZoneInfo, window: tuple[datetime, datetime],
-            budget: Budget | None = None) -> Extraction:
+            budget: Budget | None = None, day_offsets: dict | None = None) -> Extraction:
+    """``day_offsets``: a dict to keep the offsets of the days of the file's own zones in (see
+    ``_Clock._from_vtimezone``), shared by the parts of one large file, whose zones are the same objects."""
     budget = budget or Budget()
     out = Extraction()
-    clock = _Clock(tz, out.warnings)
+    clock = _Clock(tz, out.warnings, day_offsets)
     method = str(calendar.get("METHOD", PUBLISH)).upper().strip() or PUBLISH
     groups: dict[str, list] = defaultdict(list)
     for i, event in enumerate(calendar.walk("VEVENT"), start=1):

@@ -27,6 +27,7 @@ from rebook.errors import RebookError
 from rebook.leads import services as lead_services
 from rebook.leads.models import Appointment, Channel, Lead, Party
 from rebook.lengths import check_lengths
+from rebook.reads import instances
 from rebook.sellers.models import Seller
 from rebook.strategy.limits import check_meeting
 from rebook.webhooks.services import emit_many, endpoints_remembered
@@ -35,6 +36,7 @@ from rebook.writes import insert_new
 WINDOW = timedelta(days=365)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 BATCH = 1000  # events applied together (and, with commit_every, committed together)
+LEAD_COLUMNS = [f.attname for f in Lead._meta.concrete_fields]
 
 
 @dataclass
@@ -109,6 +111,7 @@ def _apply_all(reading, report: CalendarImport, importer: _Importer, seller: Sel
                size: int, progress) -> CalendarImport:
     ahead = sum(source.events for source in reading.sources)  # VEVENTs not yet read: the bar's length
     done, stopped = 0, False
+    day_offsets: dict = {}  # the file's zones' offsets by day, worked out once for all its parts
     for number, source in enumerate(reading.sources):
         if source.part and budget.spent():  # the rest of a large file is not even parsed
             rest = sum(s.events for s in reading.sources[number:])
@@ -123,7 +126,8 @@ def _apply_all(reading, report: CalendarImport, importer: _Importer, seller: Sel
                 raise
             report.rejected.append(f"{source.where}, {source.part} ({source.events} events): {e}")
             continue
-        extraction = extract(calendar, where=source.where, tz=seller.tz, window=window, budget=budget)
+        extraction = extract(calendar, where=source.where, tz=seller.tz, window=window, budget=budget,
+                             day_offsets=day_offsets)
         del calendar
         for warning in extraction.warnings:
             if f"{source.where}: {warning}" not in report.warnings:  # a big file's parts warn alike
@@ -266,13 +270,20 @@ class _Importer:
         self.meetings, self.read_uids, self.leads, self.held = {}, uids, {}, {}
         emails = {who.prospect.email for f in facts if (who := cast(f, self.mine)).prospect is not None}
         # Locked in id order, as a booking locks its lead; the first lead with the address, as _lead finds it.
-        for lead in (Lead.objects.select_for_update(of=("self",)).filter(seller=self.seller).annotate(address=Lower("email"))
-                     .filter(address__in=emails).select_related("seller__user").order_by("id")):
+        # Their seller is this one (its row, read with each lead, was the most of the read).
+        locked = (Lead.objects.select_for_update(of=("self",)).filter(seller=self.seller)
+                  .annotate(address=Lower("email")).filter(address__in=emails).order_by("id"))
+        for lead in instances(locked, [*LEAD_COLUMNS, "address"]):
+            lead._state.fields_cache["seller"] = self.seller
             self.leads.setdefault(lead.address, lead)
             self.held[lead.pk] = lead
-        # Read after their leads are locked: as they are until the batch changes them (see leads_held).
-        for a in (Appointment.objects.filter(seller=self.seller, ical_uid__in=uids)
-                  .select_related("lead__seller").order_by("id")):
+        # Read after their leads are locked: as they are until the batch changes them (see leads_held). By
+        # UID alone, which its index finds (with the seller too, SQLite walks all the seller's meetings).
+        for a in instances(Appointment.objects.filter(ical_uid__in=uids).order_by("id")):
+            if a.seller_id != self.seller.pk:
+                continue
+            if a.lead_id in self.held:
+                a._state.fields_cache["lead"] = self.held[a.lead_id]
             self.meetings[(a.ical_uid, a.recurrence_id)] = a
 
     def flush(self) -> None:
