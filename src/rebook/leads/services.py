@@ -21,10 +21,11 @@ from django.utils import timezone
 
 from rebook.errors import Conflict, RebookError
 from rebook.leads.models import Activity, Appointment, Cancellation, Channel, ChecklistItem, Lead, Party
-from rebook.leads.selectors import checklist_facts, lead_histories, lead_history, offer_times
+from rebook.leads.selectors import HISTORY_FIELDS, checklist_facts, lead_histories, lead_history, offer_times
 from rebook.lengths import check_lengths
 from rebook.outbox.models import PlannedMessage
 from rebook.outbox.services import messages_reconcile
+from rebook.reads import instances
 from rebook.sellers.models import Seller
 from rebook.strategy import checklist as checklist_rules
 from rebook.strategy.followups import past_follow_up, plan_messages
@@ -638,8 +639,12 @@ def leads_reevaluate(ids: list[int], *, now: datetime | None = None, only_messag
     in a savepoint that was rolled back) is skipped. ``only_messages``: see ``lead_reevaluate``."""
     for first in range(0, len(ids), REEVALUATE_BATCH):
         with transaction.atomic():
-            leads = list(Lead.objects.select_for_update(of=("self",)).select_related("seller__user")
-                         .filter(pk__in=ids[first:first + REEVALUATE_BATCH]).order_by("pk"))
+            leads = instances(Lead.objects.select_for_update(of=("self",))
+                              .filter(pk__in=ids[first:first + REEVALUATE_BATCH]).order_by("pk"))
+            # Their sellers (most often one) read once, not with each lead.
+            sellers = Seller.objects.select_related("user").in_bulk({lead.seller_id for lead in leads})
+            for lead in leads:
+                lead._state.fields_cache["seller"] = sellers[lead.seller_id]
             # Prefetched: the messages the reconciliation may change (only the columns it reads and writes),
             # so its ``lead.messages.all()`` reads no more; the keys of the rest (a sent history can be long)
             # as plain rows, from which the histories' sent messages come too.
@@ -650,7 +655,7 @@ def leads_reevaluate(ids: list[int], *, now: datetime | None = None, only_messag
             for lead_id, *row in PlannedMessage.objects.filter(lead__in=leads).exclude(status__in=RECONCILED).values_list(
                     "lead_id", "key", "kind", "status", "sent_at"):
                 settled[lead_id].append(row)
-            histories = lead_histories(leads, messages=settled)
+            histories = lead_histories(leads, messages=settled, appointment_fields=HISTORY_FIELDS)
             items: dict[int, list[_Item]] = {lead.pk: [] for lead in leads}
             for lead_id, *row in ChecklistItem.objects.filter(cancellation__lead__in=leads).values_list(
                     "cancellation__lead_id", "id", "cancellation_id", "step", "done_at", "done_by"):
