@@ -81,3 +81,21 @@ def test_a_row_the_database_refuses_fails_the_statement(alice):
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_new(Appointment, rows)
     assert not Appointment.objects.exists()
+
+
+def test_a_new_row_like_a_blank_has_its_defaults_and_shares_nothing_mutable(alice):
+    from rebook.writes import new_like
+
+    blank = Appointment(seller=alice, timezone="America/New_York", created_at=STARTS[0])
+    lead = Lead.objects.create(seller=alice, name="Ben", email="ben@x.example")
+    one = new_like(blank, start=STARTS[1], end=STARTS[1] + timedelta(hours=1), chain=uuid.uuid4())
+    two = new_like(blank, start=STARTS[2], end=STARTS[2] + timedelta(hours=1), chain=uuid.uuid4())
+    one.participants.append({"name": "Dana"})  # a default list: each its own
+    assert two.participants == [] and blank.participants == []
+    assert one._state.adding and one.pk is None and one._state is not blank._state
+    assert (one.status, one.timezone, one.seller) == ("scheduled", "America/New_York", alice)
+    for row in (one, two):
+        row.lead = lead
+    insert_new(Appointment, [one, two])
+    assert list(Appointment.objects.order_by("start").values_list("start", "participants", "lead_id")) == [
+        (STARTS[1], [{"name": "Dana"}], lead.pk), (STARTS[2], [], lead.pk)]

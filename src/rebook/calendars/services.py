@@ -31,7 +31,7 @@ from rebook.reads import instances
 from rebook.sellers.models import Seller
 from rebook.strategy.limits import check_meeting
 from rebook.webhooks.services import emit_many, endpoints_remembered
-from rebook.writes import insert_new
+from rebook.writes import insert_new, new_like
 
 WINDOW = timedelta(days=365)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -262,6 +262,8 @@ class _Importer:
         self.new_leads: list[Lead] = []  # the leads of new meetings' prospects Rebook did not know, inserted first
         self.pending_uids: set[str] = set()
         self.made: list[str] = []  # addresses whose lead the current event created
+        # New meetings are copies of this one (Model.__init__ sets 25 fields a meeting).
+        self.blank = Appointment(seller=seller, timezone=seller.timezone, channel=Channel.SELLER, created_at=now)
 
     # -- what a batch refers to, read in two queries
 
@@ -453,11 +455,9 @@ class _Importer:
         lead_services.check_bookable(lead)
         # Booked as appointment_book books (the lead's re-evaluation waits for the batch's end), inserted
         # with the batch's other new meetings by flush().
-        appointment = Appointment(
-            lead=lead, seller_id=lead.seller_id, start=fact.start, end=fact.end, timezone=self.seller.timezone,
-            location=fact.location.strip(), booked_by=_party(who), booked_at=min(_when(fact, now), fact.start),
-            channel=Channel.SELLER, created_at=now,
-        )
+        appointment = new_like(self.blank, start=fact.start, end=fact.end, location=fact.location.strip(),
+                               booked_by=_party(who), booked_at=min(_when(fact, now), fact.start), chain=uuid.uuid4())
+        appointment.lead = lead
         self._remember(appointment, fact, who, save=False)
         check_lengths(Appointment, appointment)  # as saving it one by one would (a LOCATION of 400 characters)
         again = " again" if existing is not None else ""

@@ -20,7 +20,6 @@ from typing import BinaryIO
 import phonenumbers
 from django.conf import settings
 from django.db import transaction
-from django.db.models.base import ModelState
 from django.utils import timezone
 from email_validator import EmailNotValidError
 
@@ -31,7 +30,7 @@ from rebook.errors import RebookError
 from rebook.leads.models import Lead
 from rebook.sellers.models import Seller
 from rebook.strategy import limits
-from rebook.writes import insert_new, update_rows
+from rebook.writes import insert_new, new_like, update_rows
 
 BATCH = 2000
 FILL = ("email", "phone", "company", "source", "notes")
@@ -103,12 +102,7 @@ class _Index:
             self.add(lead)
 
     def new_lead(self, **values) -> Lead:
-        """A copy of the blank lead with these values (what copy.copy does, without its pickling protocol)."""
-        lead = Lead.__new__(Lead)
-        state = ModelState()
-        state.fields_cache = dict(self.blank._state.fields_cache)  # the seller, already read
-        lead.__dict__.update(self.blank.__dict__, **values, attributes={}, _state=state)  # never one shared dict
-        return lead
+        return new_like(self.blank, **values)
 
     def add(self, lead: Lead) -> None:
         if lead.email:
