@@ -25,11 +25,11 @@ from rebook.calendars.events import CANCEL, DECLINED, REPLY, Budget, Cast, Event
 from rebook.calendars.reading import read_file
 from rebook.errors import RebookError
 from rebook.leads import services as lead_services
-from rebook.leads.models import Appointment, Channel, Lead, Party
+from rebook.leads.models import Appointment, Cancellation, Channel, Lead, Party
 from rebook.lengths import check_lengths
 from rebook.reads import instances
 from rebook.sellers.models import Seller
-from rebook.strategy.limits import check_meeting
+from rebook.strategy.limits import check_instant, check_meeting
 from rebook.webhooks.services import emit_many, endpoints_remembered
 from rebook.writes import insert_new, new_like
 
@@ -259,6 +259,7 @@ class _Importer:
         self.leads: dict[str, Lead] = {}  # by lower-case address
         self.held: dict[int, Lead] = {}  # the leads this batch locked or made, by id: see leads_held
         self.pending: list[tuple[Appointment, Outcome]] = []  # new meetings, inserted by flush()
+        self.cancellations: list[Cancellation] = []  # of the new meetings recorded as cancelled, inserted after them
         self.new_leads: list[Lead] = []  # the leads of new meetings' prospects Rebook did not know, inserted first
         self.pending_uids: set[str] = set()
         self.made: list[str] = []  # addresses whose lead the current event created
@@ -299,17 +300,23 @@ class _Importer:
         if not self.pending:
             return
         insert_new(Appointment, [a for a, _ in self.pending])
+        insert_new(Cancellation, self.cancellations)
         for a, outcome in self.pending:
             outcome.appointment_id, outcome.lead_id = a.pk, a.lead_id
             self.meetings[(a.ical_uid, a.recurrence_id)] = a
-        emit_many(seller_id=self.seller.pk, now=self.now, events=[
-            ("appointment.booked", lead_services.event_data(a.lead, appointment=a)) for a, _ in self.pending
-        ])
-        self.pending, self.pending_uids = [], set()
+        events = []
+        for a, _ in self.pending:
+            booked = lead_services.event_data(a.lead, appointment=a)
+            booked["appointment"]["status"] = Appointment.Status.SCHEDULED  # as it was booked
+            events.append(("appointment.booked", booked))
+        events += [("appointment.cancelled", lead_services.event_data(c.lead, appointment=c.appointment, cancellation=c))
+                   for c in self.cancellations]
+        emit_many(seller_id=self.seller.pk, now=self.now, events=events)
+        self.pending, self.pending_uids, self.cancellations = [], set(), []
 
     def forget_batch(self) -> None:
         """The batch rolled back: what it inserted and created is gone (read_ahead reads the rest again)."""
-        self.pending, self.pending_uids, self.made, self.new_leads = [], set(), [], []
+        self.pending, self.pending_uids, self.made, self.new_leads, self.cancellations = [], set(), [], [], []
 
     def forget_failed(self) -> None:
         """The event's savepoint was rolled back: a lead it created is gone."""
@@ -404,17 +411,28 @@ class _Importer:
             return Outcome(fact.where, "unchanged", f"already {existing.status}", existing.pk, existing.lead_id)
         if fact.start is None:
             raise RebookError("cancels a meeting Rebook has never seen, and gives no start time to record it by")
-        lead = self._lead(who)
-        at = min(_when(fact, now), fact.start)
-        appointment = lead_services.appointment_book(
-            lead=lead, start=fact.start, end=fact.end, location=fact.location, booked_by=_party(who),
-            timezone_name=self.seller.timezone, booked_at=at, now=now, details=_details(fact, who),
-        )
-        lead_services.appointment_cancel(appointment=appointment, by=by, reason=_reason(fact, declined),
-                                         at=_when(fact, now), now=now)
-        self._remember(appointment, fact, who)
-        return Outcome(fact.where, "recorded_cancelled",
-                       f"Rebook had not seen this meeting; recorded it as cancelled by the {by}{note}", appointment.pk, lead.pk)
+        # Recorded as booking it and then cancelling it would leave it (appointment_book, appointment_cancel),
+        # and inserted with the batch's other new meetings by flush(), its cancellation after it.
+        check_meeting(fact.start, fact.end)
+        lead = self._lead(who, saved=False)
+        lead_services.check_bookable(lead)
+        appointment = new_like(self.blank, start=fact.start, end=fact.end, location=fact.location.strip(),
+                               booked_by=_party(who), booked_at=min(_when(fact, now), fact.start), chain=uuid.uuid4(),
+                               status=Appointment.Status.CANCELLED, **_details(fact, who))
+        appointment.lead = lead
+        check_lengths(Appointment, appointment)
+        cancellation = lead_services.cancellation_new(
+            appointment, by=by, kind=Cancellation.Kind.CANCEL, at=check_instant(_when(fact, now), "at"),
+            reason=_reason(fact, declined), valid=None, now=now)
+        check_lengths(Cancellation, cancellation)
+        outcome = Outcome(fact.where, "recorded_cancelled",
+                          f"Rebook had not seen this meeting; recorded it as cancelled by the {by}{note}", None, lead.pk)
+        self.pending.append((appointment, outcome))
+        self.cancellations.append(cancellation)
+        self.pending_uids.add(fact.uid)
+        if lead.pk is not None:  # a new lead is re-evaluated once it is inserted
+            lead_services.lead_reevaluate(lead=lead, now=now)  # inside the batch: once, at its end
+        return outcome
 
     def _cancel_series(self, fact, who, note) -> Outcome:
         now = self.now

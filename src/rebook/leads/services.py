@@ -362,7 +362,13 @@ def event_data(lead: Lead, appointment: Appointment | None = None, cancellation:
     return data
 
 
-def _record_cancellation(
+def _record_cancellation(appointment: Appointment, **fields) -> Cancellation:
+    cancellation = cancellation_new(appointment, **fields)
+    cancellation.save(force_insert=True)
+    return cancellation
+
+
+def cancellation_new(
     appointment: Appointment,
     *,
     by: str,
@@ -374,13 +380,16 @@ def _record_cancellation(
     category: str | None = None,
     channel: str = Channel.SELLER,
 ) -> Cancellation:
+    """A cancellation of ``appointment`` as the services record it (its reason classified, the times its
+    reschedule offer will propose worked out), not yet saved: a calendar import inserts those of the
+    meetings it records as cancelled with its batch."""
     seller = appointment.lead.seller
     verdict = seller.classifier.classify(reason)
     if category is not None:
         suggested_valid, matched = False, ""
     else:
         category, suggested_valid, matched = verdict.category, verdict.valid, verdict.matched or ""
-    return Cancellation.objects.create(
+    return Cancellation(
         appointment=appointment,
         lead=appointment.lead,
         seller_id=appointment.lead.seller_id,
