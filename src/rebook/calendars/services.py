@@ -455,7 +455,7 @@ class _Importer:
             if existing.start != fact.start:
                 _, moved = lead_services.appointment_reschedule(
                     appointment=existing, to=fact.start, by=_party(who), reason=fact.comment, at=_when(fact, now),
-                    now=now, details=_details(fact, who),
+                    now=now, details={**_details(fact, who), "location": fact.location or existing.location},
                 )
                 if moved is None:
                     self._remember(existing, fact, who)

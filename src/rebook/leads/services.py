@@ -491,7 +491,7 @@ def appointment_reschedule(
     details: dict | None = None,
 ) -> tuple[Cancellation, Appointment | None]:
     """Move a meeting. The old row stays (status "rescheduled") and the new one links back to it (with
-    ``details``, as ``appointment_book``'s).
+    ``details``, as ``appointment_book``'s, and its ``location`` if given there instead of the old one's).
 
     A prospect's reschedule counts as a cancellation; if it is the one that reaches the strike
     limit, the lead moves to nurture and the new time is not booked (the old row is "cancelled").
@@ -513,21 +513,20 @@ def appointment_reschedule(
         _strike_of(cancellation, lead_reevaluate(lead=lead, now=now))
         _emit(lead, "appointment.cancelled", now, appointment=appointment, cancellation=cancellation)
         return cancellation, None
-    moved = Appointment.objects.create(
-        lead=lead,
-        seller_id=lead.seller_id,
-        start=to,
-        end=to + (appointment.end - appointment.start),
-        timezone=appointment.timezone,
-        location=appointment.location,
-        booked_by=by,
-        booked_at=at,
-        rescheduled_from=appointment,
-        chain=appointment.chain,
-        channel=channel,
-        created_at=now,
-        **(details or {}),
-    )
+    moved = Appointment.objects.create(**{
+        "lead": lead,
+        "seller_id": lead.seller_id,
+        "start": to,
+        "end": to + (appointment.end - appointment.start),
+        "timezone": appointment.timezone,
+        "location": appointment.location,
+        "booked_by": by,
+        "booked_at": at,
+        "rescheduled_from": appointment,
+        "chain": appointment.chain,
+        "channel": channel,
+        "created_at": now,
+    } | (details or {}))
     _strike_of(cancellation, lead_reevaluate(lead=lead, now=now))
     _emit(lead, "appointment.rescheduled", now, appointment=moved, cancellation=cancellation,
           previous_appointment_id=appointment.pk)
