@@ -31,7 +31,7 @@ from rebook.reads import instances
 from rebook.sellers.models import Seller
 from rebook.strategy.limits import check_instant, check_meeting
 from rebook.webhooks.services import emit_many, endpoints_remembered
-from rebook.writes import insert_new, new_like
+from rebook.writes import insert_new, new_like, update_rows
 
 WINDOW = timedelta(days=365)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -260,6 +260,8 @@ class _Importer:
         self.held: dict[int, Lead] = {}  # the leads this batch locked or made, by id: see leads_held
         self.pending: list[tuple[Appointment, Outcome]] = []  # new meetings, inserted by flush()
         self.cancellations: list[Cancellation] = []  # of the new meetings recorded as cancelled, inserted after them
+        # Meetings moved: (the new meeting, the cancellation, the old meeting, the outcome), written by flush()
+        self.moves: list[tuple[Appointment, Cancellation, Appointment, Outcome]] = []
         self.new_leads: list[Lead] = []  # the leads of new meetings' prospects Rebook did not know, inserted first
         self.pending_uids: set[str] = set()
         self.made: list[str] = []  # addresses whose lead the current event created
@@ -297,11 +299,13 @@ class _Importer:
                 lead_services.lead_reevaluate(lead=lead, now=self.now)  # inside the batch: once, at its end
                 self.held[lead.pk] = lead  # made in this transaction: nobody else sees it
             self.new_leads = []
-        if not self.pending:
+        if not self.pending and not self.moves:
             return
-        insert_new(Appointment, [a for a, _ in self.pending])
-        insert_new(Cancellation, self.cancellations)
-        for a, outcome in self.pending:
+        made = [*self.pending, *((moved, outcome) for moved, _, _, outcome in self.moves)]
+        insert_new(Appointment, [a for a, _ in made])
+        insert_new(Cancellation, [*self.cancellations, *(c for _, c, _, _ in self.moves)])
+        update_rows(Appointment, [old for _, _, old, _ in self.moves], ["status", "updated_at"])
+        for a, outcome in made:
             outcome.appointment_id, outcome.lead_id = a.pk, a.lead_id
             self.meetings[(a.ical_uid, a.recurrence_id)] = a
         events = []
@@ -311,12 +315,15 @@ class _Importer:
             events.append(("appointment.booked", booked))
         events += [("appointment.cancelled", lead_services.event_data(c.lead, appointment=c.appointment, cancellation=c))
                    for c in self.cancellations]
+        events += [("appointment.rescheduled", lead_services.event_data(moved.lead, appointment=moved, cancellation=c)
+                    | {"previous_appointment_id": old.pk}) for moved, c, old, _ in self.moves]
         emit_many(seller_id=self.seller.pk, now=self.now, events=events)
-        self.pending, self.pending_uids, self.cancellations = [], set(), []
+        self.pending, self.pending_uids, self.cancellations, self.moves = [], set(), [], []
 
     def forget_batch(self) -> None:
         """The batch rolled back: what it inserted and created is gone (read_ahead reads the rest again)."""
         self.pending, self.pending_uids, self.made, self.new_leads, self.cancellations = [], set(), [], [], []
+        self.moves = []
 
     def forget_failed(self) -> None:
         """The event's savepoint was rolled back: a lead it created is gone."""
@@ -452,6 +459,8 @@ class _Importer:
         if fact.start is None:
             raise RebookError("has no start time (DTSTART)")
         if existing is not None and existing.status == Appointment.Status.SCHEDULED:
+            if existing.start != fact.start and self._movable(existing):
+                return self._move(fact, who, existing, note)
             if existing.start != fact.start:
                 _, moved = lead_services.appointment_reschedule(
                     appointment=existing, to=fact.start, by=_party(who), reason=fact.comment, at=_when(fact, now),
@@ -484,6 +493,39 @@ class _Importer:
         self.pending_uids.add(fact.uid)
         if lead.pk is not None:  # a new lead is re-evaluated once it is inserted
             lead_services.lead_reevaluate(lead=lead, now=now)  # inside the batch: once, at its end
+        return outcome
+
+    def _movable(self, existing: Appointment) -> bool:
+        """Whether a move of this meeting can go in with the batch (``_move``): its lead is locked by this batch
+        (so the meeting, read after, is as it is in the database) and not on the nurture list (where the
+        services cancel the meeting instead of moving it)."""
+        lead = self.held.get(existing.lead_id)
+        return lead is not None and lead.status != Lead.Status.NURTURE
+
+    def _move(self, fact, who, existing, note) -> Outcome:
+        """Moved as appointment_reschedule moves it (the old meeting "rescheduled", a cancellation of the kind
+        reschedule, a new meeting in the same chain), inserted with the batch by flush()."""
+        now, by = self.now, _party(who)
+        lead = self.held[existing.lead_id]
+        length = existing.end - existing.start
+        check_meeting(fact.start, fact.start + length)
+        at = check_instant(_when(fact, now), "at")
+        cancellation = lead_services.cancellation_new(existing, by=by, kind=Cancellation.Kind.RESCHEDULE, at=at,
+                                                      reason=fact.comment, valid=None, now=now)
+        moved = new_like(self.blank, start=fact.start, end=fact.start + length, timezone=existing.timezone,
+                         location=fact.location or existing.location, booked_by=by, booked_at=at,
+                         rescheduled_from_id=existing.pk, chain=existing.chain, **_details(fact, who))
+        moved.lead = lead
+        moved.end = fact.end or moved.end  # as the event says, as _remember sets it after the services move one
+        check_meeting(moved.start, moved.end)
+        check_lengths(Appointment, moved)
+        check_lengths(Cancellation, cancellation)
+        existing.status, existing.updated_at = Appointment.Status.RESCHEDULED, timezone.now()
+        outcome = Outcome(fact.where, "rescheduled", f"moved by the {by} to {fact.start:%Y-%m-%d %H:%M} UTC{note}",
+                          None, lead.pk)
+        self.moves.append((moved, cancellation, existing, outcome))
+        self.pending_uids.add(fact.uid)
+        lead_services.lead_reevaluate(lead=lead, now=now)  # inside the batch: once, at its end
         return outcome
 
     def _remember(self, appointment: Appointment, fact: EventFact, who: Cast, *, also: dict | None = None,
