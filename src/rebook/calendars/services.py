@@ -420,26 +420,15 @@ class _Importer:
             raise RebookError("cancels a meeting Rebook has never seen, and gives no start time to record it by")
         # Recorded as booking it and then cancelling it would leave it (appointment_book, appointment_cancel),
         # and inserted with the batch's other new meetings by flush(), its cancellation after it.
-        check_meeting(fact.start, fact.end)
-        lead = self._lead(who, saved=False)
-        lead_services.check_bookable(lead)
-        appointment = new_like(self.blank, start=fact.start, end=fact.end, location=fact.location.strip(),
-                               booked_by=_party(who), booked_at=min(_when(fact, now), fact.start), chain=uuid.uuid4(),
-                               status=Appointment.Status.CANCELLED, **_details(fact, who))
-        appointment.lead = lead
-        check_lengths(Appointment, appointment)
+        appointment = self._new_meeting(fact, who, status=Appointment.Status.CANCELLED)
         cancellation = lead_services.cancellation_new(
             appointment, by=by, kind=Cancellation.Kind.CANCEL, at=check_instant(_when(fact, now), "at"),
             reason=_reason(fact, declined), valid=None, now=now)
         check_lengths(Cancellation, cancellation)
-        outcome = Outcome(fact.where, "recorded_cancelled",
-                          f"Rebook had not seen this meeting; recorded it as cancelled by the {by}{note}", None, lead.pk)
-        self.pending.append((appointment, outcome))
         self.cancellations.append(cancellation)
-        self.pending_uids.add(fact.uid)
-        if lead.pk is not None:  # a new lead is re-evaluated once it is inserted
-            lead_services.lead_reevaluate(lead=lead, now=now)  # inside the batch: once, at its end
-        return outcome
+        return self._queue(appointment, fact, Outcome(
+            fact.where, "recorded_cancelled", f"Rebook had not seen this meeting; recorded it as cancelled by the "
+            f"{by}{note}", None, appointment.lead.pk))
 
     def _cancel_series(self, fact, who, note) -> Outcome:
         now = self.now
@@ -477,22 +466,31 @@ class _Importer:
             self._remember(existing, fact, who, also={"end": fact.end, "location": fact.location})
             return Outcome(fact.where, "updated" if changed else "unchanged",
                            "details updated" if changed else "already up to date", existing.pk, existing.lead_id)
+        appointment = self._new_meeting(fact, who)
+        lead, again = appointment.lead, " again" if existing is not None else ""
+        return self._queue(appointment, fact, Outcome(fact.where, "booked", f"booked{again} with {lead.name}{note}",
+                                                      None, lead.pk))
+
+    def _new_meeting(self, fact: EventFact, who: Cast, **fields) -> Appointment:
+        """A new meeting as appointment_book books it, checked as it checks it and as saving it would (a
+        LOCATION of 400 characters), with the event's details: not yet inserted (see _queue)."""
         check_meeting(fact.start, fact.end)
         lead = self._lead(who, saved=False)
         lead_services.check_bookable(lead)
-        # Booked as appointment_book books (the lead's re-evaluation waits for the batch's end), inserted
-        # with the batch's other new meetings by flush().
         appointment = new_like(self.blank, start=fact.start, end=fact.end, location=fact.location.strip(),
-                               booked_by=_party(who), booked_at=min(_when(fact, now), fact.start), chain=uuid.uuid4())
+                               booked_by=_party(who), booked_at=min(_when(fact, self.now), fact.start),
+                               chain=uuid.uuid4(), **_details(fact, who), **fields)
         appointment.lead = lead
-        self._remember(appointment, fact, who, save=False)
-        check_lengths(Appointment, appointment)  # as saving it one by one would (a LOCATION of 400 characters)
-        again = " again" if existing is not None else ""
-        outcome = Outcome(fact.where, "booked", f"booked{again} with {lead.name}{note}", None, lead.pk)
+        check_lengths(Appointment, appointment)
+        return appointment
+
+    def _queue(self, appointment: Appointment, fact: EventFact, outcome: Outcome) -> Outcome:
+        """Inserted with the batch's other new meetings by flush(); its lead re-evaluated at the batch's end
+        (a new lead once it is inserted)."""
         self.pending.append((appointment, outcome))
         self.pending_uids.add(fact.uid)
-        if lead.pk is not None:  # a new lead is re-evaluated once it is inserted
-            lead_services.lead_reevaluate(lead=lead, now=now)  # inside the batch: once, at its end
+        if appointment.lead.pk is not None:
+            lead_services.lead_reevaluate(lead=appointment.lead, now=self.now)
         return outcome
 
     def _movable(self, existing: Appointment) -> bool:
@@ -512,11 +510,11 @@ class _Importer:
         at = check_instant(_when(fact, now), "at")
         cancellation = lead_services.cancellation_new(existing, by=by, kind=Cancellation.Kind.RESCHEDULE, at=at,
                                                       reason=fact.comment, valid=None, now=now)
-        moved = new_like(self.blank, start=fact.start, end=fact.start + length, timezone=existing.timezone,
+        # The end as the event says, as _remember sets it after the services move a meeting.
+        moved = new_like(self.blank, start=fact.start, end=fact.end or fact.start + length, timezone=existing.timezone,
                          location=fact.location or existing.location, booked_by=by, booked_at=at,
                          rescheduled_from_id=existing.pk, chain=existing.chain, **_details(fact, who))
         moved.lead = lead
-        moved.end = fact.end or moved.end  # as the event says, as _remember sets it after the services move one
         check_meeting(moved.start, moved.end)
         check_lengths(Appointment, moved)
         check_lengths(Cancellation, cancellation)
@@ -528,8 +526,7 @@ class _Importer:
         lead_services.lead_reevaluate(lead=lead, now=now)  # inside the batch: once, at its end
         return outcome
 
-    def _remember(self, appointment: Appointment, fact: EventFact, who: Cast, *, also: dict | None = None,
-                  save: bool = True) -> None:
+    def _remember(self, appointment: Appointment, fact: EventFact, who: Cast, *, also: dict | None = None) -> None:
         """Keep which version of which event this appointment reflects (and ``also`` these fields' new
         values), saving only what changed."""
         before = appointment.ical_uid
@@ -537,7 +534,6 @@ class _Importer:
         changed = [k for k, v in values.items() if getattr(appointment, k) != v]
         for k in changed:
             setattr(appointment, k, values[k])
-        if save:
-            self._touched(before, fact.uid)
-            if changed:
-                appointment.save(update_fields=[*changed, "updated_at"])
+        self._touched(before, fact.uid)
+        if changed:
+            appointment.save(update_fields=[*changed, "updated_at"])

@@ -68,10 +68,10 @@ _held: ContextVar[dict[int, Lead] | None] = ContextVar("rebook_held_leads", defa
 def leads_held(leads: dict[int, Lead]) -> Iterator[None]:
     """Inside, a change to one of ``leads`` (by id) works on that object instead of reading the lead again
     under a lock, and on the meetings of those leads it is given as they are, instead of reading their
-    status again. For a caller that locked the leads (``select_for_update``, with ``seller__user``) in the
-    transaction it makes its changes in, with the re-evaluations deferred, so nothing writes their rows
-    meanwhile, and that read their meetings after it locked them: a calendar import's batch cancels and
-    moves hundreds of meetings of the leads it locked.
+    status again. For a caller that locked the leads (``select_for_update``, their seller and its user at
+    hand) in the transaction it makes its changes in, with the re-evaluations deferred, so nothing writes
+    their rows meanwhile, and that read their meetings after it locked them: a calendar import's batch
+    cancels hundreds of meetings of the leads it locked.
 
     A change that fails inside fails the caller's transaction: the services make no savepoint of their own
     (the import rolls the batch back, and applies it again event by event outside)."""
