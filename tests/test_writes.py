@@ -60,6 +60,30 @@ def test_the_rows_are_those_bulk_create_writes_with_their_ids(alice, per_stateme
     assert (ninth.ical_sequence, ninth.participants[0]["name"], ninth.risk) == (2**40 + 9, ODD[4], 0.25)
 
 
+def test_any_number_of_rows_takes_a_few_shapes_of_statement(alice, monkeypatch):
+    """SQLite's driver keeps the statements it prepared, and a statement lists its rows: however many rows
+    come, they go in full statements and the rest in powers of two, so a few shapes serve every count."""
+    from django.db import connection
+
+    from rebook import writes
+
+    statements = []
+    run = writes._run_returning
+    monkeypatch.setattr(writes, "_run_returning", lambda sql, params: statements.append(sql) or run(sql, params))
+    lead = Lead.objects.create(seller=alice, name="Ben", email="ben@x.example")
+    written = []
+    for count in range(1, 41):
+        rows = meetings(alice, lead, count)
+        insert_new(Appointment, rows, per_statement=16)
+        written += rows
+    ids = [a.pk for a in written]
+    assert ids == sorted(ids) and len(set(ids)) == sum(range(1, 41)) == Appointment.objects.count()
+    assert [row["location"] for row in columns(written[-40:])] == [ODD[i % 5] for i in range(40)], "in order"
+    assert Appointment.objects.get(pk=written[-1].pk).ical_sequence == 2**40 + 39
+    if connection.vendor == "sqlite":  # PostgreSQL's take arrays, whatever their length
+        assert len(set(statements)) == 5, statements  # 16, 8, 4, 2 and 1 rows
+
+
 def test_one_row_and_rows_alike_in_every_column(alice):
     lead = Lead.objects.create(seller=alice, name="Ben", email="ben@x.example")
     [one] = meetings(alice, lead, 1)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import JSONField, Model
@@ -154,8 +154,8 @@ def insert_new(model: type, rows: Sequence, *, per_statement: int = 1000) -> Non
     else:
         chunk_size = max(1, min(per_statement, _max_params() // len(fields)))
         row_sql = "(" + ", ".join(["?"] * len(fields)) + ")"
-    for start in range(0, len(rows), chunk_size):
-        chunk = rows[start:start + chunk_size]
+    for start, end in _spans(len(rows), chunk_size, by_powers=vendor == "sqlite"):
+        chunk = rows[start:end]
         if vendor == "postgresql":
             params = [value for _, value in constant]
             params += [[prep(getattr(row, attname)) for row in chunk] for _, attname, prep in varying]
@@ -172,6 +172,27 @@ def insert_new(model: type, rows: Sequence, *, per_statement: int = 1000) -> Non
         for row, pk in zip(chunk, ids, strict=True):
             row.pk = pk
             row._state.adding, row._state.db = False, alias
+
+
+def _spans(n: int, size: int, *, by_powers: bool) -> Iterator[tuple[int, int]]:
+    """Where each statement's rows start and end: ``size`` rows each, and the rest in one, or (``by_powers``)
+    in powers of two. SQLite's statements list their rows, and its driver keeps the last 128 it prepared: a
+    batch of 917 rows and one of 923 would each leave a prepared statement of megabytes behind, where full
+    statements and 512 + 256 + ... + 1 reuse a dozen shapes whatever the counts."""
+    start = 0
+    while n - start >= size:
+        yield start, start + size
+        start += size
+    rest = n - start
+    if rest and not by_powers:
+        yield start, n
+        return
+    bit = 1 << max(rest.bit_length() - 1, 0)
+    while rest:
+        if rest & bit:
+            yield start, start + bit
+            start, rest = start + bit, rest - bit
+        bit >>= 1
 
 
 def _preparer(field, db) -> Callable:

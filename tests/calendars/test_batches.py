@@ -148,12 +148,13 @@ def test_cancelled_and_moved_meetings_cost_a_few_statements_each(alice, twin, mo
     later += [event(i, 1, days=30) for i in range(10, 20)]  # moved
     later += [event(i, 0, extra=("STATUS:CANCELLED",)) for i in range(20, 30)]  # never seen: recorded cancelled
     calendar_import(seller=alice, data=first, name="a.ics", window=WIDE)
-    # Read ahead: 2; each cancellation 3 (the cancellation, the meeting's status, its event's version); each
-    # move and each unseen one none of its own (inserted with the batch's new meetings, their cancellations
-    # after them, on the driver's cursor, which this does not count; the moved meetings' status, 1); then the
-    # 5 leads re-evaluated (a few queries, a save and their messages each). Through the services, each read
-    # again with a savepoint each: 7, 8 and 10 (299).
-    with django_assert_max_num_queries(2 + 10 * 3 + 1 + 5 * 6 + 20):
+    # Read ahead: 2; each cancellation 4 (the free times its offer proposes, the cancellation, the meeting's
+    # status, its event's version); each move and each unseen one none of its own (inserted with the batch's
+    # new meetings, their cancellations after them, on the driver's cursor, which this does not count), but,
+    # moved or cancelled a day ago, the offer's free times, after the batch's earlier moves are written (their
+    # meetings' status, 1); then the 5 leads re-evaluated (a few queries, a save and their messages each).
+    # Through the services, each read again with a savepoint each: 7, 8 and 10 (299).
+    with django_assert_max_num_queries(2 + 10 * 4 + 10 * 2 + 10 + 5 * 6):
         report = calendar_import(seller=alice, data=ics(*later, method="PUBLISH"), name="b.ics", window=WIDE)
     counts = report.counts()
     assert (counts["cancelled"], counts["rescheduled"], counts["recorded_cancelled"]) == (10, 10, 10), counts
@@ -437,3 +438,86 @@ def test_the_leads_a_batch_locked_are_changed_without_reading_them_again_and_end
     calendar_import(seller=twin, data=busy_file(bad=False), name="busy.ics", window=WIDE)
     assert len(held) == 1 and len(held[0]) == 8, "the batch held the leads it made"
     assert state(alice) == state(twin)
+
+
+def test_a_meeting_booked_and_moved_in_one_file_ends_as_the_services_leave_it(alice, twin, monkeypatch):
+    """A meeting the file books and then moves (once or twice, for a lead Rebook knows or one it makes) goes
+    in with its batch, the moves after it; a move recent enough to offer new times, or a cancellation of a
+    meeting the batch made, first puts in what the batch made (the free times are read from the database).
+    Each ends as booking, moving and cancelling it through the services leaves it."""
+    from rebook.leads import services as lead_services
+
+    def event(uid: str, prospect: str, seq: int, days: float, stamped: float, extra=()) -> str:
+        start = (NOW + timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
+        return vevent(uid=uid, seq=seq, stamp=stamp(stamped), start=f"{start:%Y%m%dT%H%M%SZ}",
+                      end=f"{start + timedelta(hours=1):%Y%m%dT%H%M%SZ}", organizer="mailto:alice@example.com",
+                      attendees=(f"mailto:{prospect}@prospects.example",), extra=extra)
+
+    long_ago = [  # stamped long ago: no offer, so nothing is inserted before the batch's end
+        event("k1", "known", 0, 20, -90), event("k1", "known", 1, 22, -80), event("k1", "known", 2, 25, -70),
+        event("n1", "new", 0, 30, -90), event("n1", "new", 1, 31.1, -60),
+    ]
+    recent = [  # moved or cancelled yesterday: the offer of new times is worked out now
+        event("k2", "known", 0, 5, -30), event("k2", "known", 1, 6.2, -1),
+        event("n2", "other", 0, 7, -30), event("n2", "other", 1, 8.3, -1),
+        event("n3", "third", 0, 9, -30), event("n3", "third", 1, 9, -0.5, extra=("STATUS:CANCELLED",)),
+    ]
+    for seller in (alice, twin):
+        lead_services.lead_create(seller=seller, name="Known", email="known@prospects.example", source="test")
+
+    inserts = []
+    keep_insert = calendar_services.insert_new
+    monkeypatch.setattr(calendar_services, "insert_new",
+                        lambda model, rows, **kw: inserts.append((model, len(rows))) or keep_insert(model, rows, **kw))
+    first = calendar_import(seller=alice, data=ics(*long_ago, method="PUBLISH"), name="a.ics", window=WIDE)
+    assert [n for model, n in inserts if model is Appointment] == [2, 2, 1], "one batch: the moves after what they move"
+    second = calendar_import(seller=alice, data=ics(*recent, method="PUBLISH"), name="b.ics", window=WIDE)
+
+    keep = lead_services.leads_held
+    monkeypatch.setattr(lead_services, "leads_held", lambda leads: keep({}))  # each lead and meeting read again
+    monkeypatch.setattr(calendar_services._Importer, "_movable", lambda self, meeting: False)  # moved by the service
+    assert outcomes(calendar_import(seller=twin, data=ics(*long_ago, method="PUBLISH"), name="a.ics",
+                                    window=WIDE)) == outcomes(first)
+    assert outcomes(calendar_import(seller=twin, data=ics(*recent, method="PUBLISH"), name="b.ics",
+                                    window=WIDE)) == outcomes(second)
+    assert [e.outcome for e in first.events] == ["booked", "rescheduled", "rescheduled", "booked", "rescheduled"]
+    assert all(e.appointment_id and e.lead_id for e in [*first.events, *second.events])
+    assert state(alice) == state(twin)
+
+    def cancellations(seller):
+        return sorted((c.appointment.ical_uid, c.appointment.start, c.kind, c.by, c.at, c.is_strike, tuple(c.offered))
+                      for c in Cancellation.objects.filter(seller=seller).select_related("appointment"))
+
+    def chains(seller):
+        return sorted((a.ical_uid, a.start, a.end, a.status, a.booked_at, a.ical_sequence,
+                       a.rescheduled_from.start if a.rescheduled_from else None,
+                       a.rescheduled_from.status if a.rescheduled_from else None,
+                       a.chain == (a.rescheduled_from or a).chain)
+                      for a in Appointment.objects.filter(seller=seller).select_related("rescheduled_from"))
+
+    assert cancellations(alice) == cancellations(twin) and len(cancellations(alice)) == 6
+    assert [(c[0], bool(c[-1])) for c in cancellations(alice)] == [
+        ("k1", False), ("k1", False), ("k2", True), ("n1", False), ("n2", True), ("n3", True)], "offers: the recent ones"
+    assert chains(alice) == chains(twin) and all(row[-1] for row in chains(alice))
+    assert [row[:4] for row in chains(alice) if row[0] == "k1"][-1][3] == "scheduled"
+
+
+def test_a_meeting_first_seen_cancelled_keeps_its_own_time_out_of_its_offer(alice, twin):
+    """Booked and then cancelled, a meeting is busy when its cancellation's offer is worked out: recorded
+    cancelled by an import, its time is not offered either."""
+    from rebook.leads import services as lead_services
+    from rebook.leads.selectors import offer_times
+
+    free = offer_times(seller=alice, length=timedelta(hours=1), after=NOW + alice.policy.reschedule_offer_delay)
+    start = free[0].astimezone(UTC)  # the first time the offer would propose
+    data = ics(vevent(uid="own", stamp=stamp(0), start=f"{start:%Y%m%dT%H%M%SZ}",
+                      end=f"{start + timedelta(hours=1):%Y%m%dT%H%M%SZ}", organizer="mailto:p1@prospects.example",
+                      attendees=("mailto:alice@example.com",), extra=("STATUS:CANCELLED",)), method="CANCEL")
+    assert calendar_import(seller=alice, data=data, name="c.ics", window=WIDE).counts()["recorded_cancelled"] == 1
+    lead = lead_services.lead_create(seller=twin, name="p1", email="p1@prospects.example", source="calendar import")
+    booked = lead_services.appointment_book(lead=lead, start=start, end=start + timedelta(hours=1), booked_by="prospect",
+                                            booked_at=NOW, now=NOW)
+    lead_services.appointment_cancel(appointment=booked, by="prospect", reason="", at=NOW, now=NOW)
+    offered = Cancellation.objects.get(seller=alice).offered
+    assert offered == Cancellation.objects.get(seller=twin).offered and len(offered) >= 2
+    assert start.isoformat() not in offered

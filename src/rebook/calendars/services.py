@@ -29,6 +29,7 @@ from rebook.leads.models import Appointment, Cancellation, Channel, Lead, Party
 from rebook.lengths import check_lengths
 from rebook.reads import instances
 from rebook.sellers.models import Seller
+from rebook.strategy.followups import past_follow_up
 from rebook.strategy.limits import check_instant, check_meeting
 from rebook.webhooks.services import emit_many, endpoints_remembered
 from rebook.writes import insert_new, new_like, update_rows
@@ -302,12 +303,13 @@ class _Importer:
         if not self.pending and not self.moves:
             return
         made = [*self.pending, *((moved, outcome) for moved, _, _, outcome in self.moves)]
-        insert_new(Appointment, [a for a, _ in made])
+        # The old meetings already in the database are marked moved; one this batch made goes in so.
+        moved_from = [old for _, _, old, _ in self.moves if old.pk is not None]
+        self._insert_meetings([a for a, _ in made])
         insert_new(Cancellation, [*self.cancellations, *(c for _, c, _, _ in self.moves)])
-        update_rows(Appointment, [old for _, _, old, _ in self.moves], ["status", "updated_at"])
+        update_rows(Appointment, moved_from, ["status", "updated_at"])
         for a, outcome in made:
             outcome.appointment_id, outcome.lead_id = a.pk, a.lead_id
-            self.meetings[(a.ical_uid, a.recurrence_id)] = a
         events = []
         for a, _ in self.pending:
             booked = lead_services.event_data(a.lead, appointment=a)
@@ -319,6 +321,33 @@ class _Importer:
                     | {"previous_appointment_id": old.pk}) for moved, c, old, _ in self.moves]
         emit_many(seller_id=self.seller.pk, now=self.now, events=events)
         self.pending, self.pending_uids, self.cancellations, self.moves = [], set(), [], []
+
+    def _insert_meetings(self, meetings: list[Appointment]) -> None:
+        """One insert, or, when the batch moved a meeting it made itself, one more for each move of a move:
+        a moved meeting refers to the one it replaces, which needs its id first."""
+        replaces = {id(moved): old for moved, _, old, _ in self.moves}
+        while meetings:
+            ready = []
+            for a in meetings:
+                old = replaces.get(id(a))
+                if old is not None and old.pk is not None:
+                    a.rescheduled_from_id = old.pk
+                if old is None or old.pk is not None:
+                    ready.append(a)
+            insert_new(Appointment, ready)
+            meetings = [a for a in meetings if a.pk is None]
+
+    def _saved(self, meeting: Appointment | None) -> None:
+        """A meeting an earlier event of the batch made and a service is about to change (or a report to
+        name) is inserted first, with everything else the batch made."""
+        if meeting is not None and meeting.pk is None:
+            self.flush()
+
+    def _before_offer(self, at: datetime) -> None:
+        """A cancellation recent enough to offer new times reads the seller's free times from the database:
+        what the batch made before it goes in first, as the services would have left it."""
+        if not past_follow_up(at, self.now):
+            self.flush()
 
     def forget_batch(self) -> None:
         """The batch rolled back: what it inserted and created is gone (read_ahead reads the rest again)."""
@@ -344,22 +373,26 @@ class _Importer:
 
     def apply(self, fact: EventFact) -> Outcome:
         self.made = []
-        if fact.uid in self.pending_uids:  # an earlier event of this batch booked it: insert that first
-            self.flush()
         who = cast(fact, self.mine)
         if who.prospect is None:
             raise RebookError("nobody to attach it to: it names no organizer and no attendee other than you")
         note = f" ({who.note})" if who.note else ""
         if fact.whole_series:
+            if fact.uid in self.pending_uids:  # the series reads its meetings: the batch's go in first
+                self.flush()
             return self._cancel_series(fact, who, note)
+        # A meeting an earlier event of this batch made or moved is found not yet inserted: a later move of
+        # it goes in with the batch too; anything else inserts it first (_saved).
         existing = self._find(fact)
         if existing is not None and existing.ical_uid == fact.uid:
             if _version(fact.sequence, fact.stamp) < _version(existing.ical_sequence, existing.ical_stamp):
+                self._saved(existing)
                 return Outcome(fact.where, "stale", (
                     f"ignored: an older version (SEQUENCE {fact.sequence}) than the one already imported "
                     f"(SEQUENCE {existing.ical_sequence})"), existing.pk, existing.lead_id)
         declined = who.prospect.partstat == DECLINED and fact.method != CANCEL
         if fact.method == REPLY and not declined:
+            self._saved(existing)
             return Outcome(fact.where, "unchanged", f"{who.prospect.email} answered {who.prospect.partstat or 'without a status'}",
                            existing.pk if existing else None, existing.lead_id if existing else None)
         if fact.cancelled or declined:
@@ -405,7 +438,9 @@ class _Importer:
     def _cancel(self, fact, who, existing, declined, note) -> Outcome:
         now = self.now
         by = Party.PROSPECT if declined else _party(who)
+        self._saved(existing)
         if existing is not None and existing.status == Appointment.Status.SCHEDULED:
+            self._before_offer(_when(fact, now))
             c = lead_services.appointment_cancel(
                 appointment=existing, by=by, reason=_reason(fact, declined), at=_when(fact, now), now=now
             )
@@ -420,10 +455,11 @@ class _Importer:
             raise RebookError("cancels a meeting Rebook has never seen, and gives no start time to record it by")
         # Recorded as booking it and then cancelling it would leave it (appointment_book, appointment_cancel),
         # and inserted with the batch's other new meetings by flush(), its cancellation after it.
+        at = check_instant(_when(fact, now), "at")
+        self._before_offer(at)
         appointment = self._new_meeting(fact, who, status=Appointment.Status.CANCELLED)
-        cancellation = lead_services.cancellation_new(
-            appointment, by=by, kind=Cancellation.Kind.CANCEL, at=check_instant(_when(fact, now), "at"),
-            reason=_reason(fact, declined), valid=None, now=now)
+        cancellation = lead_services.cancellation_new(appointment, by=by, kind=Cancellation.Kind.CANCEL, at=at,
+                                                      reason=_reason(fact, declined), valid=None, now=now)
         check_lengths(Cancellation, cancellation)
         self.cancellations.append(cancellation)
         return self._queue(appointment, fact, Outcome(
@@ -450,7 +486,9 @@ class _Importer:
         if existing is not None and existing.status == Appointment.Status.SCHEDULED:
             if existing.start != fact.start and self._movable(existing):
                 return self._move(fact, who, existing, note)
+            self._saved(existing)
             if existing.start != fact.start:
+                self._before_offer(_when(fact, now))
                 _, moved = lead_services.appointment_reschedule(
                     appointment=existing, to=fact.start, by=_party(who), reason=fact.comment, at=_when(fact, now),
                     now=now, details={**_details(fact, who), "location": fact.location or existing.location},
@@ -489,31 +527,38 @@ class _Importer:
         (a new lead once it is inserted)."""
         self.pending.append((appointment, outcome))
         self.pending_uids.add(fact.uid)
+        self.meetings[(appointment.ical_uid, appointment.recurrence_id)] = appointment  # see apply()
         if appointment.lead.pk is not None:
             lead_services.lead_reevaluate(lead=appointment.lead, now=self.now)
         return outcome
 
     def _movable(self, existing: Appointment) -> bool:
         """Whether a move of this meeting can go in with the batch (``_move``): its lead is locked by this batch
-        (so the meeting, read after, is as it is in the database) and not on the nurture list (where the
-        services cancel the meeting instead of moving it)."""
-        lead = self.held.get(existing.lead_id)
+        (so the meeting, read after, is as it is in the database) or made by it, and not on the nurture list
+        (where the services cancel the meeting instead of moving it)."""
+        lead = self._lead_of(existing)
         return lead is not None and lead.status != Lead.Status.NURTURE
+
+    def _lead_of(self, meeting: Appointment) -> Lead | None:
+        """The lead of a meeting in the database if this batch locked it; of one it made, the one it was made
+        for (locked, or made too)."""
+        return self.held.get(meeting.lead_id) if meeting.pk is not None else meeting.lead
 
     def _move(self, fact, who, existing, note) -> Outcome:
         """Moved as appointment_reschedule moves it (the old meeting "rescheduled", a cancellation of the kind
         reschedule, a new meeting in the same chain), inserted with the batch by flush()."""
         now, by = self.now, _party(who)
-        lead = self.held[existing.lead_id]
         length = existing.end - existing.start
         check_meeting(fact.start, fact.start + length)
         at = check_instant(_when(fact, now), "at")
+        self._before_offer(at)
+        lead = self._lead_of(existing)
         cancellation = lead_services.cancellation_new(existing, by=by, kind=Cancellation.Kind.RESCHEDULE, at=at,
                                                       reason=fact.comment, valid=None, now=now)
         # The end as the event says, as _remember sets it after the services move a meeting.
         moved = new_like(self.blank, start=fact.start, end=fact.end or fact.start + length, timezone=existing.timezone,
                          location=fact.location or existing.location, booked_by=by, booked_at=at,
-                         rescheduled_from_id=existing.pk, chain=existing.chain, **_details(fact, who))
+                         chain=existing.chain, **_details(fact, who))  # rescheduled_from: see _insert_meetings
         moved.lead = lead
         check_meeting(moved.start, moved.end)
         check_lengths(Appointment, moved)
@@ -523,7 +568,9 @@ class _Importer:
                           None, lead.pk)
         self.moves.append((moved, cancellation, existing, outcome))
         self.pending_uids.add(fact.uid)
-        lead_services.lead_reevaluate(lead=lead, now=now)  # inside the batch: once, at its end
+        self.meetings[(moved.ical_uid, moved.recurrence_id)] = moved
+        if lead.pk is not None:  # a new lead is re-evaluated once inserted (flush)
+            lead_services.lead_reevaluate(lead=lead, now=now)  # inside the batch: once, at its end
         return outcome
 
     def _remember(self, appointment: Appointment, fact: EventFact, who: Cast, *, also: dict | None = None) -> None:

@@ -434,11 +434,12 @@ def _busy(seller: Seller, after: datetime, until: datetime, exclude_id: int | No
     return list(rows.values_list("start", "end"))
 
 
-def offer_times(*, seller: Seller, length: timedelta, after: datetime) -> list[datetime]:
+def offer_times(*, seller: Seller, length: timedelta, after: datetime,
+                also_busy: Sequence[tuple[datetime, datetime]] = ()) -> list[datetime]:
     """The two or three new times a reschedule offer proposes: different working days, clear of the seller's
-    other meetings."""
+    other meetings (and of ``also_busy``: a meeting not yet inserted)."""
     return suggest_slots(after=after, tz=seller.tz, working=seller.policy.working_window, length=length,
-                         busy=_busy(seller, after, after + OFFER_HORIZON, None))
+                         busy=[*_busy(seller, after, after + OFFER_HORIZON, None), *also_busy])
 
 
 def open_times(*, seller: Seller, length: timedelta, after: datetime, exclude_id: int | None = None) -> list[datetime]:

@@ -415,7 +415,11 @@ def cancellation_new(
 def _offer(seller: Seller, appointment: Appointment, *, by: str, at: datetime, now: datetime) -> list[datetime]:
     """The new times the reschedule offer will propose, fixed now: from when the offer goes out."""
     delay = seller.policy.reschedule_offer_delay if by == Party.PROSPECT else timedelta(0)
-    return offer_times(seller=seller, length=appointment.end - appointment.start, after=max(now, at + delay))
+    # A meeting not yet inserted (an import records it cancelled with its batch) keeps its own time busy, as
+    # it does when it is booked first and cancelled after.
+    unsaved = [(appointment.start, appointment.end)] if appointment.pk is None else []
+    return offer_times(seller=seller, length=appointment.end - appointment.start, after=max(now, at + delay),
+                       also_busy=unsaved)
 
 
 def _begin_change(appointment: Appointment, action: str, *, started_by: datetime | None = None) -> None:
