@@ -10,7 +10,7 @@ import pytest
 from django.forms.models import model_to_dict
 
 from rebook.leads.models import Appointment, Lead
-from rebook.writes import insert_new
+from rebook.writes import insert_new, update_rows
 
 # Around the night New York's clocks go forward (2026-03-08, 2:00 local = 7:00 UTC) and back (2026-11-01).
 STARTS = [datetime(2026, 3, 8, 6, 30, tzinfo=UTC), datetime(2026, 3, 8, 7, 30, tzinfo=UTC),
@@ -82,6 +82,29 @@ def test_any_number_of_rows_takes_a_few_shapes_of_statement(alice, monkeypatch):
     assert Appointment.objects.get(pk=written[-1].pk).ical_sequence == 2**40 + 39
     if connection.vendor == "sqlite":  # PostgreSQL's take arrays, whatever their length
         assert len(set(statements)) == 5, statements  # 16, 8, 4, 2 and 1 rows
+
+
+@pytest.mark.parametrize("count", [1, 7])
+def test_update_rows_writes_the_fields_of_each_row_as_it_is(alice, count):
+    """One statement a row, or on PostgreSQL one for all (from arrays): the same rows either way, the other
+    columns untouched, a row given twice ending as its last copy."""
+    lead = Lead.objects.create(seller=alice, name="Ben", email="ben@x.example")
+    rows = meetings(alice, lead, count)
+    insert_new(Appointment, rows)
+    before = columns(rows)
+    for i, a in enumerate(rows):
+        a.location, a.participants = ODD[(i + 2) % 5], [{"name": ODD[i % 5], "n": i}]
+        a.start, a.risk, a.title = a.start - timedelta(hours=25), None if i % 2 else 0.75, "not written"
+    again = Appointment.objects.get(pk=rows[0].pk)
+    again.location, again.participants, again.start, again.risk = "the last copy", [], STARTS[4] - timedelta(days=400), 0.5
+    update_rows(Appointment, [*rows, again] if count > 1 else rows, ["location", "participants", "start", "risk"])
+    after = columns(rows)
+    for i, (old, new) in enumerate(zip(before, after, strict=True)):
+        expected = {"location": ODD[(i + 2) % 5], "participants": [{"name": ODD[i % 5], "n": i}],
+                    "start": rows[i].start, "risk": None if i % 2 else 0.75}
+        if i == 0 and count > 1:
+            expected = {"location": "the last copy", "participants": [], "start": again.start, "risk": 0.5}
+        assert new == {**old, **expected}, i
 
 
 def test_one_row_and_rows_alike_in_every_column(alice):

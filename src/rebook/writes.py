@@ -1,6 +1,6 @@
 """Rows to insert and update, gathered while a batch of leads is re-evaluated and written once for the
-batch: one INSERT per model, and one UPDATE statement per model and set of columns run for every row
-(pipelined by psycopg), instead of statements per lead (a worker's batch of sent check-ins plans a next
+batch: one INSERT per model, and one UPDATE per model and set of columns (on SQLite run for every row; on
+PostgreSQL one statement for all, from arrays), instead of statements per lead (a worker's batch of sent check-ins plans a next
 one for each of fifty leads). ``Writes()`` writes at once, so a single re-evaluation needs no flush."""
 
 from __future__ import annotations
@@ -50,19 +50,43 @@ class Writes:
 
 
 def update_rows(model: type, rows: Sequence, fields: Sequence[str]) -> None:
-    """``UPDATE ... SET fields WHERE id`` for each row, as one statement run many times: Django's
-    ``bulk_update`` builds a CASE expression per column whose cost in Python grows faster than the rows
-    (two seconds for a few thousand)."""
+    """``UPDATE ... SET fields WHERE id`` for each row, as one statement run many times (on PostgreSQL, one
+    statement for them all): Django's ``bulk_update`` builds a CASE expression per column whose cost in
+    Python grows faster than the rows (two seconds for a few thousand)."""
     if not rows:
         return
     meta, quote = model._meta, connection.ops.quote_name
     columns = [meta.get_field(name) for name in fields]
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor == "postgresql" and len(rows) > 1:
+        _update_from_arrays(db, meta, columns, rows)
+        return
     sql = (f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(c.column)} = %s' for c in columns)} "
            f"WHERE {quote(meta.pk.column)} = %s")
-    db = connections[DEFAULT_DB_ALIAS]
     with db.cursor() as cursor:
         cursor.executemany(sql, [[c.get_db_prep_save(getattr(row, c.attname), db) for c in columns] + [row.pk]
                                  for row in rows])
+
+
+def _update_from_arrays(db, meta, columns: list, rows: Sequence) -> None:
+    """On PostgreSQL, one ``UPDATE ... FROM UNNEST`` of a column array each, bound by the server: the
+    statement run once a row, even pipelined, has the server plan and run thousands (a calendar import
+    re-evaluates every lead it touched). A row given twice ends as its last copy says, as it would there."""
+    last = {row.pk: row for row in rows}
+    quote = db.ops.quote_name
+    sets = ", ".join(f"{quote(c.column)} = u.c{i}" for i, c in enumerate(columns))
+    arrays = ", ".join([*(f"%s::{c.db_type(db).split('(')[0]}[]" for c in columns), f"%s::{meta.pk.rel_db_type(db)}[]"])
+    names = ", ".join(f"c{i}" for i in range(len(columns)))
+    sql = (f"UPDATE {quote(meta.db_table)} AS t SET {sets} FROM UNNEST({arrays}) AS u({names}, id) "
+           f"WHERE t.{quote(meta.pk.column)} = u.id")
+    params = [[prepare(getattr(row, c.attname)) for row in last.values()]
+              for c, prepare in ((c, _preparer(c, db)) for c in columns)]
+    params.append(list(last))
+    import psycopg
+
+    db.ensure_connection()
+    with db.wrap_database_errors, psycopg.Cursor(db.connection) as cursor:  # binds on the server
+        cursor.execute(sql, params)
 
 
 def update_if(model: type, changes: dict, **where) -> int:
