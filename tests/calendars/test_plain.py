@@ -96,6 +96,25 @@ def test_odd_but_plain_values_are_read_quickly_and_alike():
     assert same_as_icalendar(prepared(ics(*odd)))
 
 
+def test_lines_repeated_across_and_within_events_are_read_alike():
+    """Most of an export's lines repeat (the organizer, the status, the same times and attendees): each is
+    read once and its value met again, as icalendar reads it each time."""
+    events = [vevent(uid=f"r{i}", start=";TZID=Eastern Standard Time:20260310T093000",
+                     end=";TZID=Eastern Standard Time:20260310T103000", organizer="mailto:alice@example.com",
+                     attendees=("ATTENDEE;CN=Dana;PARTSTAT=ACCEPTED:mailto:dana@reyes.example",
+                                "ATTENDEE;CN=Sam;PARTSTAT=DECLINED:mailto:sam@x.example") * (1 + i % 2),
+                     extra=("X-MICROSOFT-CDO-BUSYSTATUS:BUSY", "COMMENT:sorry", "COMMENT:sorry",
+                            "STATUS:CANCELLED" if i % 2 else "STATUS:CONFIRMED"))
+              for i in range(6)]
+    text = ics(*events, method="PUBLISH").decode()
+    zone = outlook(1).decode()
+    text = text.replace("METHOD:PUBLISH\r\n", "METHOD:PUBLISH\r\n" + zone[zone.index("BEGIN:VTIMEZONE"):
+                                                                           zone.index("END:VTIMEZONE") + 15])
+    assert same_as_icalendar(prepared(text.encode()))
+    read = read_plain(prepared(text.encode()))
+    assert [len(e["ATTENDEE"]) for e in read.events] == [2, 4] * 3 and read.events[0]["COMMENT"] == ["sorry"] * 2
+
+
 @pytest.mark.parametrize("change", [
     ("END:VEVENT", "RRULE:FREQ=WEEKLY;COUNT=3\r\nEND:VEVENT"),  # a series: expanded by icalendar's helpers
     ("END:VEVENT", "EXDATE:20260317T150000Z\r\nEND:VEVENT"),
@@ -107,6 +126,8 @@ def test_odd_but_plain_values_are_read_quickly_and_alike():
     ("SEQUENCE:0", "SEQUENCE:0\r\nDTSTART:20260301T093000Z"),  # a second start
     ("METHOD:PUBLISH", "METHOD:PUBLISH\r\nMETHOD:REQUEST"),
     ("ATTENDEE;", "ATTENDEE ;"),  # a name with a space in it
+    ("SEQUENCE:0", "SEQUENCE:0\r\nSEQUENCE:0"),  # the very same line twice: read once, then met again
+    ("STATUS:CANCELLED", "STATUS:CANCELLED\r\nSTATUS:CANCELLED"),
 ])
 def test_what_it_cannot_read_as_icalendar_does_is_left_to_icalendar(change):
     text = outlook(1).decode().replace(*change, 1)

@@ -87,13 +87,14 @@ def _read(text: str) -> PlainCalendar:
     properties: dict = {}
     events: list[Event] = []
     zones: dict = {}  # icalendar's zone for each TZID, looked up once a file
+    seen: dict = {}  # each property line of an event already read: see _event
     timezones: list = []
     i, last = 1, len(lines) - 1
     while i < last:
         line = lines[i]
         upper = line.upper()
         if upper == "BEGIN:VEVENT":
-            event, i = _event(lines, i + 1, last, zones)
+            event, i = _event(lines, i + 1, last, zones, seen)
             events.append(event)
         elif upper == "BEGIN:VTIMEZONE":
             if events:  # icalendar would read the events before it without it
@@ -129,10 +130,19 @@ def _end_of(lines: list[str], start: int, last: int, end: str) -> int:
     raise NotPlain
 
 
-def _event(lines: list[str], i: int, last: int, zones: dict) -> tuple[Event, int]:
+def _event(lines: list[str], i: int, last: int, zones: dict, seen: dict) -> tuple[Event, int]:
+    """``seen``: each property line already read in this text, as (name, value), or None when not read: an
+    export repeats most of its lines (the organizer, the status, the same times and attendees), and their
+    values are never changed once read."""
     event = Event()
     while i < last:
         line = lines[i]
+        if line in seen:
+            known = seen[line]
+            if known is not None:
+                _add(event, *known)
+            i += 1
+            continue
         upper = line.upper()
         if upper == "END:VEVENT":
             return event, i + 1
@@ -150,7 +160,10 @@ def _event(lines: list[str], i: int, last: int, zones: dict) -> tuple[Event, int
             raise NotPlain
         if name in _READ:
             name, params, value = _parts(line)
-            _add(event, name, _value(name, params, value, zones))
+            seen[line] = known = (name, _value(name, params, value, zones))
+            _add(event, *known)
+        else:
+            seen[line] = None
         i += 1
     raise NotPlain
 
