@@ -247,6 +247,42 @@ def test_every_new_meeting_is_announced_to_webhooks(alice):
     assert None not in ids and sorted(sent) == sorted(ids)
 
 
+def test_a_batch_announces_what_an_endpoint_wants_and_builds_nothing_for_the_rest(alice, twin, monkeypatch):
+    from rebook.leads import services as lead_services
+
+    built = []
+    keep = lead_services.event_data
+    monkeypatch.setattr(lead_services, "event_data", lambda *a, **kw: built.append(a) or keep(*a, **kw))
+
+    def meeting(uid: str, seq: int = 0, days: int = 3, extra=()) -> str:
+        return vevent(uid=uid, seq=seq, stamp=stamp(-60 + seq), start=f"{NOW + timedelta(days=days):%Y%m%dT150000Z}",
+                      end=f"{NOW + timedelta(days=days):%Y%m%dT160000Z}", organizer="mailto:alice@example.com",
+                      attendees=(f"mailto:{uid}@prospects.example",), extra=extra)
+
+    data = ics(meeting("a"), meeting("b"), meeting("c"), meeting("m"), meeting("m", 1, days=5),
+               meeting("x", extra=("STATUS:CANCELLED",)), method="PUBLISH")
+    calendar_import(seller=alice, data=data, name="w.ics", window=WIDE)
+    assert built == [] and not Delivery.objects.exists(), "no endpoint: nothing made to announce"
+    third = seller_create(username="third", display_name="Third", email="alice@example.com",
+                          timezone_name="America/New_York")
+    endpoint_create(seller=twin, url="https://hooks.example/twin", events=["appointment.rescheduled",
+                                                                          "appointment.cancelled"])
+    endpoint_create(seller=third, url="https://hooks.example/third", events=[])  # every event
+    for seller in (twin, third):
+        report = calendar_import(seller=seller, data=data, name="w.ics", window=WIDE)
+        assert [e.outcome for e in report.events] == ["booked"] * 4 + ["rescheduled", "recorded_cancelled"]
+
+    def announced(seller) -> list[tuple[str, str]]:
+        uids = dict(Appointment.objects.values_list("id", "ical_uid"))
+        return sorted((d.event, uids[d.payload["data"]["appointment"]["id"]] if "appointment" in d.payload["data"]
+                       else d.payload["data"]["lead"]["email"][0]) for d in Delivery.objects.filter(endpoint__seller=seller))
+
+    assert announced(twin) == [("appointment.cancelled", "x"), ("appointment.rescheduled", "m")]
+    assert announced(third) == [*(("appointment.booked", uid) for uid in "abcmx"), ("appointment.cancelled", "x"),
+                                ("appointment.rescheduled", "m"), *(("lead.created", uid) for uid in "abcmx")]
+    assert len(built) == 2 + 12, "the data of each wanted event, and of no other"
+
+
 def test_a_large_file_is_read_in_parts_with_each_series_whole(alice, twin, monkeypatch):
     whole = calendar_import(seller=alice, data=busy_file(), name="busy.ics", window=WIDE)
     monkeypatch.setattr(reading, "PART_EVENTS", 4)

@@ -31,7 +31,7 @@ from rebook.reads import instances
 from rebook.sellers.models import Seller
 from rebook.strategy.followups import past_follow_up
 from rebook.strategy.limits import check_instant, check_meeting
-from rebook.webhooks.services import emit_many, endpoints_remembered
+from rebook.webhooks.services import emit_many, endpoints_remembered, wanted
 from rebook.writes import insert_new, new_like, update_rows
 
 WINDOW = timedelta(days=365)
@@ -310,16 +310,20 @@ class _Importer:
         update_rows(Appointment, moved_from, ["status", "updated_at"])
         for a, outcome in made:
             outcome.appointment_id, outcome.lead_id = a.pk, a.lead_id
-        events = []
-        for a, _ in self.pending:
-            booked = lead_services.event_data(a.lead, appointment=a)
-            booked["appointment"]["status"] = Appointment.Status.SCHEDULED  # as it was booked
-            events.append(("appointment.booked", booked))
-        events += [("appointment.cancelled", lead_services.event_data(c.lead, appointment=c.appointment, cancellation=c))
-                   for c in self.cancellations]
-        events += [("appointment.rescheduled", lead_services.event_data(moved.lead, appointment=moved, cancellation=c)
-                    | {"previous_appointment_id": old.pk}) for moved, c, old, _ in self.moves]
-        emit_many(seller_id=self.seller.pk, now=self.now, events=events)
+        events, seller_id = [], self.seller.pk
+        if wanted(seller_id, "appointment.booked"):  # their data made only for an endpoint that wants them
+            for a, _ in self.pending:
+                booked = lead_services.event_data(a.lead, appointment=a)
+                booked["appointment"]["status"] = Appointment.Status.SCHEDULED  # as it was booked
+                events.append(("appointment.booked", booked))
+        if wanted(seller_id, "appointment.cancelled"):
+            events += [("appointment.cancelled", lead_services.event_data(c.lead, appointment=c.appointment,
+                                                                          cancellation=c))
+                       for c in self.cancellations]
+        if wanted(seller_id, "appointment.rescheduled"):
+            events += [("appointment.rescheduled", lead_services.event_data(moved.lead, appointment=moved, cancellation=c)
+                        | {"previous_appointment_id": old.pk}) for moved, c, old, _ in self.moves]
+        emit_many(seller_id=seller_id, now=self.now, events=events)
         self.pending, self.pending_uids, self.cancellations, self.moves = [], set(), [], []
 
     def _insert_meetings(self, meetings: list[Appointment]) -> None:
