@@ -63,8 +63,9 @@ def update_rows(model: type, rows: Sequence, fields: Sequence[str]) -> None:
         return
     sql = (f"UPDATE {quote(meta.db_table)} SET {', '.join(f'{quote(c.column)} = %s' for c in columns)} "
            f"WHERE {quote(meta.pk.column)} = %s")
+    prepared = [(c.attname, _preparer(c, db)) for c in columns]  # each distinct value once, as insert_new
     with db.cursor() as cursor:
-        cursor.executemany(sql, [[c.get_db_prep_save(getattr(row, c.attname), db) for c in columns] + [row.pk]
+        cursor.executemany(sql, [[prepare(getattr(row, attname)) for attname, prepare in prepared] + [row.pk]
                                  for row in rows])
 
 

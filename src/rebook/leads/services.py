@@ -16,7 +16,6 @@ from typing import ParamSpec, TypeVar
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from rebook.errors import Conflict, RebookError
@@ -659,34 +658,32 @@ def leads_reevaluate(ids: list[int], *, now: datetime | None = None, only_messag
             sellers = Seller.objects.select_related("user").in_bulk({lead.seller_id for lead in leads})
             for lead in leads:
                 lead._state.fields_cache["seller"] = sellers[lead.seller_id]
-            # Prefetched: the messages the reconciliation may change (only the columns it reads and writes),
-            # so its ``lead.messages.all()`` reads no more; the keys of the rest (a sent history can be long)
-            # as plain rows, from which the histories' sent messages come too.
-            prefetch_related_objects(leads, Prefetch("messages", queryset=PlannedMessage.objects.filter(
-                status__in=RECONCILED).only("id", "lead_id", "seller_id", "kind", "key", "status", "status_note", "due",
-                                            "attempts")))
-            settled: dict[int, list[tuple]] = {lead.pk: [] for lead in leads}
-            for lead_id, *row in PlannedMessage.objects.filter(lead__in=leads).exclude(status__in=RECONCILED).values_list(
-                    "lead_id", "key", "kind", "status", "sent_at"):
+            batch = [lead.pk for lead in leads]  # ids: a filter on instances normalizes each one
+            # The messages the reconciliation may change (only the columns it reads and writes); the keys of
+            # the rest (a sent history can be long) as plain rows, from which the histories' sent messages
+            # come too.
+            open_messages: dict[int, list[PlannedMessage]] = {pk: [] for pk in batch}
+            for m in instances(PlannedMessage.objects.filter(lead_id__in=batch, status__in=RECONCILED),
+                               ["id", "lead_id", "seller_id", "kind", "key", "status", "status_note", "due", "attempts"]):
+                open_messages[m.lead_id].append(m)
+            settled: dict[int, list[tuple]] = {pk: [] for pk in batch}
+            for lead_id, *row in PlannedMessage.objects.filter(lead_id__in=batch).exclude(
+                    status__in=RECONCILED).values_list("lead_id", "key", "kind", "status", "sent_at"):
                 settled[lead_id].append(row)
             histories = lead_histories(leads, messages=settled, appointment_fields=HISTORY_FIELDS)
-            items: dict[int, list[_Item]] = {lead.pk: [] for lead in leads}
-            for lead_id, *row in ChecklistItem.objects.filter(cancellation__lead__in=leads).values_list(
+            items: dict[int, list[_Item]] = {pk: [] for pk in batch}
+            for lead_id, *row in ChecklistItem.objects.filter(cancellation__lead_id__in=batch).values_list(
                     "cancellation__lead_id", "id", "cancellation_id", "step", "done_at", "done_by"):
                 items[lead_id].append(_Item(*row))  # a model instance costs more to make than its row to read
             writes = Writes(gather=True)  # the batch's new and changed messages and checklist items, written together
             for lead in leads:
-                lead_reevaluate(lead=lead, now=now, loaded=histories[lead.pk], checklist_items=items[lead.pk],
-                                only_messages=only_messages, writes=writes,
-                                settled_keys=frozenset(key for key, *_ in settled[lead.pk]))
+                _reevaluate(lead=lead, now=now, loaded=histories[lead.pk], checklist_items=items[lead.pk],
+                            only_messages=only_messages, writes=writes, open_messages=open_messages[lead.pk],
+                            settled_keys=frozenset(key for key, *_ in settled[lead.pk]))
             writes.flush()
 
 
-# No savepoint: it runs inside every service's transaction, and a failure fails the whole change.
-@transaction.atomic(savepoint=False)
-def lead_reevaluate(*, lead: Lead, now: datetime | None = None, loaded=None,
-                    checklist_items: list[_Item] | None = None, only_messages: bool = False,
-                    writes: Writes | None = None, settled_keys: frozenset[str] | None = None) -> Lead:
+def lead_reevaluate(*, lead: Lead, now: datetime | None = None, only_messages: bool = False) -> Lead:
     """Recompute everything that follows from the lead's history and persist it (inside
     ``reevaluations_deferred``, later, once).
 
@@ -694,13 +691,23 @@ def lead_reevaluate(*, lead: Lead, now: datetime | None = None, loaded=None,
     that follow ``change_stamp`` (the pipeline counts, the risks) count on every change to a lead's history
     moving it. ``only_messages`` is for a caller that changed nothing but the lead's messages (the worker,
     after sending): none of those caches reads a message, so the row is written only if a field changed.
-    ``writes``: where the new and changed messages, checklist items and strikes go (``leads_reevaluate``
-    gathers a batch's and writes them together); by default, written at once. ``settled_keys``: see
-    ``messages_reconcile``."""
+    """
     pending = _deferred.get()
-    if pending is not None:
+    if pending is not None:  # before any transaction: a batch defers thousands
         pending.add(lead.pk)
         return lead
+    return _reevaluate(lead=lead, now=now, only_messages=only_messages)
+
+
+# No savepoint: it runs inside every service's transaction, and a failure fails the whole change.
+@transaction.atomic(savepoint=False)
+def _reevaluate(*, lead: Lead, now: datetime | None, only_messages: bool, loaded=None,
+                checklist_items: list[_Item] | None = None, writes: Writes | None = None,
+                open_messages: list[PlannedMessage] | None = None, settled_keys: frozenset[str] | None = None) -> Lead:
+    """``lead_reevaluate``, with what ``leads_reevaluate`` read for a batch of leads: ``loaded`` (the history,
+    read under the lead's lock), ``checklist_items``, ``open_messages`` and ``settled_keys`` (see
+    ``messages_reconcile``); ``writes``: where the new and changed messages, checklist items and strikes go
+    (gathered for the batch and written together); by default, written at once."""
     now = _now(now)
     seller = lead.seller
     policy = seller.policy
@@ -734,7 +741,7 @@ def lead_reevaluate(*, lead: Lead, now: datetime | None = None, loaded=None,
     desired = plan_messages(loaded.facts, policy, decision, now, pursuing=status not in TERMINAL_STATUSES and lead.unsubscribed_at is None)
     messages_reconcile(
         lead=lead, desired=desired, auto_send=policy.auto_send, withdraw_note=_withdraw_note(lead, status),
-        now=now, quiet=policy.quiet_window, writes=writes, settled_keys=settled_keys,
+        now=now, quiet=policy.quiet_window, writes=writes, pending=open_messages, settled_keys=settled_keys,
     )
     _checklists_sync(lead, loaded, decision, now, writes, checklist_items)
     if moved_to_nurture:

@@ -39,6 +39,7 @@ def messages_reconcile(
     now: datetime,
     quiet: DailyWindow | None = None,
     writes: Writes | None = None,
+    pending: list[PlannedMessage] | None = None,
     settled_keys: frozenset[str] | None = None,
 ) -> list[PlannedMessage]:
     """Add what is newly wanted, re-time what moved, withdraw what is no longer wanted.
@@ -46,10 +47,11 @@ def messages_reconcile(
     Sent, failed, in-flight and discarded messages are history (or the seller's decision) and are
     never touched; a withdrawn message that is wanted again comes back. Due times are moved out of the
     lead's quiet hours. With ``writes`` (gathering), the rows are written when the caller flushes it.
-    ``settled_keys``: the keys of the lead's messages that are history, from a caller that read them as
-    plain rows; ``lead.messages`` then holds only the pending and withdrawn ones.
+    ``pending`` and ``settled_keys``: from a caller that read several leads' messages at once, the lead's
+    pending and withdrawn messages, and the keys of the rest (history) as plain rows.
     """
-    existing = {m.key: m for m in lead.messages.all() if m.kind != SELLER_NOTICE}  # notices are not planned
+    mine = pending if pending is not None else lead.messages.all()
+    existing = {m.key: m for m in mine if m.kind != SELLER_NOTICE}  # notices are not planned
     settled = settled_keys or frozenset()
     tz = lead.tz
     # Due times move out of the lead's quiet hours here, so the outbox shows when a message really goes.
