@@ -143,16 +143,35 @@ def _zone_for(tzid: str) -> ZoneInfo | None:
 
 
 class _Clock:
-    """Turns DTSTART-like properties into UTC instants, noting the guesses it had to make."""
+    """Turns DTSTART-like properties into UTC instants, noting the guesses it had to make; and the people an
+    event names into Persons. A value object met again (the quick reader gives a repeated line's value once
+    for all the events that have it) is not read again."""
 
     def __init__(self, tz: ZoneInfo, warnings: list[str], day_offsets: dict | None = None):
         self.tz = tz
         self.warnings = warnings
         self._day_offsets: dict[tuple[object, date], timedelta | None] = {} if day_offsets is None else day_offsets
+        self._read: dict[int, tuple[object, object]] = {}  # by id(value): (the value, kept alive; what it gave)
 
     def instant(self, prop) -> tuple[datetime | None, bool]:
         if prop is None:
             return None, False
+        known = self._read.get(id(prop))
+        if known is not None and known[0] is prop:
+            return known[1]
+        result = self._instant(prop)  # a refusal is raised again each time
+        self._read[id(prop)] = (prop, result)
+        return result
+
+    def person(self, value) -> Person | None:
+        known = self._read.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        result = address(value)
+        self._read[id(value)] = (value, result)
+        return result
+
+    def _instant(self, prop) -> tuple[datetime | None, bool]:
         value = prop.dt
         if isinstance(value, date) and not (EARLIEST.year <= value.year < LATEST.year):
             raise RebookError(f"{value.isoformat()[:10]} is outside the dates Rebook keeps "
@@ -355,8 +374,8 @@ def _fact(event, label: str, method: str, uid: str, clock: _Clock, whole_series:
         summary=_text(event, "SUMMARY"),
         location=_text(event, "LOCATION"),
         comment=_text(event, "COMMENT") or _text(event, "DESCRIPTION"),
-        organizer=address(event.get("ORGANIZER")),
-        attendees=tuple(p for p in (address(a) for a in attendees) if p is not None),
+        organizer=clock.person(event.get("ORGANIZER")),
+        attendees=tuple(p for p in (clock.person(a) for a in attendees) if p is not None),
         whole_series=whole_series,
     )
 

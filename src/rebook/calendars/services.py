@@ -266,6 +266,7 @@ class _Importer:
         self.new_leads: list[Lead] = []  # the leads of new meetings' prospects Rebook did not know, inserted first
         self.pending_uids: set[str] = set()
         self.made: list[str] = []  # addresses whose lead the current event created
+        self.casts: dict[int, tuple[EventFact, Cast]] = {}  # by id: the batch's facts, and who is who in each
         # New meetings are copies of this one (Model.__init__ sets 25 fields a meeting).
         self.blank = Appointment(seller=seller, timezone=seller.timezone, channel=Channel.SELLER, created_at=now)
 
@@ -274,7 +275,8 @@ class _Importer:
     def read_ahead(self, facts: list[EventFact]) -> None:
         uids = {f.uid for f in facts if not f.uid.endswith("@rebook")}
         self.meetings, self.read_uids, self.leads, self.held = {}, uids, {}, {}
-        emails = {who.prospect.email for f in facts if (who := cast(f, self.mine)).prospect is not None}
+        self.casts = {id(f): (f, cast(f, self.mine)) for f in facts}  # who is who, for apply() too
+        emails = {who.prospect.email for _, who in self.casts.values() if who.prospect is not None}
         # Locked in id order, as a booking locks its lead; the first lead with the address, as _lead finds it.
         # Their seller is this one (its row, read with each lead, was the most of the read).
         locked = (Lead.objects.select_for_update(of=("self",)).filter(seller=self.seller)
@@ -377,7 +379,8 @@ class _Importer:
 
     def apply(self, fact: EventFact) -> Outcome:
         self.made = []
-        who = cast(fact, self.mine)
+        known = self.casts.get(id(fact))
+        who = known[1] if known is not None and known[0] is fact else cast(fact, self.mine)
         if who.prospect is None:
             raise RebookError("nobody to attach it to: it names no organizer and no attendee other than you")
         note = f" ({who.note})" if who.note else ""
