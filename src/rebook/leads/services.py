@@ -33,7 +33,7 @@ from rebook.strategy.limits import check_instant, check_meeting
 from rebook.strategy.reasons import NO_SHOW, NOT_INTERESTED
 from rebook.strategy.strikes import TERMINAL_STATUSES, StrikeDecision, decide_strikes, lead_status
 from rebook.timeparse import zone
-from rebook.webhooks.services import emit, emit_many, wanted
+from rebook.webhooks.services import emit, emit_many
 from rebook.writes import Writes, insert_new
 
 Status = Lead.Status
@@ -166,9 +166,8 @@ def leads_insert(leads: list[Lead], *, now: datetime | None = None) -> None:
         return
     insert_new(Lead, leads)
     for seller_id in dict.fromkeys(lead.seller_id for lead in leads):
-        if wanted(seller_id, "lead.created"):
-            emit_many(seller_id=seller_id, now=now, events=[
-                ("lead.created", event_data(lead)) for lead in leads if lead.seller_id == seller_id])
+        emit_many(seller_id=seller_id, now=now, events=[
+            ("lead.created", functools.partial(event_data, lead)) for lead in leads if lead.seller_id == seller_id])
 
 
 @transaction.atomic
@@ -344,8 +343,7 @@ def check_bookable(lead: Lead) -> None:
 def _emit(lead: Lead, event: str, now: datetime | None, *, appointment: Appointment | None = None,
           cancellation: Cancellation | None = None, **extra) -> None:
     """A webhook event, queued in the same transaction as the change (its data made only if wanted)."""
-    if wanted(lead.seller_id, event):
-        emit(seller_id=lead.seller_id, event=event, data=event_data(lead, appointment, cancellation) | extra, now=now)
+    emit(seller_id=lead.seller_id, event=event, data=lambda: event_data(lead, appointment, cancellation) | extra, now=now)
 
 
 def event_data(lead: Lead, appointment: Appointment | None = None, cancellation: Cancellation | None = None) -> dict:

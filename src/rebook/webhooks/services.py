@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -82,19 +83,22 @@ def wanted(seller_id: int, event: str) -> bool:
     return any(not e.events or event in e.events for e in _endpoints(seller_id))
 
 
-def emit(*, seller_id: int, event: str, data: dict, now: datetime | None = None) -> int:
+def emit(*, seller_id: int, event: str, data: dict | Callable[[], dict], now: datetime | None = None) -> int:
     """Queue the event for every endpoint that wants it, in the caller's transaction."""
     return emit_many(seller_id=seller_id, events=[(event, data)], now=now)
 
 
-def emit_many(*, seller_id: int, events: list[tuple[str, dict]], now: datetime | None = None) -> int:
-    """Queue several events (name, data) of one seller, in order, with one look at the endpoints."""
+def emit_many(*, seller_id: int, events: list[tuple[str, dict | Callable[[], dict]]], now: datetime | None = None) -> int:
+    """Queue several events (name, data) of one seller, in order, with one look at the endpoints. The data
+    may be a function that makes it: called only for an event an endpoint wants."""
     if not events:
         return 0
     for event, _ in events:
         assert event in EVENTS, event
     endpoints = _endpoints(seller_id)
-    if not endpoints:
+    events = [(event, data() if callable(data) else data) for event, data in events
+              if any(not e.events or event in e.events for e in endpoints)]
+    if not events:
         return 0
     now = now or timezone.now()
     deliveries = [
