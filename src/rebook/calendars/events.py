@@ -11,6 +11,7 @@ import math
 import sys
 import time as time_module
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -154,20 +155,16 @@ class _Clock:
         self._read: dict[int, tuple[object, object]] = {}  # by id(value): (the value, kept alive; what it gave)
 
     def instant(self, prop) -> tuple[datetime | None, bool]:
-        if prop is None:
-            return None, False
-        known = self._read.get(id(prop))
-        if known is not None and known[0] is prop:
-            return known[1]
-        result = self._instant(prop)  # a refusal is raised again each time
-        self._read[id(prop)] = (prop, result)
-        return result
+        return (None, False) if prop is None else self._once(prop, self._instant)  # a refusal: raised each time
 
     def person(self, value) -> Person | None:
+        return self._once(value, address)
+
+    def _once(self, value, read: Callable):
         known = self._read.get(id(value))
         if known is not None and known[0] is value:
             return known[1]
-        result = address(value)
+        result = read(value)
         self._read[id(value)] = (value, result)
         return result
 

@@ -11,6 +11,7 @@ and each lead a batch touched is re-evaluated once at its end. A file is one tra
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -31,7 +32,7 @@ from rebook.reads import instances
 from rebook.sellers.models import Seller
 from rebook.strategy.followups import past_follow_up
 from rebook.strategy.limits import check_instant, check_meeting
-from rebook.webhooks.services import emit_many, endpoints_remembered, wanted
+from rebook.webhooks.services import emit_many, endpoints_remembered
 from rebook.writes import insert_new, new_like, update_rows
 
 WINDOW = timedelta(days=365)
@@ -239,6 +240,18 @@ def _details(fact: EventFact, who: Cast) -> dict:
             "participants": [{"name": p.name, "email": p.email} for p in who.participants]}
 
 
+def _booked_data(a: Appointment) -> dict:
+    """``appointment.booked`` for a meeting inserted with its batch, as it was booked (recorded cancelled or
+    moved later in the batch, it is no longer scheduled)."""
+    data = lead_services.event_data(a.lead, appointment=a)
+    data["appointment"]["status"] = Appointment.Status.SCHEDULED
+    return data
+
+
+def _moved_data(moved: Appointment, c: Cancellation, old: Appointment) -> dict:
+    return lead_services.event_data(moved.lead, appointment=moved, cancellation=c) | {"previous_appointment_id": old.pk}
+
+
 def _party(who: Cast) -> str:
     return Party.SELLER if who.seller_organizes else Party.PROSPECT
 
@@ -312,20 +325,13 @@ class _Importer:
         update_rows(Appointment, moved_from, ["status", "updated_at"])
         for a, outcome in made:
             outcome.appointment_id, outcome.lead_id = a.pk, a.lead_id
-        events, seller_id = [], self.seller.pk
-        if wanted(seller_id, "appointment.booked"):  # their data made only for an endpoint that wants them
-            for a, _ in self.pending:
-                booked = lead_services.event_data(a.lead, appointment=a)
-                booked["appointment"]["status"] = Appointment.Status.SCHEDULED  # as it was booked
-                events.append(("appointment.booked", booked))
-        if wanted(seller_id, "appointment.cancelled"):
-            events += [("appointment.cancelled", lead_services.event_data(c.lead, appointment=c.appointment,
-                                                                          cancellation=c))
-                       for c in self.cancellations]
-        if wanted(seller_id, "appointment.rescheduled"):
-            events += [("appointment.rescheduled", lead_services.event_data(moved.lead, appointment=moved, cancellation=c)
-                        | {"previous_appointment_id": old.pk}) for moved, c, old, _ in self.moves]
-        emit_many(seller_id=seller_id, now=self.now, events=events)
+        # Their data made only for an event an endpoint wants (see emit_many).
+        events = [("appointment.booked", functools.partial(_booked_data, a)) for a, _ in self.pending]
+        events += [("appointment.cancelled", functools.partial(lead_services.event_data, c.lead, appointment=c.appointment,
+                                                               cancellation=c)) for c in self.cancellations]
+        events += [("appointment.rescheduled", functools.partial(_moved_data, moved, c, old))
+                   for moved, c, old, _ in self.moves]
+        emit_many(seller_id=self.seller.pk, now=self.now, events=events)
         self.pending, self.pending_uids, self.cancellations, self.moves = [], set(), [], []
 
     def _insert_meetings(self, meetings: list[Appointment]) -> None:

@@ -76,13 +76,6 @@ def _endpoints(seller_id: int) -> list[Endpoint]:
     return _memo.get(seller_id, lambda: list(Endpoint.objects.filter(seller_id=seller_id, active=True)))
 
 
-def wanted(seller_id: int, event: str) -> bool:
-    """Whether an endpoint of the seller's wants the event: a caller with many to queue builds their data
-    only then (with one look at the endpoints, as emit_many's)."""
-    assert event in EVENTS, event
-    return any(not e.events or event in e.events for e in _endpoints(seller_id))
-
-
 def emit(*, seller_id: int, event: str, data: dict | Callable[[], dict], now: datetime | None = None) -> int:
     """Queue the event for every endpoint that wants it, in the caller's transaction."""
     return emit_many(seller_id=seller_id, events=[(event, data)], now=now)
