@@ -244,9 +244,14 @@ def test_cards_from_a_phone_upload_to_the_call(browser, live_server, seller):
     page.get_by_text("Reading 3 cards").wait_for()
     page.screenshot(path=SHOTS / "cards-uploaded-phone.png", full_page=True)
 
+    assert page.locator('meta[http-equiv="refresh"]').count() == 1
     Worker(name="browser-cards", send_mail=False, report=lambda line: None).run(until_idle=True)
-    page.reload()
+    # The page's own refresh brings the cards read; it stops refreshing once a card is there to review
+    # (so a reload now cannot race a refresh), and the reload shows any card read after that refresh.
     forms = page.locator("section.review-card form", has=page.get_by_role("button", name="Save as a lead"))
+    forms.first.wait_for(timeout=20_000)
+    assert page.locator('meta[http-equiv="refresh"]').count() == 0
+    page.reload()
     assert forms.count() == 3
     no_sideways_scroll(page)
     page.screenshot(path=SHOTS / "cards-review-phone.png", full_page=True)
