@@ -164,6 +164,19 @@ def test_nobody_to_attach_it_to_is_refused(alice):
     assert not Appointment.objects.exists()
 
 
+def test_a_pasted_page_in_a_summary_or_uid_is_quoted_short_in_the_report(alice):
+    """A refused event is named by its summary (else its UID): the start of a long one and its length, so
+    that one odd event does not flood the report."""
+    long_summary = vevent(organizer="", attendees=()).replace("SUMMARY:Coffee", "SUMMARY:" + "Agenda " * 2000)
+    long_uid = vevent(uid="u" * 5000, organizer="", attendees=()).replace("SUMMARY:Coffee\r\n", "")
+    short_uid = vevent(uid="meeting-2", organizer="", attendees=()).replace("SUMMARY:Coffee\r\n", "")
+    first, second, third = run(alice, ics(long_summary, long_uid, short_uid)).rejected
+    assert f"event {'Agenda ' * 8 + 'Agen'!r}… (13,999 characters)" in first and len(first) < 200
+    assert f"event {'u' * 60!r}… (5,000 characters)" in second and len(second) < 200
+    assert "event meeting-2: " in third and "nobody to attach it to" in third
+    assert not Appointment.objects.exists()
+
+
 def test_without_the_sellers_address_the_organizer_is_the_prospect_and_the_import_says_so(alice):
     report = run(alice, ics(vevent(attendees=("mailto:someone@else.example",))))
     assert "the organizer is taken as the prospect" in report.events[0].detail

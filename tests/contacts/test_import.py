@@ -85,6 +85,16 @@ def test_phone_numbers_become_e164_with_the_default_region(alice):
     assert report.refused == []  # Bad still has a name
 
 
+def test_a_pasted_page_in_a_cell_is_quoted_short_in_its_note(alice):
+    """The value left out is named by its start and its length; the line says where the rest is."""
+    data = f"Name,Email,Phone\nDana,{'x' * 300},{'9' * 5000}\n".encode()
+    report = load(alice, data)
+    assert Lead.objects.get().name == "Dana"  # the name still goes in
+    (line, email), (_, phone) = report.notes
+    assert line == 2 and email.startswith(f"e-mail address {'x' * 60!r}… (300 characters) is not valid (")
+    assert phone == f"phone number {'9' * 60!r}… (5,000 characters) is not a possible number (region US); left out"
+
+
 def test_unusable_rows_are_listed_with_line_and_reason_and_good_rows_go_in(alice):
     data = b"Name,Email,Phone\nDana,dana@example.com,\n,not-an-address,\n\n,,\nEve,,555 201 0199\n"
     report = load(alice, data)

@@ -21,7 +21,7 @@ import recurring_ical_events
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from rebook import stopping
-from rebook.errors import RebookError
+from rebook.errors import RebookError, shown
 from rebook.strategy.limits import (
     EARLIEST,
     LATEST,
@@ -179,7 +179,7 @@ class _Clock:
                 zone = _zone_for(tzid) if tzid else None
                 if zone is None:
                     self._warn(
-                        f"the time zone {tzid!r} is not defined in the file; times in it are read in your zone ({self.tz.key})"
+                        f"the time zone {shown(tzid)} is not defined in the file; times in it are read in your zone ({self.tz.key})"
                         if tzid else f"floating times (no time zone) are read in your zone ({self.tz.key})"
                     )
                     zone = self.tz
@@ -262,7 +262,9 @@ def extract(calendar: icalendar.Calendar, *, where: str, tz: ZoneInfo, window: t
 
 def _label(where: str, event, uid: str) -> str:
     summary = _text(event, "SUMMARY")
-    return f"{where}, event {summary!r}" if summary else f"{where}, event {uid}"
+    if summary:
+        return f"{where}, event {shown(summary)}"
+    return f"{where}, event {uid if len(uid) <= 60 else shown(uid)}"
 
 
 _PERIOD_SECONDS = {"HOURLY": 3600, "DAILY": 86400, "WEEKLY": 7 * 86400, "MONTHLY": 28 * 86400, "YEARLY": 365 * 86400}

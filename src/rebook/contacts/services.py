@@ -26,7 +26,7 @@ from email_validator import EmailNotValidError
 from rebook import stopping
 from rebook.addresses import possible_phone, valid_email
 from rebook.contacts.reading import Contact, detect_encoding, read_csv, read_vcards
-from rebook.errors import RebookError
+from rebook.errors import RebookError, shown
 from rebook.leads.models import Lead
 from rebook.sellers.models import Seller
 from rebook.strategy import limits
@@ -149,7 +149,7 @@ def _email(contact: Contact, notes: list[str]) -> str:
         try:
             return valid_email(address)
         except EmailNotValidError as e:
-            notes.append(f"e-mail address {address!r} is not valid ({e}); left out")
+            notes.append(f"e-mail address {shown(address)} is not valid ({e}); left out")
     return ""
 
 
@@ -159,7 +159,7 @@ def _phone(contact: Contact, region: str, notes: list[str]) -> str:
         number = possible_phone(raw, region)
         if number is not None:
             return number
-        notes.append(f"phone number {raw!r} is not a possible number (region {region}); left out")
+        notes.append(f"phone number {shown(raw)} is not a possible number (region {region}); left out")
     return ""
 
 
