@@ -7,9 +7,11 @@ and a related object read with the row is cached on it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from django.db.models import Model, QuerySet, signals
 from django.db.models.base import ModelState
+from django.utils.dateparse import parse_datetime
 
 
 def instances(queryset: QuerySet, fields: Sequence[str] | None = None, **related: Sequence[str]) -> list:
@@ -53,3 +55,12 @@ def _the_usual_way(queryset: QuerySet, names: list[str], joined: list) -> list:
     fields = [meta.get_field(n).name for n in names]  # only() takes names, not attnames ("lead", not "lead_id")
     fields += [f"{name}__{target._meta.get_field(f).name}" for name, _, target, wanted in joined for f in wanted]
     return list(queryset.select_related(*(name for name, *_ in joined)).only(*fields))
+
+
+def moment(value) -> datetime | None:
+    """A timestamp as the database hands back a column of a statement written as SQL, or an aggregate, made
+    aware: PostgreSQL's is; SQLite's is in UTC, a naive datetime for a column, text for an aggregate."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
+    return parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -310,3 +310,28 @@ def test_a_long_history_shows_its_newest_part_with_a_link_to_all_of_it(alice_cli
     assert page.count('class="badge held"') == 10 and "Show the whole history" in page
     everything = alice_client.get(f"/leads/{charlie.pk}/?all=1").content.decode()
     assert everything.count('class="badge held"') == 14 and "Show the whole history" not in everything
+
+
+def test_today_counts_the_messages_to_review_and_those_that_failed_of_this_seller_only(alice_client, story, bob):
+    from rebook.leads.services import appointment_book, appointment_cancel, lead_create
+
+    def todos() -> list[str]:
+        html = alice_client.get("/").content.decode()
+        return [re.sub(r"\s+", " ", t) for t in re.findall(r'<span class="what">([^<]*)</span>', html)]
+
+    review = PlannedMessage.objects.filter(seller=story["lead"].seller, status="review")
+    assert review.count() >= 2
+    assert f"{review.count()} messages to review" in todos()
+    assert not any("could not be sent" in t for t in todos())
+    # Bob's own review and failed messages are his.
+    dana = lead_create(seller=bob, name="Dana", email="dana@example.com")
+    appointment_cancel(appointment=appointment_book(lead=dana, start=NOW + timedelta(days=3),
+                                                    end=NOW + timedelta(days=3, hours=1)), by="prospect", reason="")
+    PlannedMessage.objects.filter(seller=bob).update(status="failed")
+    n = review.count()
+    review.filter(pk=story["message"].pk).update(status="failed")
+    assert f"{n - 1} message{'s' if n - 1 != 1 else ''} to review" in todos()
+    assert "1 message could not be sent" in todos()
+    review.update(status="scheduled")
+    assert not any("to review" in t for t in todos())
+    assert "1 message could not be sent" in todos()

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from rebook.errors import Conflict, RebookError
 from rebook.leads.models import Activity, Appointment, Cancellation, ChecklistItem, Lead
 from rebook.outbox.models import PlannedMessage
-from rebook.reads import instances
+from rebook.reads import instances, moment
 from rebook.sellers.models import Seller
 from rebook.strategy import checklist as checklist_rules
 from rebook.strategy import history as h
@@ -316,63 +316,61 @@ def freed(*, appointment: Appointment, now: datetime, candidates: list[Candidate
 
 
 def freed_candidates(*, seller: Seller, now: datetime, until: datetime | None = None) -> list[Candidate]:
-    """The leads worth a freed slot ending by ``until``, in three queries whatever the number of leads:
-    the first few of each kind that ``freed_time`` ranks (it still decides the order), read off the
-    touchpoints that ``lead_reevaluate`` keeps on each lead."""
-    pursued = Lead.objects.filter(seller=seller, status__in=TO_BOOK).filter(
-        Q(scheduled_until__isnull=True) | Q(scheduled_until__lte=now)  # nothing booked ahead
-    ).only("id", "name", "status", "last_touch_at", "open_cancellation_at")
-    follow = pursued.filter(open_cancellation_at__isnull=False, last_touch_at__lte=now - OVERDUE_AFTER).order_by(
-        "open_cancellation_at", "id"
-    )[:MAX_SUGGESTIONS]
-    book = _to_book(seller, now)
-    candidates = [
-        Candidate(lead_id=lead.pk, name=lead.name, status=lead.status, last_touch=lead.last_touch_at,
-                  open_cancellation_at=lead.open_cancellation_at)
-        for lead in [*follow, *book]
-    ]
-    checkins = (
-        PlannedMessage.objects.filter(seller=seller, lead__status="nurture", kind=NURTURE_CHECKIN,
-                                      status__in=PlannedMessage.PENDING, due__lte=(until or now) + CHECKIN_AHEAD)
-        .select_related("lead").only("id", "lead_id", "due", "lead__id", "lead__name", "lead__last_touch_at")
-        .order_by("due", "id")[:MAX_SUGGESTIONS]
-    )
-    candidates += [
-        Candidate(lead_id=m.lead_id, name=m.lead.name, status="nurture", last_touch=m.lead.last_touch_at,
-                  next_checkin=m.due)
-        for m in checkins
-    ]
-    return candidates
+    """The leads worth a freed slot ending by ``until``, in one statement whatever the number of leads: the
+    first few of each kind that ``freed_time`` ranks (it still decides the order), read off the touchpoints
+    that ``lead_reevaluate`` keeps on each lead. Nine parts, each read in the order of an index and stopping
+    after MAX_SUGGESTIONS rows: the overdue follow-ups, oldest open cancellation first (lead_open_cancellation);
+    the leads to book, for each status with a last touch and without (lead_to_book: ordering every pursued
+    lead by a CASE on its status read them all); the nurture check-ins coming due, for each pending status
+    (the outbox's (seller, status, due)). Written as SQL: Django does not put a LIMIT inside a UNION on
+    SQLite, and composing three ORM queries took Today longer than running them."""
+    at = connection.ops.adapt_datetimefield_value
+    leads, messages = Lead._meta.db_table, PlannedMessage._meta.db_table
+    free = "(l.scheduled_until IS NULL OR l.scheduled_until <= %s)"  # nothing booked ahead
+    # Every part: its kind, a row id to break ties, the lead, and one time (the cancellation, or the check-in).
+    columns = "l.id, l.name, l.status, l.last_touch_at"
+    parts: list[str] = []
+    params: list = []
+
+    def part(kind: str, rest: str, *values) -> None:
+        row_id = "m.id" if kind == "checkin" else "l.id"
+        parts.append(f"SELECT * FROM (SELECT '{kind}' AS kind, {row_id} AS row_id, {columns}, {rest} LIMIT %s) "
+                     f"AS part{len(parts)}")
+        params.extend([*values, MAX_SUGGESTIONS])
+
+    statuses = ", ".join(["%s"] * len(TO_BOOK))
+    part("follow", f"l.open_cancellation_at FROM {leads} l WHERE l.seller_id = %s AND l.status IN ({statuses}) "
+         f"AND l.open_cancellation_at IS NOT NULL AND {free} AND l.last_touch_at <= %s "
+         "ORDER BY l.open_cancellation_at, l.id", seller.pk, *TO_BOOK, at(now), at(now - OVERDUE_AFTER))
+    # Apart, with a last touch and without: PostgreSQL puts NULL first in a DESC index, SQLite last; the
+    # index's order serves both parts.
+    for status in TO_BOOK:
+        for touched in ("IS NOT NULL", "IS NULL"):
+            part("book", f"l.open_cancellation_at FROM {leads} l WHERE l.seller_id = %s AND l.status = %s "
+                 f"AND l.open_cancellation_at IS NULL AND {free} AND l.last_touch_at {touched} "
+                 "ORDER BY l.last_touch_at DESC, l.id", seller.pk, status, at(now))
+    for status in PlannedMessage.PENDING:
+        part("checkin", f"m.due FROM {messages} m JOIN {leads} l ON l.id = m.lead_id WHERE m.seller_id = %s "
+             "AND m.status = %s AND m.due <= %s AND m.kind = %s AND l.status = %s ORDER BY m.due, m.id",
+             seller.pk, status, at((until or now) + CHECKIN_AHEAD), NURTURE_CHECKIN, Lead.Status.NURTURE)
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        rows = [(kind, row_id, lead_id, name, status, moment(touch), moment(when))
+                for kind, row_id, lead_id, name, status, touch, when in cursor.fetchall()]
+    follow = [Candidate(lead_id=r[2], name=r[3], status=r[4], last_touch=r[5], open_cancellation_at=r[6])
+              for r in sorted((r for r in rows if r[0] == "follow"), key=lambda r: (r[6], r[1]))]
+    book = sorted((r for r in rows if r[0] == "book"), key=lambda r: (
+        TO_BOOK.index(r[4]), r[5] is None, -r[5].timestamp() if r[5] else 0, r[1]))
+    checkins = sorted((r for r in rows if r[0] == "checkin"), key=lambda r: (r[6], r[1]))
+    return [*follow,
+            *(Candidate(lead_id=r[2], name=r[3], status=r[4], last_touch=r[5]) for r in book[:MAX_SUGGESTIONS]),
+            *(Candidate(lead_id=r[2], name=r[3], status=Lead.Status.NURTURE, last_touch=r[5], next_checkin=r[6])
+              for r in checkins[:MAX_SUGGESTIONS])]
 
 
 # The leads to book, best first: qualified, then active, then new; within each status the latest in touch
 # first, those never in touch last (then by id).
 TO_BOOK = ("qualified", "active", "new")
-
-
-def _to_book(seller: Seller, now: datetime) -> list[Lead]:
-    """The first MAX_SUGGESTIONS leads to book, in one statement of six parts (each status, with a last touch
-    and without), each read in the order of the index on (seller, status, last_touch_at DESC, id) and stopping
-    after MAX_SUGGESTIONS rows; ordering every pursued lead by a CASE on its status read them all. Written
-    as SQL: Django does not put a LIMIT inside a UNION on SQLite."""
-    q = connection.ops.quote_name
-    columns = ", ".join(q(c) for c in ("id", "name", "status", "last_touch_at", "open_cancellation_at"))
-    part = (f"SELECT * FROM (SELECT {columns} FROM {q(Lead._meta.db_table)} WHERE {q('seller_id')} = %s "
-            f"AND {q('status')} = %s AND {q('open_cancellation_at')} IS NULL "
-            f"AND ({q('scheduled_until')} IS NULL OR {q('scheduled_until')} <= %s) AND {q('last_touch_at')} {{}} "
-            f"ORDER BY {q('last_touch_at')} DESC, {q('id')} LIMIT %s) AS {{}}")
-    # Apart: PostgreSQL puts NULL first in a DESC index, SQLite last; the index's order serves both parts.
-    touched, untouched = part.format("IS NOT NULL", "{}"), part.format("IS NULL", "{}")
-    parts, params = [], []
-    at = connection.ops.adapt_datetimefield_value(now)
-    for status in TO_BOOK:
-        for sql in (touched, untouched):
-            parts.append(sql.format(f"part{len(parts)}"))
-            params += [seller.pk, status, at, MAX_SUGGESTIONS]
-    leads = list(Lead.objects.raw(" UNION ALL ".join(parts), params))
-    leads.sort(key=lambda x: (TO_BOOK.index(x.status), x.last_touch_at is None,
-                              -x.last_touch_at.timestamp() if x.last_touch_at else 0, x.pk))
-    return leads[:MAX_SUGGESTIONS]
 
 
 def lead_next_steps(

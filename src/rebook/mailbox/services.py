@@ -44,6 +44,13 @@ Outcome = InboundMail.Outcome
 
 
 @transaction.atomic
+def any_pending_sql(seller: Seller) -> tuple[str, list]:
+    """1 if a reply's suggestion waits for the seller, else 0, as a scalar subquery (SQL, params) for a page's
+    ``change_stamp``: Today reads the suggestions only then."""
+    return (f"SELECT COUNT(*) FROM (SELECT 1 FROM {Suggestion._meta.db_table} WHERE seller_id = %s AND status = %s "
+            "LIMIT 1) AS any_pending", [seller.pk, Suggestion.Status.PENDING])
+
+
 def mailbox_set(*, seller: Seller, url: str, user: str | None = None, password: str | None = None,
                 now: datetime | None = None) -> Mailbox:
     """Connect (or replace) the seller's mailbox. The password is kept encrypted and never shown again."""

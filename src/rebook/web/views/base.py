@@ -21,9 +21,11 @@ def seller_view(fn: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @login_required
     @wraps(fn)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        seller = Seller.objects.filter(user=request.user).select_related("user").first()
+        # The user is the one the session just read: not joined and read again with the seller.
+        seller = next(iter(Seller.objects.filter(user_id=request.user.pk)[:1]), None)
         if seller is None:
             raise Http404("no seller for this account")
+        seller.user = request.user
         request.seller = seller
         timezone.activate(seller.tz)  # every time on the page in the seller's zone
         try:

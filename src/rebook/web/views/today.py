@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, Min
+from django.db.models import Min
 from django.shortcuts import render
 
 from rebook.cards.models import BusinessCard
@@ -13,7 +13,9 @@ from rebook.forecast.services import model_by_id, model_id_sql, risks
 from rebook.leads.models import Appointment, Cancellation, Lead, Party
 from rebook.leads.selectors import cancellations_checklists, change_stamp, freed, freed_candidates, pipeline
 from rebook.mailbox.models import Suggestion
+from rebook.mailbox.services import any_pending_sql
 from rebook.outbox.models import SELLER_NOTICE, PlannedMessage
+from rebook.outbox.selectors import any_news_sql, waiting_sql
 from rebook.reads import instances
 from rebook.strategy.followups import FOLLOW_UP_WINDOW
 from rebook.strategy.freed import freed_time
@@ -36,10 +38,15 @@ def today(request):
         "id", "lead_id", "seller_id", "start", "end", "status", "location", "title", "booked_at", "booked_by",
         "chain", "risk"), lead=("id", "name", "seller_id", "status"))
     # What changes whenever the seller's leads or meetings do: the pipeline's counts and the meetings'
-    # risks are kept while it stays the same (one query, read once for both).
-    # In the same query: which risk model is the latest, and whether the seller has any business card.
-    stamp = change_stamp(seller, model_id_sql(seller), any_card_sql(seller))
-    model, has_cards = model_by_id(stamp[-2]), bool(stamp[-1])
+    # risks are kept while it stays the same (one query, read once for both). In the same query, what the
+    # page's smaller parts need first: which risk model is the latest, the messages to review and those
+    # that failed, and whether there is any business card, reply suggestion or note of a prospect's action
+    # (most days there is none, and their lists are not read).
+    row = change_stamp(seller, model_id_sql(seller), waiting_sql(seller, PlannedMessage.Status.REVIEW),
+                       waiting_sql(seller, PlannedMessage.Status.FAILED), any_card_sql(seller),
+                       any_pending_sql(seller), any_news_sql(seller, moment - NEWS_FOR))
+    stamp, (model_id, review_count, failed_count, has_cards, has_suggestions, has_news) = row[:3], row[3:]
+    model = model_by_id(model_id)
     forecast = risks(fortnight, seller, model, stamp=stamp) if model else {}
     for a in fortnight:
         a.risk_info = forecast.get(a.pk)
@@ -76,15 +83,12 @@ def today(request):
     # A meeting likely to fall through: its slot, offered ahead of time to a lead who is waiting.
     risky_slots = [{"appointment": a, "suggestions": freed_time([c for c in candidates if c.lead_id != a.lead_id],
                                                                 a.end, moment)[:1]} for a in at_risk]
-    waiting = dict(PlannedMessage.objects.filter(seller=seller, status__in=[PlannedMessage.Status.REVIEW,
-                                                                             PlannedMessage.Status.FAILED])
-                   .order_by().values_list("status").annotate(n=Count("id")))  # both counts in one query
     return render(request, "web/today.html", {
         "today": [a for a in upcoming if a.start < midnight],
         "week": [a for a in upcoming if a.start >= midnight],
         "needing_action": needing_action,
-        "review_count": waiting.get(PlannedMessage.Status.REVIEW, 0),
-        "failed_count": waiting.get(PlannedMessage.Status.FAILED, 0),
+        "review_count": review_count,
+        "failed_count": failed_count,
         "pipeline": pipeline(seller=seller, now=moment, stamp=stamp, fortnight=fortnight, forecast=(
             lambda appointments: {a.pk: forecast[a.pk].probability for a in appointments if a.pk in forecast})
             if forecast else None),
@@ -99,9 +103,10 @@ def today(request):
             .annotate(first_card=Min("cards__created_at")).order_by("first_card", "id")[:5]
         ) if has_cards else [],
         "suggestions": list(Suggestion.objects.filter(seller=seller, status=Suggestion.Status.PENDING)
-                            .select_related("lead", "appointment").order_by("-received_at")[:SHOWN]),
+                            .select_related("lead", "appointment").order_by("-received_at")[:SHOWN])
+        if has_suggestions else [],
         # What prospects did through their links lately, newest first: the notes sent to the seller.
         "prospect_news": list(PlannedMessage.objects.filter(
             seller=seller, kind=SELLER_NOTICE, created_at__gte=moment - NEWS_FOR)
-            .only("id", "lead_id", "subject", "created_at").order_by("-created_at", "-id")[:5]),
+            .only("id", "lead_id", "subject", "created_at").order_by("-created_at", "-id")[:5]) if has_news else [],
     })
