@@ -104,8 +104,19 @@ TEMPLATES = [
 _database_url = env(
     "DATABASE_URL", "", "postgres://USER@HOST:PORT/NAME for PostgreSQL; unset for SQLite under REBOOK_HOME."
 )
+_prepare_after = envint(
+    "REBOOK_DB_PREPARE_AFTER", 5, "PostgreSQL: a statement run this many times on one connection is prepared, "
+    "planned once instead of at every run; 0 turns it off (behind a pooler in transaction mode that cannot keep "
+    "prepared statements)."
+)
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and _prepare_after > 0:
+        # The values go apart from the statement (server-side binding), so that psycopg can prepare a statement
+        # the connection runs again and again: the pages' and the worker's are planned once per connection.
+        _options = DATABASES["default"].setdefault("OPTIONS", {})
+        _options.setdefault("server_side_binding", True)
+        _options.setdefault("prepare_threshold", _prepare_after)
 else:
     DATABASES = {
         "default": {
