@@ -211,6 +211,18 @@ def test_the_password_is_stored_encrypted(dovecot, inbox):
     assert b"alice-secret" not in raw and raw.startswith(b"gAAAA")
 
 
+def test_a_replacement_that_fails_keeps_the_mailbox_there_was(dovecot, inbox, alice, monkeypatch):
+    from rebook.mailbox import services
+
+    def broken(secret: str) -> bytes:
+        raise RuntimeError("the key is unreadable")
+
+    monkeypatch.setattr(services, "seal", broken)
+    with pytest.raises(RuntimeError):
+        services.mailbox_set(seller=alice, url="imaps://other:pw@imap.other.example:993/INBOX")
+    assert list(Mailbox.objects.filter(seller=alice).values_list("pk", "host")) == [(inbox.pk, inbox.host)]
+
+
 def test_lead_is_never_created_from_mail(dovecot, inbox):
     dovecot.append(ALICE, mail(sender="someone@new.example", body="I have to cancel."))
     poll(inbox)

@@ -43,7 +43,6 @@ Outcome = InboundMail.Outcome
 # --------------------------------------------------------------------------- the mailbox
 
 
-@transaction.atomic
 def any_pending_sql(seller: Seller) -> tuple[str, list]:
     """1 if a reply's suggestion waits for the seller, else 0, as a scalar subquery (SQL, params) for a page's
     ``change_stamp``: Today reads the suggestions only then."""
@@ -51,6 +50,7 @@ def any_pending_sql(seller: Seller) -> tuple[str, list]:
             "LIMIT 1) AS any_pending", [seller.pk, Suggestion.Status.PENDING])
 
 
+@transaction.atomic
 def mailbox_set(*, seller: Seller, url: str, user: str | None = None, password: str | None = None,
                 now: datetime | None = None) -> Mailbox:
     """Connect (or replace) the seller's mailbox. The password is kept encrypted and never shown again."""
