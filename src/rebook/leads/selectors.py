@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -355,17 +356,27 @@ def freed_candidates(*, seller: Seller, now: datetime, until: datetime | None = 
              seller.pk, status, at((until or now) + CHECKIN_AHEAD), NURTURE_CHECKIN, Lead.Status.NURTURE)
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
-        rows = [(kind, row_id, lead_id, name, status, moment(touch), moment(when))
+        rows = [_FreedRow(kind, row_id, lead_id, name, status, moment(touch), moment(when))
                 for kind, row_id, lead_id, name, status, touch, when in cursor.fetchall()]
-    follow = [Candidate(lead_id=r[2], name=r[3], status=r[4], last_touch=r[5], open_cancellation_at=r[6])
-              for r in sorted((r for r in rows if r[0] == "follow"), key=lambda r: (r[6], r[1]))]
-    book = sorted((r for r in rows if r[0] == "book"), key=lambda r: (
-        TO_BOOK.index(r[4]), r[5] is None, -r[5].timestamp() if r[5] else 0, r[1]))
-    checkins = sorted((r for r in rows if r[0] == "checkin"), key=lambda r: (r[6], r[1]))
-    return [*follow,
-            *(Candidate(lead_id=r[2], name=r[3], status=r[4], last_touch=r[5]) for r in book[:MAX_SUGGESTIONS]),
-            *(Candidate(lead_id=r[2], name=r[3], status=Lead.Status.NURTURE, last_touch=r[5], next_checkin=r[6])
-              for r in checkins[:MAX_SUGGESTIONS])]
+    follow = sorted((r for r in rows if r.kind == "follow"), key=lambda r: (r.when, r.row_id))
+    book = sorted((r for r in rows if r.kind == "book"), key=lambda r: (
+        TO_BOOK.index(r.status), r.touch is None, -r.touch.timestamp() if r.touch else 0, r.row_id))
+    checkins = sorted((r for r in rows if r.kind == "checkin"), key=lambda r: (r.when, r.row_id))
+    return [*(Candidate(r.lead_id, r.name, r.status, r.touch, open_cancellation_at=r.when) for r in follow),
+            *(Candidate(r.lead_id, r.name, r.status, r.touch) for r in book[:MAX_SUGGESTIONS]),
+            *(Candidate(r.lead_id, r.name, r.status, r.touch, next_checkin=r.when) for r in checkins[:MAX_SUGGESTIONS])]
+
+
+class _FreedRow(NamedTuple):
+    """A row of ``freed_candidates``' statement: ``when`` is the open cancellation, or the check-in's due time."""
+
+    kind: str  # "follow", "book" or "checkin"
+    row_id: int  # breaks ties: the lead's id, or the check-in message's
+    lead_id: int
+    name: str
+    status: str
+    touch: datetime | None
+    when: datetime | None
 
 
 # The leads to book, best first: qualified, then active, then new; within each status the latest in touch
