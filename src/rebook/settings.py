@@ -23,7 +23,13 @@ def envbool(name: str, default: bool, doc: str = "") -> bool:
 
 
 def envint(name: str, default: int, doc: str = "") -> int:
-    return int(env(name, str(default), doc))
+    value = env(name, str(default), doc)
+    try:
+        return int(value)
+    except ValueError:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
 
 
 REBOOK_HOME = Path(

@@ -54,3 +54,10 @@ def test_help_lists_the_commands(run):
     out = run("--help").stdout
     for command in ("init", "lead", "appt", "cancellation", "checklist", "outbox", "pipeline", "freed", "policy", "demo"):
         assert f"  {command}" in out
+
+
+def test_a_setting_that_is_not_a_number_is_named_in_one_line(tmp_path):
+    env = {**child_env(tmp_path), "REBOOK_DB_PREPARE_AFTER": "five"}
+    done = subprocess.run([rebook_executable(), "lead", "list"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "error: REBOOK_DB_PREPARE_AFTER must be a whole number, not 'five'"

@@ -23,7 +23,12 @@ def setup_django() -> None:
     from django.apps import apps
 
     if not apps.ready:
-        django.setup()
+        from django.core.exceptions import ImproperlyConfigured
+
+        try:
+            django.setup()
+        except ImproperlyConfigured as e:  # a setting from the environment that cannot be used, by name
+            raise RebookError(str(e)) from None
     from django.core.management import call_command
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
