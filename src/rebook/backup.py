@@ -191,7 +191,7 @@ def _adopt_secret(secret: str | None) -> str:
     if os.environ.get("REBOOK_SECRET_KEY"):
         return "REBOOK_SECRET_KEY is set and differs from the backup's: links sent before will not work until it is the backup's"
     path = settings.REBOOK_HOME / "secret_key"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     path.write_text(secret)
     path.chmod(0o600)
     return f"restored into {path}"

@@ -37,6 +37,16 @@ REBOOK_HOME = Path(
 ).expanduser()
 
 
+def _make_home() -> None:
+    """REBOOK_HOME holds the database and the key: made on first use, for its owner's eyes only."""
+    try:
+        REBOOK_HOME.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as e:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"REBOOK_HOME {str(REBOOK_HOME)!r} cannot be made: {e.strerror}") from None
+
+
 def _secret_key() -> str:
     given = env("REBOOK_SECRET_KEY", "", "Django's secret key; by default one is made and kept in REBOOK_HOME.")
     if given:
@@ -45,7 +55,7 @@ def _secret_key() -> str:
     try:
         return path.read_text().strip()
     except FileNotFoundError:
-        REBOOK_HOME.mkdir(parents=True, exist_ok=True)
+        _make_home()
         key = secrets.token_urlsafe(50)
         path.write_text(key)
         path.chmod(0o600)
@@ -124,6 +134,7 @@ if _database_url:
         _options.setdefault("server_side_binding", True)
         _options.setdefault("prepare_threshold", _prepare_after)
 else:
+    _make_home()
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -238,6 +249,10 @@ REBOOK_PUBLIC_RATE_LIMIT = envint(
 REBOOK_WEBHOOK_ALLOW_PRIVATE = envbool(
     "REBOOK_WEBHOOK_ALLOW_PRIVATE", False,
     "Allow webhook URLs on loopback, private or link-local addresses (refused by default).",
+)
+REBOOK_IMAP_ALLOW_PRIVATE = envbool(
+    "REBOOK_IMAP_ALLOW_PRIVATE", False,
+    "Allow mailboxes on loopback, private or link-local addresses (refused by default, like webhook URLs).",
 )
 
 REBOOK_USER = env("REBOOK_USER", "", "The seller every command acts for when --user is not given.")

@@ -61,3 +61,24 @@ def test_a_setting_that_is_not_a_number_is_named_in_one_line(tmp_path):
     done = subprocess.run([rebook_executable(), "lead", "list"], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1
     assert done.stderr.strip() == "error: REBOOK_DB_PREPARE_AFTER must be a whole number, not 'five'"
+
+
+def test_a_new_home_is_made_when_the_secret_key_is_given(tmp_path):
+    """With REBOOK_SECRET_KEY set no key is generated, and the home (on SQLite) is still made: folders that
+    hold a database and a key, readable by their owner only."""
+    env = {**child_env(tmp_path), "REBOOK_SECRET_KEY": "a-given-secret-key-" * 3, "REBOOK_HOME": str(tmp_path / "a/b/home")}
+    env.pop("DATABASE_URL", None)
+
+    def rebook(*args: str, home: str | None = None) -> str:
+        done = subprocess.run([rebook_executable(), *args], env=env | ({"REBOOK_HOME": home} if home else {}),
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    rebook("init", "--name", "Sam Seller", "--email", "sam@example.com", "--timezone", "Europe/Berlin")
+    assert json.loads(rebook("lead", "list", "--json")) == []
+    assert (tmp_path / "a/b/home").stat().st_mode & 0o777 == 0o700
+    rebook("backup", str(tmp_path / "backup.data"))
+    restored = json.loads(rebook("restore", str(tmp_path / "backup.data"), "--json", home=str(tmp_path / "c/home")))
+    assert restored["sellers"] == 1
+    assert (tmp_path / "c/home").stat().st_mode & 0o777 == 0o700
