@@ -162,7 +162,8 @@ def test_a_slow_server_does_not_let_a_second_worker_resend_the_rest_of_a_batch(a
     frozen.move_to(timezone.now() + timedelta(minutes=4))  # the first send took four minutes
     services.message_mark_sent(message=batch[0], worker="slow", now=timezone.now(), subject="s", body="b", html="",
                                to_email="x@example.com")
-    services.messages_renew(messages=batch[1:], worker="slow", until=timezone.now() + lease)
+    assert services.messages_renew(messages=batch[1:], worker="slow", now=timezone.now(),
+                                   until=timezone.now() + lease) == {m.pk for m in batch[1:]}
     frozen.move_to(timezone.now() + timedelta(minutes=2))  # past the first lease, inside the renewed one
     assert services.messages_claim(worker="other", now=timezone.now(), lease=lease, limit=10) == []
 

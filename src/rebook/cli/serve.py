@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
+import threading
+import time
 
 import click
 
@@ -34,17 +37,66 @@ def serve_command(host, port, workers, no_worker) -> None:
         if settings.EMAIL_BACKEND.endswith("NotConfiguredBackend"):
             click.echo("REBOOK_SMTP_URL is not set: messages are planned and reviewed, but nothing is sent.")
         # The worker also runs uploaded imports and webhooks, so it runs with or without mail.
-        outbox_worker = subprocess.Popen([sys.executable, "-m", "rebook", "worker"])
+        outbox_worker = Supervised([sys.executable, "-m", "rebook", "worker"], "the worker").start()
     click.echo(f"Rebook is running at http://{host}:{port}/ (sign in as {username}). Stop it with Ctrl-C.")
     try:
         _run_gunicorn({"bind": f"{host}:{port}", "workers": workers})
     finally:
         if outbox_worker is not None:
-            outbox_worker.terminate()  # SIGTERM: it finishes the message in hand
-            try:
-                outbox_worker.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                outbox_worker.kill()
+            outbox_worker.stop()
+
+
+class Supervised:
+    """A child process started again whenever it dies, with why in the log (its exit status or the signal that
+    ended it), after a pause that grows while it keeps dying at once: one bad night must not leave a team
+    without its worker until somebody notices."""
+
+    QUICKLY = 60.0  # seconds: a child that dies sooner than this waits longer before its next start
+    MAX_PAUSE = 60.0
+
+    def __init__(self, argv: list[str], name: str, *, say=None) -> None:
+        self.argv, self.name = argv, name
+        self.say = say or (lambda text: click.echo(f"[{time.strftime('%Y-%m-%d %H:%M:%S %z')}] rebook serve: {text}",
+                                                   err=True))
+        self.stopping = threading.Event()
+        self.process: subprocess.Popen | None = None
+        self.restarts = 0
+
+    def start(self) -> Supervised:
+        self.process = subprocess.Popen(self.argv)
+        threading.Thread(target=self._watch, name=f"supervise {self.name}", daemon=True).start()
+        return self
+
+    def _watch(self) -> None:
+        pause = 1.0
+        while True:
+            started = time.monotonic()
+            code = self.process.wait()
+            if self.stopping.is_set():
+                return
+            how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
+            pause = 1.0 if time.monotonic() - started > self.QUICKLY else min(pause * 2, self.MAX_PAUSE)
+            self.say(f"{self.name} {how} (pid {self.process.pid}); starting it again in {pause:.0f} s")
+            if self.stopping.wait(pause):
+                return
+            self.process = subprocess.Popen(self.argv)
+            self.restarts += 1
+            if self.stopping.is_set():  # stop() came while it started: it must not outlive us
+                self._end(self.process)
+                return
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.process is not None:
+            self._end(self.process)
+
+    @staticmethod
+    def _end(process: subprocess.Popen) -> None:
+        process.terminate()  # SIGTERM: the worker finishes the message in hand
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def _ensure_account() -> str:

@@ -4,6 +4,8 @@ is an automatic reply, which calendar replies it carries, and for a delivery rep
 from __future__ import annotations
 
 import email
+import email.errors
+import email.header
 import email.policy
 import email.utils
 import html
@@ -54,7 +56,7 @@ def _ids(value: str) -> list[str]:
 def _decoded(value: str) -> str:
     try:
         return str(email.header.make_header(email.header.decode_header(value or "")))
-    except BROKEN_MIME + (email.errors.HeaderParseError,):
+    except BROKEN_MIME + (email.errors.MessageError,):  # CharsetError, HeaderParseError: a stranger's bytes
         return value or ""
 
 

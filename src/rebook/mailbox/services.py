@@ -118,12 +118,16 @@ def mailbox_poll(*, mailbox: Mailbox, now: datetime | None = None) -> PollReport
             for uid in conn.uids_after(mailbox.last_uid, since):
                 report.read += 1
                 _one(conn, mailbox, uid, now, report)
-    except RebookError as e:
+    except Exception as e:  # noqa: BLE001 - recorded on this mailbox; the worker and other mailboxes go on
+        if isinstance(e, RebookError):
+            log.warning("mailbox %s: %s", report.mailbox, e)
+            report.error = str(e)
+        else:
+            log.exception("mailbox %s could not be read", report.mailbox)
+            report.error = f"Rebook could not read this mailbox ({type(e).__name__}); it tries again later"
         failures = mailbox.failures + 1
         Mailbox.objects.filter(pk=mailbox.pk).update(
-            last_error=str(e)[:500], failures=failures, last_poll_at=now, next_poll_at=now + backoff(failures))
-        report.error = str(e)
-        log.warning("mailbox %s: %s", report.mailbox, e)
+            last_error=report.error[:500], failures=failures, last_poll_at=now, next_poll_at=now + backoff(failures))
         return report
     Mailbox.objects.filter(pk=mailbox.pk).update(last_poll_at=now, last_error="", failures=0, next_poll_at=None)
     return report
@@ -199,7 +203,10 @@ def _handle(conn, box: Mailbox, uid: int, header: imap.Header, now: datetime, re
 
 def _unhandled(box: Mailbox, uid: int, header, now: datetime, error: Exception) -> str:
     """A message that failed half-way: nothing of it was kept; record why, once."""
-    h = read_headers(header.raw) if header is not None else None
+    try:
+        h = read_headers(header.raw) if header is not None else None
+    except Exception:  # noqa: BLE001 - the headers may be what failed: record the message without them
+        h = None
     message_id = ((h.message_id if h else "") or f"uid:{box.uidvalidity}:{uid}")[:500]
     if InboundMail.objects.filter(seller=box.seller, message_id=message_id).exists():
         return "duplicate"

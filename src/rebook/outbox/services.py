@@ -267,11 +267,17 @@ def messages_claim(*, worker: str, now: datetime, lease: timedelta, limit: int) 
     return taken
 
 
-def messages_renew(*, messages: list[PlannedMessage], worker: str, until: datetime) -> int:
-    """Extend the lease of messages this worker still holds: a slow server must not let another worker in."""
-    return PlannedMessage.objects.filter(
-        pk__in=[m.pk for m in messages], status=Status.SENDING, claimed_by=worker
-    ).update(lease_until=until)
+def messages_renew(*, messages: list[PlannedMessage], worker: str, now: datetime, until: datetime) -> set[int]:
+    """Extend the lease of messages this worker still holds, and return their ids: a slow server must not let
+    another worker in. A message whose lease has run out is not renewed (another worker may have it, or may
+    take it at any moment): it is not this worker's to send."""
+    held = PlannedMessage.objects.filter(
+        pk__in=[m.pk for m in messages], status=Status.SENDING, claimed_by=worker, lease_until__gt=now
+    )
+    if not held.update(lease_until=until):
+        return set()
+    return set(PlannedMessage.objects.filter(pk__in=[m.pk for m in messages], status=Status.SENDING, claimed_by=worker,
+                                             lease_until=until).values_list("pk", flat=True))
 
 
 def messages_release(*, messages: list[PlannedMessage], worker: str, now: datetime) -> int:

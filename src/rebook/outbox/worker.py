@@ -12,10 +12,9 @@ import os
 import signal
 import socket
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.mail import get_connection
 from django.db import close_old_connections
@@ -38,8 +37,8 @@ log = logging.getLogger("rebook.worker")
 DEFAULT_LEASE = timedelta(minutes=5)
 DEFAULT_POLL = 5.0
 # Messages claimed in one transaction; each is still sent and recorded on its own.
-DEFAULT_BATCH = 50  # with the lease renewed every RENEW_AFTER seconds, a long batch keeps its messages
-RENEW_AFTER = 10.0  # seconds of a batch before the rest of it gets a fresh lease
+DEFAULT_BATCH = 50  # with the lease renewed as the batch goes, a long batch keeps its messages
+RENEW_AFTER = 10.0  # seconds of a batch (or half the lease, if shorter) before the rest of it gets a fresh lease
 
 
 @dataclass
@@ -103,9 +102,22 @@ class Worker:
         get_resolver().url_patterns  # noqa: B018 (every mail links to a page: load the URLs before the first)
         if not self.stopping.is_set():
             stopping.clear()  # a stop asked of an earlier worker in this process is not this one's
+        failures = 0  # steps in a row that failed outside any one job (the database away, say)
         try:
             while not self.stopping.is_set():
-                if self.step():
+                try:
+                    worked, failures = self.step(), 0
+                except Exception as e:  # noqa: BLE001 - logged, and tried again after a pause
+                    failures += 1
+                    log.exception("worker: a step failed")
+                    self.report(f"the worker's step failed ({type(e).__name__}: {str(e)[:200]}); trying again")
+                    with contextlib.suppress(Exception):
+                        close_old_connections()
+                    if until_idle and failures >= 3:
+                        break
+                    self.stopping.wait(min(self.poll * failures, 60))
+                    continue
+                if worked:
                     continue
                 if until_idle:
                     break
@@ -118,69 +130,107 @@ class Worker:
 
     def step(self) -> bool:
         """Handle a batch of due messages, or one webhook delivery, one queued import, one uploaded card, a due
-        retraining or a due mailbox; False when there was none."""
+        retraining or a due mailbox; False when there was none. Each job runs isolated: a failure is recorded on
+        that job (``_isolated``) and the loop goes on."""
         now = timezone.now()
         batch = services.messages_claim(worker=self.name, now=now, lease=self.lease, limit=self.batch) if self.send_mail else []
-        renewed = time.monotonic()
         try:
             with compose_remembered(), endpoints_remembered():
-                self._send_batch(batch, renewed)
+                self._send_batch(batch, now)
         finally:
-            self._reevaluate_sent()
+            self._isolated("re-evaluating the leads of sent messages", self._reevaluate_sent)
         if batch:
             return True
+        return any(self._isolated(what, job, now) for what, job in (
+            ("a webhook delivery", self._deliver_one), ("an import", self._import_one), ("a card", self._read_card),
+            ("the forecast", self._retrain_due), ("a mailbox", self._poll_one)))
+
+    def _isolated(self, what: str, job: Callable, *args) -> bool:
+        """Run one job; whatever it raises is logged and reported, and never ends the worker. The job records its
+        own failure on its row first (a message, an import, a card, a mailbox): this is the net under that."""
+        try:
+            return bool(job(*args))
+        except stopping.Interrupted:
+            raise
+        except Exception as e:  # noqa: BLE001 - one job must never end the loop for every seller
+            log.exception("worker: %s failed", what)
+            line = f"{what} failed ({type(e).__name__}); the worker goes on"
+            self.tally.lines.append(line)
+            self.report(line)
+            with contextlib.suppress(Exception):
+                close_old_connections()
+            return True  # something was tried: look for more work at once
+
+    def _deliver_one(self, now) -> bool:
         from rebook.webhooks.services import delivery_claim
 
         delivery = delivery_claim(worker=self.name, now=now, lease=self.lease)
         if delivery is not None:
             self._deliver(delivery)
-            return True
+        return delivery is not None
+
+    def _import_one(self, now) -> bool:
         from rebook.imports import import_claim, import_execute
 
         run = import_claim(worker=self.name, now=now, lease=self.lease)
-        if run is not None:
-            try:
-                import_execute(run=run, worker=self.name)
-            except stopping.Interrupted:
-                line = f"import {run.pk} ({run.file}, seller {run.seller_id}): interrupted, queued again"
-                self.tally.lines.append(line)
-                self.report(line)
-                return True
-            line = f"import {run.pk} ({run.file}, seller {run.seller_id}): {run.status}"
+        if run is None:
+            return False
+        try:
+            import_execute(run=run, worker=self.name)
+        except stopping.Interrupted:
+            line = f"import {run.pk} ({run.file}, seller {run.seller_id}): interrupted, queued again"
             self.tally.lines.append(line)
             self.report(line)
             return True
-        if self._read_card(now):
-            return True
-        if self._retrain_due(now):
-            return True
+        line = f"import {run.pk} ({run.file}, seller {run.seller_id}): {run.status}"
+        self.tally.lines.append(line)
+        self.report(line)
+        return True
+
+    def _poll_one(self, now) -> bool:
         from django.conf import settings
 
         from rebook.mailbox.services import mailbox_claim, mailbox_poll, mailbox_release
 
         box = mailbox_claim(worker=self.name, now=now, every=timedelta(seconds=settings.REBOOK_IMAP_POLL), lease=self.lease)
-        if box is not None:
-            try:
-                report = mailbox_poll(mailbox=box)
-            finally:
-                mailbox_release(mailbox=box, worker=self.name)
-            handled = ", ".join(f"{k}: {v}" for k, v in sorted(report.handled.items())) or "nothing new"
-            line = f"mailbox of seller {box.seller_id}: " + (f"error: {report.error}" if report.error else handled)
-            self.tally.lines.append(line)
-            self.report(line)
-            return True
-        return False
+        if box is None:
+            return False
+        try:
+            report = mailbox_poll(mailbox=box)
+        finally:
+            mailbox_release(mailbox=box, worker=self.name)
+        handled = ", ".join(f"{k}: {v}" for k, v in sorted(report.handled.items())) or "nothing new"
+        line = f"mailbox of seller {box.seller_id}: " + (f"error: {report.error}" if report.error else handled)
+        self.tally.lines.append(line)
+        self.report(line)
+        return True
 
-    def _send_batch(self, batch: list[PlannedMessage], renewed: float) -> None:
+    def _send_batch(self, batch: list[PlannedMessage], claimed: datetime) -> None:
+        """Send a claimed batch, each message only while this worker's lease on it runs: the rest of the batch
+        is renewed whenever half a lease (or RENEW_AFTER seconds) has gone by, and a message the renewal did
+        not keep (its lease ran out: another worker may have it) is left alone."""
+        # Wall time, as the leases in the table are: what this worker believes it holds is what it holds.
+        renewed, every = claimed, min(timedelta(seconds=RENEW_AFTER), self.lease / 2)
+        held: set[int] | None = None  # None: the whole batch, as claimed
         for i, message in enumerate(batch):
             if self.stopping.is_set():  # finish the message in hand, give back the rest
                 services.messages_release(messages=batch[i:], worker=self.name, now=timezone.now())
                 break
-            if i and time.monotonic() - renewed > RENEW_AFTER:
-                # Each message keeps nearly a whole lease, however slow the ones before it were.
-                services.messages_renew(messages=batch[i:], worker=self.name, until=timezone.now() + self.lease)
-                renewed = time.monotonic()
+            now = timezone.now()
+            if now - renewed > every:
+                held = services.messages_renew(messages=batch[i:], worker=self.name, now=now, until=now + self.lease)
+                renewed = now
+            if held is not None and message.pk not in held:
+                continue  # its lease ran out before its turn: not this worker's to send any more
+            self._isolated(f"message {message.pk}", self._handle_or_retry, message)
+
+    def _handle_or_retry(self, message: PlannedMessage) -> None:
+        try:
             self._handle(message)
+        except Exception as e:  # noqa: BLE001 - recorded on the message (tried again later), then reported
+            services.message_retry_later(message=message, worker=self.name, now=timezone.now(),
+                                         error=f"Rebook could not prepare it ({type(e).__name__})")
+            raise
 
     def _read_card(self, now) -> bool:
         """One card photo uploaded on the "Add from cards" page, read for the seller's review."""
