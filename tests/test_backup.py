@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -198,3 +199,40 @@ def test_a_backup_from_before_rows_carried_their_seller_restores_with_it(tmp_pat
     seller = Seller.objects.get()
     assert (Appointment.objects.filter(seller=seller).count(), Cancellation.objects.filter(seller=seller).count(),
             PlannedMessage.objects.filter(seller=seller).count()) == counts
+
+
+@pytest.mark.subprocess
+@pytest.mark.django_db(transaction=True)
+def test_nobody_stays_signed_in_through_a_backup_and_restore(tmp_path):
+    source = child_env(tmp_path / "a")
+    _run(source, "init", "--name", "Sam Seller")
+    signed_in = "from django.contrib.sessions.backends.db import SessionStore\n"
+    key = _python(source, signed_in + "s = SessionStore(); s['_auth_user_id'] = '1'; s.create(); print(s.session_key)").strip()
+    backups = [tmp_path / "backup.data"]
+    _run(source, "backup", str(backups[0]))
+    if connection.vendor == "sqlite":
+        copy = sqlite3.connect(backups[0])
+        assert copy.execute("SELECT count(*) FROM django_session").fetchone() == (0,)  # the file holds none
+        copy.close()
+        # A copy made before backups left sign-ins out still holds them.
+        backups.append(tmp_path / "older.data")
+        live, older = sqlite3.connect(tmp_path / "a/home/rebook.sqlite3"), sqlite3.connect(backups[1])
+        live.backup(older)
+        live.close(), older.close()
+
+    for n, backup in enumerate(backups):
+        target = child_env(tmp_path / f"b{n}")
+        empty_db = None
+        if connection.vendor == "postgresql":
+            empty_db = f"rebook_restore_{uuid.uuid4().hex[:8]}"
+            with connection.cursor() as cursor:
+                cursor.execute(f"CREATE DATABASE {empty_db}")
+            target["DATABASE_URL"] = target["DATABASE_URL"].rsplit("/", 1)[0] + f"/{empty_db}"
+        try:
+            _run(target, "restore", str(backup))
+            still = f"print(SessionStore().exists({key!r}), SessionStore.get_model_class().objects.count())"
+            assert _python(target, signed_in + still).split() == ["False", "0"], backup.name
+        finally:
+            if empty_db:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DROP DATABASE IF EXISTS {empty_db} WITH (FORCE)")

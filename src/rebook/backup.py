@@ -46,6 +46,8 @@ BACKUP_MODELS = [
 ]
 # Not Rebook's data: made again by `migrate`, or sign-ins that a restore should not carry over.
 NOT_BACKED_UP = {"auth.permission", "auth.group", "contenttypes.contenttype", "sessions.session"}
+# The sign-ins a SQLite copy would otherwise carry over (the JSON dump never holds them).
+SESSION_TABLE = "django_session"
 # The secret that signed every link already sent (unsubscribe, and the ones to come) travels with the data,
 # in a table of the SQLite copy and a key of the JSON dump.
 META_TABLE = "rebook_backup_meta"
@@ -117,6 +119,7 @@ def backup(path: Path) -> str:
         try:
             connection.connection.backup(target)  # the online backup API: consistent while others write
             with target:
+                target.execute(f"DELETE FROM {SESSION_TABLE}")
                 target.execute(f"CREATE TABLE {META_TABLE} (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
                 target.execute(f"INSERT INTO {META_TABLE} VALUES ('secret_key', ?)", (settings.SECRET_KEY,))
         finally:
@@ -239,6 +242,7 @@ def _restore_sqlite(path: Path) -> str | None:
         finally:
             source.close()
         connection.connection.execute(f"DROP TABLE IF EXISTS {META_TABLE}")
+        connection.connection.execute(f"DELETE FROM {SESSION_TABLE}")  # a backup made before backups left them out
         return secret
     # Into PostgreSQL: read the SQLite file through a second connection and load what it dumps.
     alias = "rebook_restore_source"
