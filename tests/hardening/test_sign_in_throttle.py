@@ -71,15 +71,15 @@ def test_one_address_is_paused_after_many_failures_for_any_names(dana):
 def test_forwarded_for_is_believed_only_from_a_trusted_proxy(dana, settings):
     from django.test import RequestFactory
 
-    from rebook.web.client import client_ip
+    from rebook.web.client import client_address
 
     factory = RequestFactory()
     forged = factory.get("/", REMOTE_ADDR="198.51.100.1", HTTP_X_FORWARDED_FOR="10.0.0.1")
-    assert client_ip(forged) == "198.51.100.1"
+    assert client_address(forged) == "198.51.100.1"
     settings.REBOOK_TRUSTED_PROXIES = ["127.0.0.1", "10.0.0.0/8"]
     proxied = factory.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 192.0.2.5, 10.1.1.1")
-    assert client_ip(proxied) == "192.0.2.5"  # the right-most hop our proxies did not add
-    assert client_ip(factory.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="not-an-ip")) == "127.0.0.1"
+    assert client_address(proxied) == "192.0.2.5"  # the right-most hop our proxies did not add
+    assert client_address(factory.get("/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="not-an-ip")) == "127.0.0.1"
 
     # Behind the proxy, each user has their own counter: one person's failures do not pause the others.
     for _ in range(5):
@@ -87,6 +87,31 @@ def test_forwarded_for_is_believed_only_from_a_trusted_proxy(dana, settings):
     colleague = Client()
     sign_in(colleague, "dana", PASSWORD, "127.0.0.1", forwarded="192.0.2.77")
     assert signed_in(colleague)
+
+
+def test_an_ipv6_client_is_its_64_network_and_a_mapped_ipv4_address_is_the_ipv4_one(settings):
+    from django.test import RequestFactory
+
+    from rebook.web.client import client_address
+
+    factory = RequestFactory()
+    assert client_address(factory.get("/", REMOTE_ADDR="2001:db8:1:2:a:b:c:d")) == "2001:db8:1:2::/64"
+    assert client_address(factory.get("/", REMOTE_ADDR="::ffff:192.0.2.5")) == "192.0.2.5"
+    assert client_address(factory.get("/", REMOTE_ADDR="")) is None
+    settings.REBOOK_TRUSTED_PROXIES = ["127.0.0.1"]
+    proxied = factory.get("/", REMOTE_ADDR="::ffff:127.0.0.1", HTTP_X_FORWARDED_FOR="2001:db8:9:9::77")
+    assert client_address(proxied) == "2001:db8:9:9::/64"
+
+
+def test_failures_from_many_addresses_of_one_ipv6_64_are_counted_as_one_address(dana):
+    for i in range(5):  # the limit, each try from a fresh address of the same /64
+        sign_in(Client(), "dana", "guess", f"2001:db8:1:2::{i + 1:x}")
+    same_network = Client()
+    response = sign_in(same_network, "dana", PASSWORD, "2001:db8:1:2:ffff::1")
+    assert b"Too many failed sign-ins" in response.content and not signed_in(same_network)
+    next_network = Client()
+    sign_in(next_network, "dana", PASSWORD, "2001:db8:1:3::1")  # another /64 is another address
+    assert signed_in(next_network)
 
 
 def test_every_cookie_the_app_sets_is_httponly_and_samesite(dana, client):

@@ -325,6 +325,14 @@ def test_public_pages_are_rate_limited_per_address(meeting, prospect, settings):
     assert prospect.get(page, REMOTE_ADDR="203.0.113.9").status_code == 200  # another address
 
 
+def test_public_pages_count_an_ipv6_client_by_its_64_network(meeting, prospect, settings):
+    settings.REBOOK_PUBLIC_RATE_LIMIT = 3
+    page = path_of(manage_url(meeting))
+    assert [prospect.get(page, REMOTE_ADDR=f"2001:db8:1:2::{i + 1}").status_code for i in range(3)] == [200] * 3
+    assert prospect.get(page, REMOTE_ADDR="2001:db8:1:2:8000::1").status_code == 429  # a fresh address, same /64
+    assert prospect.get(page, REMOTE_ADDR="2001:db8:1:3::1").status_code == 200  # the next /64 is counted apart
+
+
 def test_nothing_on_the_pages_reveals_other_leads_or_meetings(meeting, prospect, alice):
     from rebook.leads.services import appointment_book, lead_create
 

@@ -31,7 +31,7 @@ from rebook.outbox.models import PlannedMessage
 from rebook.prospects import links, services
 from rebook.prospects.models import AddressWindow
 from rebook.strategy.followups import RESCHEDULE_OFFER
-from rebook.web.client import client_ip
+from rebook.web.client import client_address
 from rebook.windows import count_this_minute
 
 CHOICES = ["I'm unwell", "Something urgent came up", "My child is sick", "I'm no longer interested"]
@@ -49,8 +49,8 @@ DONE = {
 
 
 def _address_key(request: HttpRequest) -> str:
-    """A keyed hash of the client's address, so the table never holds an address."""
-    raw = (client_ip(request) or "unknown").encode()
+    """A keyed hash of the client's address (an IPv6 client's /64), so the table never holds an address."""
+    raw = (client_address(request) or "unknown").encode()
     return hmac.new(settings.SECRET_KEY.encode(), raw, hashlib.sha256).hexdigest()
 
 

@@ -10,7 +10,7 @@ from django.contrib.auth import views as auth_views
 from django.core import signing
 
 from rebook.sellers.services import login_failure_record, login_success_record, login_wait
-from rebook.web.client import client_ip
+from rebook.web.client import client_address
 from rebook.web.forms import LoginForm
 from rebook.web.views.base import now
 
@@ -38,7 +38,9 @@ class ThrottledLoginForm(LoginForm):
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        ip = client_ip(self.request) if self.request else None
+        client = client_address(self.request) if self.request else None
+        # LoginFailure.ip is an address column (inet on PostgreSQL): an IPv6 /64 is kept as its first address.
+        ip = client.partition("/")[0] if client else None
         wait = login_wait(username=username, ip=ip, now=now(),
                           known_browser=bool(self.request) and known_browser(self.request, username))
         if wait is not None:
