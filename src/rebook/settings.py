@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "rebook.web.middleware.content_security_policy",
+    "rebook.prospects.middleware.public_pages",  # outside the rest: their 403, 413 and redirects under /p/ too
     "rebook.web.middleware.request_size_limit",
     "rebook.api.content.json_bodies",
     "rebook.api.idempotency.idempotency",

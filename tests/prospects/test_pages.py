@@ -325,6 +325,22 @@ def test_public_pages_are_rate_limited_per_address(meeting, prospect, settings):
     assert prospect.get(page, REMOTE_ADDR="203.0.113.9").status_code == 200  # another address
 
 
+def test_every_answer_under_p_is_never_stored_or_indexed(meeting, prospect, settings):
+    page = path_of(manage_url(meeting))
+    answers = {
+        "the page": prospect.get(page),
+        "a bad token": prospect.get("/p/garbage/"),
+        "an unknown path": prospect.get(page + "nothing/here/"),
+        "a wrong method": prospect.get(page + "cancel/"),
+        "no CSRF token": prospect.post(page + "cancel/", {"reason": "I'm unwell"}),
+    }
+    settings.REBOOK_PUBLIC_RATE_LIMIT = 0
+    answers["too many"] = prospect.get(page)
+    assert {what: (r.status_code, r.get("Cache-Control"), r.get("X-Robots-Tag")) for what, r in answers.items()} == {
+        what: (status, "no-store", "noindex, nofollow")
+        for what, status in zip(answers, [200, 404, 404, 405, 403, 429], strict=True)}
+
+
 def test_public_pages_count_an_ipv6_client_by_its_64_network(meeting, prospect, settings):
     settings.REBOOK_PUBLIC_RATE_LIMIT = 3
     page = path_of(manage_url(meeting))

@@ -61,19 +61,16 @@ def _over_limit(request: HttpRequest, now: datetime) -> int | None:
 
 
 def public(view):
-    """Rate-limited per address, never cached or indexed, and the token never leaks through a Referer."""
+    """Rate-limited per address. (Never cached or indexed, and no Referer: prospects.middleware, for every
+    answer under /p/.)"""
 
     @wraps(view)
     def wrapper(request: HttpRequest, token: str, *args, **kwargs) -> HttpResponse:
         wait = _over_limit(request, timezone.now())
-        if wait is not None:
-            response = render(request, "prospects/limited.html", {"wait": wait}, status=429)
-            response["Retry-After"] = str(wait)
-        else:
-            response = view(request, token, *args, **kwargs)
-        response["Cache-Control"] = "no-store"
-        response["Referrer-Policy"] = "same-origin"  # never to another site; "no-referrer" would send "Origin: null" and fail CSRF
-        response["X-Robots-Tag"] = "noindex, nofollow"
+        if wait is None:
+            return view(request, token, *args, **kwargs)
+        response = render(request, "prospects/limited.html", {"wait": wait}, status=429)
+        response["Retry-After"] = str(wait)
         return response
 
     return wrapper
