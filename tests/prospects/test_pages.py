@@ -3,14 +3,17 @@ what each action does through the services, and every rule that keeps the public
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core import signing
 
 from rebook.leads.models import Activity, Appointment, Cancellation
 from rebook.outbox.models import SELLER_NOTICE, PlannedMessage
-from rebook.prospects.links import links_for, manage_url, more_times_url, token_for
+from rebook.prospects.links import SALT, links_for, manage_url, more_times_url, token_for
 from tests.conftest import NOW
 from tests.prospects.conftest import csrf_of, path_of, post_form
 
@@ -247,16 +250,34 @@ def test_a_tampered_or_foreign_token_is_a_404(meeting, prospect, alice):
 
     good = path_of(manage_url(meeting))
     token = good.split("/")[2]
-    payload, signature = token.rsplit(":", 1)
-    flipped = payload + ":" + ("A" if signature[0] != "A" else "B") + signature[1:]
+    flipped = token[:10] + ("A" if token[10] != "A" else "B") + token[11:]
+    signed = signing.Signer(salt=SALT).sign_object(["m", meeting.pk, meeting.lead_id])  # the older kind
+    payload, signature = signed.rsplit(":", 1)
+    flipped_signed = payload + ":" + ("A" if signature[0] != "A" else "B") + signature[1:]
     other_lead = lead_create(seller=alice, name="Oscar Other", email="oscar@example.com")
     others = appointment_book(lead=other_lead, start=NOW + timedelta(days=9), end=NOW + timedelta(days=9, hours=1))
     # A signed token for Oscar's meeting that names Charlie as its lead: bound to one lead, so refused.
     crossed = token_for("m", others.pk, meeting.lead_id)
-    for bad in (flipped, "WyJtIiw5OTksMV0:nope", crossed, "x" * 400, token_for("m", 99999, meeting.lead_id)):
+    for bad in (flipped, flipped_signed, token + "=", token + "A", "WyJtIiw5OTksMV0:nope", crossed, "x" * 400,
+                token_for("m", 99999, meeting.lead_id)):
         assert prospect.get(f"/p/{bad}/").status_code == 404, bad
         assert prospect.post(f"/p/{bad}/cancel/", {"reason": "x"}).status_code in (403, 404)
     assert Appointment.objects.get(pk=others.pk).status == "scheduled"
+
+
+def test_a_token_does_not_show_the_ids_in_it_and_stays_short(meeting):
+    token = path_of(manage_url(meeting)).split("/")[2]
+    with pytest.raises(signing.BadSignature):
+        signing.Signer(salt=SALT).unsign_object(token)
+    inside = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert json.dumps(["m", meeting.pk, meeting.lead_id], separators=(",", ":")).encode() not in inside
+    assert len(token) < 50
+
+
+def test_a_link_mailed_before_tokens_were_sealed_still_works(meeting, prospect):
+    signed = signing.Signer(salt=SALT).sign_object(["m", meeting.pk, meeting.lead_id])  # as mails carried it
+    page = prospect.get(f"/p/{signed}/")
+    assert page.status_code == 200 and "Chen Bakery" in page.content.decode()
 
 
 def test_a_get_never_changes_anything_and_a_post_needs_the_csrf_token(meeting, prospect):

@@ -1,17 +1,25 @@
 """The links a prospect gets: one to manage a meeting still ahead, one per offered new time after a
 cancellation, and one to see more times.
 
-A token is Django's signing of what it is for (the meeting, or the cancellation and the time), bound to
-the lead, with its own salt. Nothing in it grants anything without the signature, and it is the same
-however often it is made, so the command line prints exactly the URLs the mails carry. How long a link
-acts is decided from the data when it is used (see ``link_problem``), not from the token.
+A token is what it is for (the meeting, or the cancellation and the time), bound to the lead, sealed with
+AES-SIV under a key derived from the secret key: nobody can read the ids in it or make one without the key.
+AES-SIV is deterministic, so a token is the same however often it is made and the command line prints exactly
+the URLs the mails carry. Links mailed before tokens were sealed carry Django's signing of the same list
+(readable, with a ":" before the signature) and still work. How long a link acts is decided from the data
+when it is used (see ``link_problem``), not from the token.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
@@ -55,9 +63,38 @@ def _minutes(moment: datetime) -> int:
     return int(moment.timestamp() // 60)
 
 
+def _cipher() -> AESSIV:
+    key = HKDF(algorithm=hashes.SHA256(), length=64, salt=SALT.encode(), info=b"link token").derive(
+        settings.SECRET_KEY.encode())
+    return AESSIV(key)
+
+
+def _text(sealed: bytes) -> str:
+    return base64.urlsafe_b64encode(sealed).rstrip(b"=").decode()
+
+
 def token_for(kind: str, object_id: int, lead_id: int, start: datetime | None = None) -> str:
     payload = [kind, object_id, lead_id] + ([_minutes(start)] if start is not None else [])
-    return signing.Signer(salt=SALT).sign_object(payload)
+    return _text(_cipher().encrypt(json.dumps(payload, separators=(",", ":")).encode(), None))
+
+
+def _payload(token: str) -> object:
+    """What a token carries, or None when it is not one of ours."""
+    if ":" in token:  # signed, from a mail sent before tokens were sealed
+        try:
+            return signing.Signer(salt=SALT).unsign_object(token)
+        except (signing.BadSignature, ValueError):
+            return None
+    try:
+        sealed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except ValueError:
+        return None
+    if _text(sealed) != token:  # one spelling per token (no stray characters or padding bits)
+        return None
+    try:
+        return json.loads(_cipher().decrypt(sealed, None))
+    except (InvalidTag, ValueError):
+        return None
 
 
 def _url(token: str) -> str:
@@ -88,10 +125,7 @@ def slots(cancellation: Cancellation, now: datetime, *, describe) -> list[Slot]:
 
 def resolve(token: str) -> Target | None:
     """What a token points at, or None for a token that is tampered with, unknown or for a deleted thing."""
-    try:
-        payload = signing.Signer(salt=SALT).unsign_object(token)
-    except (signing.BadSignature, ValueError):
-        return None
+    payload = _payload(token)
     if not (isinstance(payload, list) and 3 <= len(payload) <= 4 and all(type(p) is int for p in payload[1:])):
         return None
     kind, object_id, lead_id, *rest = payload
