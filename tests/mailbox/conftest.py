@@ -19,9 +19,19 @@ def dovecot():
     server.stop()
 
 
+# The authserv-id the tests' "mail provider" stamps on top of each mail it delivers (see test_poll.mail).
+PROVIDER = "mx.provider.example"
+
+
+@pytest.fixture(autouse=True)
+def _local_mailboxes(settings):
+    settings.REBOOK_IMAP_ALLOW_PRIVATE = True  # the tests' Dovecot is on loopback
+
+
 @pytest.fixture
 def inbox(dovecot, alice):
-    """Alice's mailbox, connected in Rebook, emptied before each test."""
+    """Alice's mailbox, connected in Rebook, emptied before each test; her provider's Authentication-Results
+    are trusted."""
     from rebook.mailbox.services import mailbox_set
 
     imap = dovecot.client("alice@example.com")
@@ -29,4 +39,4 @@ def inbox(dovecot, alice):
     imap.store("1:*", "+FLAGS", "\\Deleted") if imap.select("INBOX")[1][0] != b"0" else None
     imap.expunge()
     imap.logout()
-    return mailbox_set(seller=alice, url=dovecot.url("alice@example.com"))
+    return mailbox_set(seller=alice, url=dovecot.url("alice@example.com"), trusted=PROVIDER)

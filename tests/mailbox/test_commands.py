@@ -40,8 +40,8 @@ def test_set_show_test_and_remove(dovecot, rebook, monkeypatch):
 
 def test_a_login_that_fails_is_one_error_line(dovecot, rebook):
     rebook("mailbox", "set", dovecot.url(ALICE).replace("alice-secret", "nope"))
-    assert "authentication failed" in rebook.error("mail", "poll").lower()
-    assert "authentication failed" in rebook.json("mailbox", "show")["last_error"].lower()
+    assert "refused the login name or password" in rebook.error("mail", "poll").lower()
+    assert "refused the login name or password" in rebook.json("mailbox", "show")["last_error"]
 
 
 def test_poll_then_the_inbox_apply_and_dismiss(dovecot, inbox, rebook, dana, meeting):  # noqa: F811

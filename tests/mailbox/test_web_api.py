@@ -13,7 +13,7 @@ from rebook.mailbox.models import InboundMail, Mailbox, Suggestion
 from tests.mailbox.test_poll import ALICE, dana, mail, meeting  # noqa: F401
 
 
-def _suggest(lead, appointment, kind="cancel", reason="My son is sick, I have to cancel.", proposed=None):
+def _suggest(lead, appointment, kind="cancel", reason="My son is sick, I have to cancel.", proposed=None, verified=True):
     from rebook.mailbox.services import _suggest as suggest
 
     box = Mailbox.objects.filter(seller=lead.seller).first() or Mailbox.objects.create(
@@ -22,7 +22,7 @@ def _suggest(lead, appointment, kind="cancel", reason="My son is sick, I have to
                                         message_id=f"m{Suggestion.objects.count()}@x", received_at=timezone.now(),
                                         outcome="suggestion")
     return suggest(record, lead, appointment, kind, reason=reason, proposed=proposed, received=timezone.now(),
-                   now=timezone.now())
+                   now=timezone.now(), verified=verified)
 
 
 def test_today_and_the_lead_page_show_suggestions_with_apply_and_dismiss(alice_client, dana, meeting):  # noqa: F811

@@ -85,19 +85,24 @@ def calendar_import(
     progress: Callable[[int, int], None] | None = None,
     budget: Budget | None = None,
     commit_every: int | None = None,
+    sender: str | None = None,
+    channel: str = Channel.SELLER,
 ) -> CalendarImport:
     """Import every event of a calendar file or e-mail. Raises RebookError when the file holds none.
 
     ``progress(done, total)`` is called as events are applied (for a progress bar). ``budget``: how far
     the file may expand (the limits for uploads by default). ``commit_every``: commit each batch of that
-    many events as it is done, instead of the whole file at the end (ignored for a dry run)."""
+    many events as it is done, instead of the whole file at the end (ignored for a dry run). ``sender``: the
+    (verified) address a calendar mail came from; each event then changes only what that person may change:
+    the organizer's own event, or the answer of the attendee who replies, and an existing meeting only when the
+    sender is its lead or the seller. ``channel``: how the changes are recorded (``email`` for mail)."""
     now = now or timezone.now()
     window = window or (now - WINDOW, now + WINDOW)
     reading = read_file(data, name)
     report = CalendarImport(file=name, dry_run=dry_run, rejected=list(reading.problems))
     budget = budget or Budget()
     size = BATCH if dry_run or commit_every is None else max(1, commit_every)
-    importer = _Importer(seller, now)
+    importer = _Importer(seller, now, sender=sender, channel=channel)
     # Each lead once, at the end: in one transaction, or, committing as it goes, after the last batch
     # (and after the last committed one if the import is stopped).
     one_transaction = dry_run or commit_every is None
@@ -265,8 +270,10 @@ def _reason(fact: EventFact, declined: bool) -> str:
 class _Importer:
     """Applies one seller's events, a batch at a time (see the module's docstring)."""
 
-    def __init__(self, seller: Seller, now: datetime) -> None:
+    def __init__(self, seller: Seller, now: datetime, *, sender: str | None = None,
+                 channel: str = Channel.SELLER) -> None:
         self.seller, self.now = seller, now
+        self.sender, self.channel = (sender or "").lower() or None, channel
         self.mine = seller_addresses(seller)
         self.meetings: dict[tuple[str, datetime | None], Appointment] = {}  # the newest by (UID, RECURRENCE-ID)
         self.read_uids: set[str] = set()  # UIDs whose meetings are all in self.meetings
@@ -281,7 +288,7 @@ class _Importer:
         self.made: list[str] = []  # addresses whose lead the current event created
         self.casts: dict[int, tuple[EventFact, Cast]] = {}  # by id: the batch's facts, and who is who in each
         # New meetings are copies of this one (Model.__init__ sets 25 fields a meeting).
-        self.blank = Appointment(seller=seller, timezone=seller.timezone, channel=Channel.SELLER, created_at=now)
+        self.blank = Appointment(seller=seller, timezone=seller.timezone, channel=channel, created_at=now)
 
     # -- what a batch refers to, read in two queries
 
@@ -389,6 +396,8 @@ class _Importer:
         who = known[1] if known is not None and known[0] is fact else cast(fact, self.mine)
         if who.prospect is None:
             raise RebookError("nobody to attach it to: it names no organizer and no attendee other than you")
+        if self.sender is not None:
+            self._check_sender(fact, who)
         note = f" ({who.note})" if who.note else ""
         if fact.whole_series:
             if fact.uid in self.pending_uids:  # the series reads its meetings: the batch's go in first
@@ -411,6 +420,16 @@ class _Importer:
         if fact.cancelled or declined:
             return self._cancel(fact, who, existing, declined, note)
         return self._book_or_move(fact, who, existing, note)
+
+    def _check_sender(self, fact: EventFact, who: Cast) -> None:
+        """A calendar mail speaks only for its sender: the attendee who replies, or the organizer of the event;
+        and it changes a meeting Rebook has only if the sender is that meeting's lead, or the seller."""
+        speaker = who.prospect.email if fact.method == REPLY else (fact.organizer.email if fact.organizer else "")
+        if speaker != self.sender:
+            raise RebookError(f"sent by {self.sender}, but it speaks for {speaker or 'nobody'}: ignored")
+        existing = self._find(fact)
+        if existing is not None and self.sender not in self.mine and self.sender != existing.lead.email.lower():
+            raise RebookError(f"{self.sender} may not change {existing.lead.name}'s meeting: ignored")
 
     def _find(self, fact: EventFact) -> Appointment | None:
         if fact.uid in self.read_uids:  # read ahead with the batch (no UID of Rebook's own is)
@@ -455,7 +474,8 @@ class _Importer:
         if existing is not None and existing.status == Appointment.Status.SCHEDULED:
             self._before_offer(_when(fact, now))
             c = lead_services.appointment_cancel(
-                appointment=existing, by=by, reason=_reason(fact, declined), at=_when(fact, now), now=now
+                appointment=existing, by=by, reason=_reason(fact, declined), at=_when(fact, now), now=now,
+                channel=self.channel,
             )
             self._remember(existing, fact, who)
             verb = "declined" if declined else "cancelled"
@@ -472,7 +492,8 @@ class _Importer:
         self._before_offer(at)
         appointment = self._new_meeting(fact, who, status=Appointment.Status.CANCELLED)
         cancellation = lead_services.cancellation_new(appointment, by=by, kind=Cancellation.Kind.CANCEL, at=at,
-                                                      reason=_reason(fact, declined), valid=None, now=now)
+                                                      reason=_reason(fact, declined), valid=None, now=now,
+                                                      channel=self.channel)
         check_lengths(Cancellation, cancellation)
         self.cancellations.append(cancellation)
         return self._queue(appointment, fact, Outcome(
@@ -487,7 +508,7 @@ class _Importer:
             raise RebookError("cancels a whole series Rebook has no meetings of, and gives no start time")
         for appointment in ahead:
             lead_services.appointment_cancel(appointment=appointment, by=_party(who), reason=_reason(fact, False),
-                                             at=_when(fact, now), now=now)
+                                             at=_when(fact, now), now=now, channel=self.channel)
             self._remember(appointment, fact, who)
         return Outcome(fact.where, "cancelled", f"the whole series: {len(ahead)} meeting(s) ahead cancelled by the "
                        f"{_party(who)}{note}", ahead[0].pk, ahead[0].lead_id)
@@ -504,7 +525,7 @@ class _Importer:
                 self._before_offer(_when(fact, now))
                 _, moved = lead_services.appointment_reschedule(
                     appointment=existing, to=fact.start, by=_party(who), reason=fact.comment, at=_when(fact, now),
-                    now=now, details={**_details(fact, who), "location": fact.location or existing.location},
+                    now=now, channel=self.channel, details={**_details(fact, who), "location": fact.location or existing.location},
                 )
                 if moved is None:
                     self._remember(existing, fact, who)
@@ -567,7 +588,8 @@ class _Importer:
         self._before_offer(at)
         lead = self._lead_of(existing)
         cancellation = lead_services.cancellation_new(existing, by=by, kind=Cancellation.Kind.RESCHEDULE, at=at,
-                                                      reason=fact.comment, valid=None, now=now)
+                                                      reason=fact.comment, valid=None, now=now,
+                                                      channel=self.channel)
         # The end as the event says, as _remember sets it after the services move a meeting.
         moved = new_like(self.blank, start=fact.start, end=fact.end or fact.start + length, timezone=existing.timezone,
                          location=fact.location or existing.location, booked_by=by, booked_at=at,

@@ -19,21 +19,28 @@ def mailbox_group() -> None:
 def _show(box) -> dict:
     return {"host": box.host, "port": box.port, "security": box.security, "login": box.username, "folder": box.folder,
             "last_poll": box.last_poll_at.isoformat() if box.last_poll_at else None, "last_error": box.last_error or None,
-            "last_uid": box.last_uid}
+            "last_uid": box.last_uid, "trusted_authserv": [t for t in box.trusted_authserv.split(",") if t]}
 
 
 @seller_command(mailbox_group, "set")
 @click.argument("url")
 @click.option("--login", help="The login name, when it is awkward to write in the URL (an address with @).")
-def mailbox_set_command(ctx: Ctx, url, login) -> Result:
+@click.option("--trust", "trusted", metavar="AUTHSERV-ID[,...]",
+              help="Whose Authentication-Results prove a sender (your provider's: mx.google.com, none for Microsoft "
+                   "365, messagingengine.com); by default guessed from the host.")
+def mailbox_set_command(ctx: Ctx, url, login, trusted) -> Result:
     """Connect your mailbox: imaps://LOGIN:PASSWORD@HOST:993/INBOX, imap://...:143/INBOX?starttls=1, or plain
     imap:// for a local server. The password may come from REBOOK_IMAP_PASSWORD instead; it is stored
     encrypted and never shown again."""
     from rebook.mailbox.services import mailbox_set
 
-    box = mailbox_set(seller=ctx.seller, url=url, user=login, password=os.environ.get("REBOOK_IMAP_PASSWORD") or None)
+    box = mailbox_set(seller=ctx.seller, url=url, user=login, password=os.environ.get("REBOOK_IMAP_PASSWORD") or None,
+                      trusted=trusted)
+    trust_line = (f"Senders are verified by the Authentication-Results of: {box.trusted_authserv}." if box.trusted_authserv
+                  else "No mail provider to trust is known for this host: no sender can be verified, so replies only "
+                       "make suggestions. Set one with --trust.")
     return Result(_show(box), f"Mailbox set: {box.username} at {box.host}:{box.port}/{box.folder} ({box.security}). "
-                              "Check it with: rebook mailbox test")
+                              f"{trust_line} Check it with: rebook mailbox test")
 
 
 @seller_command(mailbox_group, "show")
@@ -44,6 +51,7 @@ def mailbox_show(ctx: Ctx) -> Result:
     box = mailbox_get(ctx.seller)
     data = _show(box)
     lines = [f"{box.username} at {box.host}:{box.port}/{box.folder} ({box.security})",
+             f"Trusted mail provider (authserv-id): {box.trusted_authserv or 'none set: no sender can be verified'}",
              f"Last read: {when(box.last_poll_at, ctx.tz) if box.last_poll_at else 'never'}",
              f"Last error: {box.last_error or 'none'}"]
     return Result(data, "\n".join(lines))
@@ -76,9 +84,9 @@ def mail_group() -> None:
 def mail_poll(ctx: Ctx) -> Result:
     """Read your mailbox once, now (the worker does it every REBOOK_IMAP_POLL seconds)."""
     from rebook.errors import RebookError
-    from rebook.mailbox.services import mailbox_get, mailbox_poll
+    from rebook.mailbox.services import mailbox_get, mailbox_poll_now
 
-    report = mailbox_poll(mailbox=mailbox_get(ctx.seller))
+    report = mailbox_poll_now(mailbox=mailbox_get(ctx.seller))
     if report.error:
         raise RebookError(f"mailbox: {report.error}")
     handled = ", ".join(f"{k}: {v}" for k, v in sorted(report.handled.items())) or "nothing"

@@ -12,11 +12,13 @@ from datetime import datetime
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from rebook.errors import RebookError
+from rebook.webhooks.targets import TargetRefused, check_url, guarded_connection
 
 TIMEOUT = 30  # seconds for connecting and for each answer
+ALLOW_PRIVATE = "REBOOK_IMAP_ALLOW_PRIVATE"
 MAX_MESSAGE_BYTES = 25 * 1024 * 1024  # a mail larger than this is recorded as too large and skipped
 HEADER_FIELDS = ("FROM", "TO", "SUBJECT", "DATE", "MESSAGE-ID", "IN-REPLY-TO", "REFERENCES", "CONTENT-TYPE",
-                 "AUTO-SUBMITTED", "X-AUTOREPLY", "X-AUTORESPOND", "PRECEDENCE")
+                 "AUTO-SUBMITTED", "X-AUTOREPLY", "X-AUTORESPOND", "PRECEDENCE", "AUTHENTICATION-RESULTS")
 
 
 class ConnectionLost(RebookError):
@@ -69,35 +71,85 @@ class Header:
     is_report: bool  # multipart/report: a delivery status notification
 
 
-class Connection:
-    """One session on one folder, opened read-only."""
+def check_host(host: str, port: int) -> None:
+    """Refuse a mailbox inside the network (loopback, private, link-local, a local name) unless the operator
+    allows it, as webhook targets are: the Test button must not be a way to knock on the server's neighbours.
+    Checked when the mailbox is set, and again on the address connected to (a name may later resolve inward)."""
+    check_url(f"imap://{f'[{host}]' if ':' in host else host}:{port}/", allow=ALLOW_PRIVATE, what="mailbox URL")
 
-    def __init__(self, address: Address):
+
+def without_password(url: str) -> str:
+    """The mailbox URL as it may be shown again: with no password in it."""
+    parts = urlsplit(url.strip())
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)
+    return parts._replace(netloc=f"{parts.username or ''}@{netloc[-1]}").geturl()
+
+
+class _Guarded(imaplib.IMAP4):
+    """imaplib's connection made only to an address that passes check_host."""
+
+    def _create_socket(self, timeout):
+        return guarded_connection((self.host, self.port), timeout, allow=ALLOW_PRIVATE)
+
+
+class _GuardedSSL(imaplib.IMAP4_SSL):
+    def _create_socket(self, timeout):
+        sock = guarded_connection((self.host, self.port), timeout, allow=ALLOW_PRIVATE)
+        return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
+
+
+class Connection:
+    """One session on one folder, opened read-only. What goes wrong is said in Rebook's words, never the other
+    side's (a server that is not an IMAP server must not have its banner shown), and every way of failing to
+    connect reads the same."""
+
+    def __init__(self, address: Address, *, timeout: float = TIMEOUT):
         self.address = address
+        self.timeout = timeout
         self.imap: imaplib.IMAP4 | None = None
         self.uidvalidity: int | None = None
 
     def __enter__(self) -> Connection:
         a = self.address
+        where = f"{a.host}:{a.port}"
+        step = "connect"
         try:
             if a.security == "ssl":
-                self.imap = imaplib.IMAP4_SSL(a.host, a.port, ssl_context=ssl.create_default_context(), timeout=TIMEOUT)
+                self.imap = _GuardedSSL(a.host, a.port, ssl_context=ssl.create_default_context(), timeout=self.timeout)
             else:
-                self.imap = imaplib.IMAP4(a.host, a.port, timeout=TIMEOUT)
+                self.imap = _Guarded(a.host, a.port, timeout=self.timeout)
                 if a.security == "starttls":
+                    step = "starttls"
                     self.imap.starttls(ssl_context=ssl.create_default_context())
+            step = "login"
             self.imap.login(a.username, a.password)
+            step = "select"
             status, _ = self.imap.select(_quote(a.folder), readonly=True)  # EXAMINE
             if status != "OK":
-                raise RebookError(f"the folder {a.folder!r} cannot be opened")
+                raise imaplib.IMAP4.error("select")
             value = self.imap.response("UIDVALIDITY")[1]
             self.uidvalidity = int(value[0]) if value and value[0] else None
-        except imaplib.IMAP4.error as e:
+        except TargetRefused as e:
             self.close()
-            raise RebookError(f"{a.host}: {_text(e)}") from None
-        except (TimeoutError, OSError, ssl.SSLError) as e:
+            raise RebookError(str(e)) from None
+        except ssl.SSLError:
             self.close()
-            raise RebookError(f"{a.host}:{a.port}: {type(e).__name__}: {_text(e) or 'no answer'}") from None
+            raise RebookError(f"{where}: the secure connection failed (is it an IMAP server with TLS on this port?)") from None
+        except imaplib.IMAP4.error:
+            self.close()
+            raise RebookError(f"{where}: " + {
+                "connect": "not an IMAP server (it did not answer as one)",
+                "starttls": "the server does not offer STARTTLS",
+                "login": "the server refused the login name or password",
+                "select": f"the folder {a.folder!r} cannot be opened",
+            }[step]) from None
+        except (TimeoutError, OSError, ValueError):
+            self.close()
+            # Refused, reset and timed out all read the same: which ports answer is nobody's business.
+            raise RebookError(f"{where}: could not connect" if step == "connect" else
+                              f"{where}: the connection was lost") from None
         return self
 
     def __exit__(self, *exc) -> None:
@@ -114,9 +166,9 @@ class Connection:
         try:
             status, data = self.imap.uid(*args)
         except (imaplib.IMAP4.abort, OSError) as e:
-            raise ConnectionLost(f"{self.address.host}: the connection was lost ({_text(e) or type(e).__name__})") from None
-        except imaplib.IMAP4.error as e:
-            raise RebookError(f"{self.address.host}: {_text(e)}") from None
+            raise ConnectionLost(f"{self.address.host}: the connection was lost ({type(e).__name__})") from None
+        except imaplib.IMAP4.error:
+            raise RebookError(f"{self.address.host}: the server answered {args[0]} with an error") from None
         if status != "OK":
             raise RebookError(f"{self.address.host}: {args[0]} answered {status}")
         return data
@@ -156,10 +208,3 @@ class Connection:
 
 def _quote(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _text(error: BaseException) -> str:
-    raw = error.args[0] if error.args else ""
-    if isinstance(raw, bytes):
-        raw = raw.decode("utf-8", errors="replace")
-    return str(raw)[:300]

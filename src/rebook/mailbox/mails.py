@@ -33,6 +33,8 @@ class Headers:
     answers: list[str]  # In-Reply-To and References, without angle brackets
     content_type: str
     fields: dict[str, str]
+    authentication: tuple[str, ...] = ()  # the Authentication-Results values, topmost first
+    senders: int = 1  # addresses named by the From field(s)
 
 
 @dataclass
@@ -44,6 +46,8 @@ class Mail:
     calendar_methods: list[str] = field(default_factory=list)
     calendar_uids: list[str] = field(default_factory=list)
     counter_start: datetime | None = None  # a "propose new time" (METHOD:COUNTER)
+    calendar_declined: bool = False  # a REPLY in which the sender declines
+    calendar_comment: str = ""  # what the sender wrote in the event (COMMENT), e.g. why they cancel
     bounced_id: str = ""  # a delivery report: the Message-ID of the mail that failed
     bounce_reason: str = ""
     problems: list[str] = field(default_factory=list)
@@ -70,6 +74,7 @@ def read_headers(raw: bytes) -> Headers:
     except (TypeError, ValueError, IndexError, OverflowError):
         date = None
     ids = _ids(fields.get("message-id", ""))
+    froms = [str(v) for v in message.get_all("From") or []]
     return Headers(
         message_id=ids[0] if ids else "",
         sender=sender.strip().lower(),
@@ -78,6 +83,8 @@ def read_headers(raw: bytes) -> Headers:
         answers=_ids(fields.get("in-reply-to", "")) + _ids(fields.get("references", "")),
         content_type=fields.get("content-type", "").split(";")[0].strip().lower(),
         fields=fields,
+        authentication=tuple(str(v) for v in (message.get_all("Authentication-Results") or [])[:50]),
+        senders=len([a for _, a in email.utils.getaddresses(froms) if a]),
     )
 
 
@@ -161,6 +168,15 @@ def _calendars(raw: bytes, mail: Mail) -> None:
             uid = str(event.get("UID", "")).strip()
             if uid:
                 mail.calendar_uids.append(uid)
+            comment = event.get("COMMENT")
+            if comment and not mail.calendar_comment:
+                mail.calendar_comment = " ".join(str(comment[0] if isinstance(comment, list) else comment).split())[:500]
+            if method == "REPLY":
+                attendees = event.get("ATTENDEE") or []
+                for attendee in attendees if isinstance(attendees, list) else [attendees]:
+                    address = str(attendee).split(":", 1)[-1].strip().lower()
+                    declined = str(attendee.params.get("PARTSTAT", "")).upper() == "DECLINED"
+                    mail.calendar_declined |= declined and address == mail.headers.sender
             if method == "COUNTER" and mail.counter_start is None and event.get("DTSTART") is not None:
                 start = event.decoded("DTSTART")
                 if isinstance(start, datetime):  # a floating time stays naive: it is read in the lead's zone

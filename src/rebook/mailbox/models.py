@@ -18,6 +18,9 @@ class Mailbox(models.Model):
     # Encrypted with a key derived from the secret key (Fernet); never shown again, never logged.
     secret = models.BinaryField()
     folder = models.CharField(max_length=255, default="INBOX")
+    # The authserv-ids whose Authentication-Results header is believed (the seller's mail provider's own, guessed
+    # from the host when the mailbox is set), comma-separated; "none" is a header that names none (Microsoft).
+    trusted_authserv = models.CharField(max_length=500, blank=True)
     # Where reading got to: the folder's UIDVALIDITY and the last UID handled. Saved in the same
     # transaction as what that message changed.
     uidvalidity = models.BigIntegerField(null=True, blank=True)
@@ -46,6 +49,7 @@ class InboundMail(models.Model):
         AUTO_REPLY = "auto_reply", "an automatic reply, logged"
         BOUNCE = "bounce", "a delivery failure"
         BAD = "bad", "could not be read"
+        IGNORED = "ignored", "not acted on: the sender failed authentication, or may not change that meeting"
 
     mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="mails")
     seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="+")
@@ -57,6 +61,10 @@ class InboundMail(models.Model):
     received_at = models.DateTimeField()
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     detail = models.CharField(max_length=500, blank=True)
+    # Whether the sender is who the From field says (rebook.strategy.trust): verified, unverified or failed;
+    # empty for mail read before Rebook judged it.
+    trust = models.CharField(max_length=10, blank=True)
+    trust_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -88,6 +96,9 @@ class Suggestion(models.Model):
     received_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     note = models.CharField(max_length=300, blank=True)  # what applying did, or why it could not
+    # The mail's sender proved to be who it says (rebook.strategy.trust); an unverified one is shown as such and
+    # never applied automatically.
+    sender_verified = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
 

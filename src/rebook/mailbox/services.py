@@ -10,6 +10,8 @@ reporting that a mail Rebook sent failed, is read past its headers; everything e
 from __future__ import annotations
 
 import logging
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -17,7 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from rebook.calendars.services import calendar_import
+from rebook.calendars.services import calendar_import, seller_addresses
 from rebook.claims import backoff, claim_one
 from rebook.errors import Conflict, RebookError
 from rebook.leads import services as lead_services
@@ -29,7 +31,7 @@ from rebook.mailbox.secret import seal, unseal
 from rebook.outbox.models import PlannedMessage
 from rebook.outbox.services import message_bounced, seller_notice
 from rebook.sellers.models import Seller
-from rebook.strategy import replies
+from rebook.strategy import replies, trust
 from rebook.strategy.limits import EARLIEST
 from rebook.strategy.reasons import UNKNOWN
 from rebook.timeparse import localize, parse_time
@@ -52,13 +54,18 @@ def any_pending_sql(seller: Seller) -> tuple[str, list]:
 
 @transaction.atomic
 def mailbox_set(*, seller: Seller, url: str, user: str | None = None, password: str | None = None,
-                now: datetime | None = None) -> Mailbox:
-    """Connect (or replace) the seller's mailbox. The password is kept encrypted and never shown again."""
+                trusted: str | None = None, now: datetime | None = None) -> Mailbox:
+    """Connect (or replace) the seller's mailbox. The password is kept encrypted and never shown again.
+    ``trusted``: the authserv-ids whose Authentication-Results are believed; by default the provider's,
+    guessed from the host (rebook.strategy.trust.guess_trusted)."""
     address = imap.parse_url(url, user=user, password=password)
+    imap.check_host(address.host, address.port)
+    ids = trust.parse_trusted(trusted) if trusted is not None else trust.guess_trusted(address.host)
     Mailbox.objects.filter(seller=seller).delete()
     return Mailbox.objects.create(
         seller=seller, security=address.security, host=address.host, port=address.port, username=address.username,
-        secret=seal(address.password), folder=address.folder, created_at=now or timezone.now(),
+        secret=seal(address.password), folder=address.folder, trusted_authserv=",".join(ids)[:500],
+        created_at=now or timezone.now(),
     )
 
 
@@ -79,10 +86,37 @@ def _address(box: Mailbox) -> imap.Address:
     return imap.Address(box.security, box.host, box.port, box.username, unseal(box.secret), box.folder)
 
 
+TEST_TIMEOUT = 10  # seconds: a Test press holds a web thread at most this long for each step
+
+
+@contextmanager
+def _alone(mailbox: Mailbox, *, lease: timedelta, now: datetime | None = None):
+    """The mailbox taken for one test or read at a time (as the worker takes it for a poll): ten presses of Test
+    must not hold ten web threads."""
+    now = now or timezone.now()
+    token = f"now:{uuid.uuid4().hex[:16]}"
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    if not Mailbox.objects.filter(free, pk=mailbox.pk).update(claimed_by=token, lease_until=now + lease):
+        raise RebookError("your mailbox is being read or tested right now; try again in a minute")
+    try:
+        yield
+    finally:
+        Mailbox.objects.filter(pk=mailbox.pk, claimed_by=token).update(claimed_by="", lease_until=None)
+
+
 def mailbox_test(*, mailbox: Mailbox) -> dict:
-    """Connect, open the folder read-only and count what is in it; changes nothing."""
-    with imap.Connection(_address(mailbox)) as conn:
+    """Connect, open the folder read-only and count what is in it; changes nothing. One test at a time, each step
+    given TEST_TIMEOUT seconds."""
+    with _alone(mailbox, lease=timedelta(seconds=TEST_TIMEOUT * 6)), \
+            imap.Connection(_address(mailbox), timeout=TEST_TIMEOUT) as conn:
         return {"host": mailbox.host, "folder": mailbox.folder, "messages": conn.count(), "uidvalidity": conn.uidvalidity}
+
+
+def mailbox_poll_now(*, mailbox: Mailbox, now: datetime | None = None) -> PollReport:
+    """A poll asked for by the seller (Read now, `rebook mail poll`): not while the worker or a test has the
+    mailbox, and with the short timeout of a test."""
+    with _alone(mailbox, lease=timedelta(minutes=5), now=now):
+        return mailbox_poll(mailbox=mailbox, now=now, timeout=TEST_TIMEOUT)
 
 
 # --------------------------------------------------------------------------- polling
@@ -102,13 +136,13 @@ class PollReport:
                 "duplicates": self.duplicates, "error": self.error}
 
 
-def mailbox_poll(*, mailbox: Mailbox, now: datetime | None = None) -> PollReport:
+def mailbox_poll(*, mailbox: Mailbox, now: datetime | None = None, timeout: float = imap.TIMEOUT) -> PollReport:
     """Read what arrived since the last poll. A mailbox that cannot be reached records the error and waits
     longer before the next try; one bad message is recorded and skipped, and the poll goes on."""
     now = now or timezone.now()
     report = PollReport(mailbox=f"{mailbox.username} at {mailbox.host}/{mailbox.folder}")
     try:
-        with imap.Connection(_address(mailbox)) as conn:
+        with imap.Connection(_address(mailbox), timeout=timeout) as conn:
             since = None
             if mailbox.uidvalidity != conn.uidvalidity:
                 # First connect, or the server renumbered the folder: start again from recent mail.
@@ -179,8 +213,17 @@ def _handle(conn, box: Mailbox, uid: int, header: imap.Header, now: datetime, re
         return "duplicate"
     # A date from the future, or from before the dates Rebook keeps (a forged or broken header), is now.
     received = h.date if h.date is not None and EARLIEST <= h.date <= now else now
+    verdict = trust.judge(trust.Evidence(sender=h.sender, senders=h.senders, results=h.authentication,
+                                         trusted=trust.parse_trusted(box.trusted_authserv), answers_ours=bool(ours)))
     record = InboundMail(mailbox=box, seller=seller, lead=lead, uid=uid, sender=h.sender[:254], subject=h.subject,
-                         received_at=received, message_id=(h.message_id or f"uid:{box.uidvalidity}:{uid}")[:500])
+                         received_at=received, message_id=(h.message_id or f"uid:{box.uidvalidity}:{uid}")[:500],
+                         trust=verdict.level, trust_reason=verdict.why[:200])
+    if verdict.level == trust.FAILED and not report_mail:
+        # Someone else's words under the lead's name: nothing is done; the seller can see it was tried.
+        if lead is not None:
+            _log(lead, f"A mail claiming to be from {h.sender} failed authentication ({verdict.why}); Rebook did "
+                       f"nothing with it. Subject: {h.subject}", received, now)
+        return _store(record, Outcome.IGNORED, f"the sender failed authentication ({verdict.why}): logged only")
     if header.size > imap.MAX_MESSAGE_BYTES:
         return _store(record, Outcome.BAD, f"{header.size // (1024 * 1024)} MB: larger than Rebook reads; skipped")
     try:
@@ -193,12 +236,12 @@ def _handle(conn, box: Mailbox, uid: int, header: imap.Header, now: datetime, re
     if report_mail:
         return _bounce(record, mail, received) if mail.bounced_id else None
     if mail.calendar_methods:
-        handled = _calendar(record, mail, seller, lead, received, now)
+        handled = _calendar(record, mail, seller, lead, verdict, received, now)
         if handled is not None or lead is None:
             return handled
     if lead is None:
         return None
-    return _reply(record, mail, lead, ours, received, now)
+    return _reply(record, mail, lead, ours, verdict, received, now)
 
 
 def _unhandled(box: Mailbox, uid: int, header, now: datetime, error: Exception) -> str:
@@ -248,22 +291,44 @@ def _appointment_for_uids(seller: Seller, uids: list[str]) -> Appointment | None
     return None
 
 
-def _calendar(record, mail: Mail, seller: Seller, lead: Lead | None, received: datetime, now: datetime) -> str | None:
+def _calendar(record, mail: Mail, seller: Seller, lead: Lead | None, verdict: trust.Trust, received: datetime,
+              now: datetime) -> str | None:
+    """A calendar message by mail. Only the meeting's lead (or the seller) may cancel, decline or move it; what an
+    unverified sender asks becomes a suggestion at most, and a new invitation from one is not imported."""
     appointment = _appointment_for_uids(seller, mail.calendar_uids)
     if appointment is None and lead is None:
         return None  # an invitation about nothing of the seller's
+    sender = mail.headers.sender
+    if appointment is not None and not trust.may_act_for(sender, {appointment.lead.email.lower()},
+                                                         seller_addresses(seller)):
+        record.lead = appointment.lead
+        log.warning("mailbox %s: %s may not change meeting %s; ignored", record.mailbox_id, sender, appointment.pk)
+        return _store(record, Outcome.IGNORED, f"{sender} is neither {appointment.lead.name} nor you, and may not change "
+                                               "their meeting: ignored")
     if "COUNTER" in mail.calendar_methods and mail.counter_start is not None and appointment is not None:
         start = mail.counter_start
         if start.tzinfo is None:
             start = localize(start, appointment.lead.tz)
         record.lead = appointment.lead
         _store(record, Outcome.SUGGESTION, "proposed a new time")
-        _suggest(record, appointment.lead, appointment, replies.RESCHEDULE,
+        _suggest(record, appointment.lead, appointment, replies.RESCHEDULE, verified=verdict.verified,
                  reason=f"Proposed a new time: {mail.headers.subject}", proposed=start, received=received, now=now)
         return Outcome.SUGGESTION
+    if not verdict.verified:
+        record.lead = record.lead or (appointment.lead if appointment else None)
+        calls_off = "CANCEL" in mail.calendar_methods or mail.calendar_declined
+        if calls_off and appointment is not None and appointment.status == Appointment.Status.SCHEDULED:
+            _store(record, Outcome.SUGGESTION, f"a calendar {'cancellation' if 'CANCEL' in mail.calendar_methods else 'decline'}"
+                                               f"; the sender is not verified ({verdict.why})")
+            _suggest(record, appointment.lead, appointment, replies.CANCEL, verified=False,
+                     reason=mail.calendar_comment or f"Calendar: {mail.headers.subject}", proposed=None,
+                     received=received, now=now)
+            return Outcome.SUGGESTION
+        return _store(record, Outcome.IGNORED, f"a calendar message not imported: the sender is not verified "
+                                               f"({verdict.why})")
     try:
-        result = calendar_import(seller=seller, data=mail.raw, name=f"mail from {mail.headers.sender}",
-                                 now=now)
+        result = calendar_import(seller=seller, data=mail.raw, name=f"mail from {sender}", now=now,
+                                 sender=sender, channel=Channel.EMAIL)
     except RebookError as e:
         return _store(record, Outcome.BAD, f"its calendar part: {e}")
     counts = {k: v for k, v in result.counts().items() if v}
@@ -271,7 +336,8 @@ def _calendar(record, mail: Mail, seller: Seller, lead: Lead | None, received: d
     return _store(record, Outcome.CALENDAR, ", ".join(f"{k}: {v}" for k, v in counts.items()) or "nothing to change")
 
 
-def _reply(record, mail: Mail, lead: Lead, ours: list[PlannedMessage], received: datetime, now: datetime) -> str:
+def _reply(record, mail: Mail, lead: Lead, ours: list[PlannedMessage], verdict: trust.Trust, received: datetime,
+           now: datetime) -> str:
     record.lead = lead
     text = mail.text or "(no new text)"
     if mail.auto_reply:
@@ -293,7 +359,8 @@ def _reply(record, mail: Mail, lead: Lead, ours: list[PlannedMessage], received:
         except RebookError:
             proposed = None
     _store(record, Outcome.SUGGESTION, f"{intent.kind}: {intent.sentence}"[:500])
-    _suggest(record, lead, about, intent.kind, reason=intent.sentence, proposed=proposed, received=received, now=now)
+    _suggest(record, lead, about, intent.kind, verified=verdict.verified, reason=intent.sentence, proposed=proposed,
+             received=received, now=now)
     return Outcome.SUGGESTION
 
 
@@ -302,14 +369,15 @@ def _log(lead: Lead, notes: str, at: datetime, now: datetime) -> None:
                                at=min(at, now), notes=notes[:5000], now=now)
 
 
-def _suggest(record, lead: Lead, appointment: Appointment | None, kind: str, *, reason: str,
+def _suggest(record, lead: Lead, appointment: Appointment | None, kind: str, *, verified: bool, reason: str,
              proposed: datetime | None, received: datetime, now: datetime) -> Suggestion:
     suggestion = Suggestion.objects.create(
         seller=lead.seller, lead=lead, appointment=appointment, mail=record, kind=kind, reason=reason[:2000],
-        proposed_start=proposed, received_at=received, created_at=now,
+        proposed_start=proposed, received_at=received, created_at=now, sender_verified=verified,
     )
     emit(seller_id=lead.seller_id, event="suggestion.created", now=now, data={"suggestion": suggestion_json(suggestion)})
-    if lead.seller.auto_apply_replies and kind == replies.CANCEL and appointment is not None:
+    # Applied at once only when the sender is proven: a forged "my daughter is sick" waits for the seller.
+    if lead.seller.auto_apply_replies and verified and kind == replies.CANCEL and appointment is not None:
         verdict = lead.seller.classifier.classify(reason)
         if verdict.category != UNKNOWN:  # clearly valid, or clearly not valid
             try:
@@ -327,7 +395,8 @@ def _suggest(record, lead: Lead, appointment: Appointment | None, kind: str, *, 
 def suggestion_json(s: Suggestion) -> dict:
     return {"id": s.pk, "lead_id": s.lead_id, "appointment_id": s.appointment_id, "kind": s.kind, "reason": s.reason,
             "proposed_start": s.proposed_start.isoformat() if s.proposed_start else None,
-            "received_at": s.received_at.isoformat(), "status": s.status, "note": s.note}
+            "received_at": s.received_at.isoformat(), "status": s.status, "note": s.note,
+            "sender_verified": s.sender_verified}
 
 
 # --------------------------------------------------------------------------- suggestions

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from rebook.api.base import TIME_RULE, Cursor, Id, Problem, aware, checked, owned, page
 from rebook.mailbox.models import Suggestion
@@ -25,6 +25,9 @@ class SuggestionOut(Schema):
     received_at: datetime
     status: SuggestionStatus
     note: str
+    sender_verified: bool = Field(description="The mail's sender proved to be who it says (SPF/DKIM/DMARC as the "
+                                              "seller's mail provider found them, or a reply to a mail Rebook sent); "
+                                              "an unverified one is never applied automatically.")
 
 
 class SuggestionPage(Schema):

@@ -10,9 +10,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from rebook.errors import RebookError
+from rebook.mailbox.imap import without_password
 from rebook.mailbox.models import Mailbox
 from rebook.mailbox.services import (
-    mailbox_poll,
+    mailbox_poll_now,
     mailbox_remove,
     mailbox_set,
     mailbox_test,
@@ -30,6 +31,9 @@ class MailboxForm(forms.Form):
         "Fastmail, use an app password."))
     password = forms.CharField(label="Password", max_length=500, widget=forms.PasswordInput(render_value=False),
                                required=False, help_text="Kept encrypted; never shown again. Leave empty if it is in the address.")
+    trusted = forms.CharField(label="Your mail provider's authserv-id", max_length=500, required=False, help_text=(
+        "Whose Authentication-Results header proves who sent a mail (mx.google.com for Gmail, none for Microsoft "
+        "365, messagingengine.com for Fastmail). Leave empty and Rebook guesses it from the address."))
 
 
 @seller_view
@@ -38,11 +42,17 @@ def settings_page(request):
     form = MailboxForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            mailbox_set(seller=request.seller, url=form.cleaned_data["url"], password=form.cleaned_data["password"] or None)
+            mailbox_set(seller=request.seller, url=form.cleaned_data["url"], password=form.cleaned_data["password"] or None,
+                        trusted=form.cleaned_data["trusted"] or None)
         except RebookError as e:
             form.add_error("url", str(e))
         else:
             return done(request, "Mailbox saved. Rebook reads it (and never changes it) from now on.", "settings")
+    if form.is_bound and form.errors and "url" in form.data:
+        # Shown again for correcting, but never with a password in it (the page may be cached or looked at).
+        data = form.data.copy()
+        data["url"] = without_password(data["url"])
+        form.data = data
     return render(request, "web/settings.html", {"box": box, "form": form}, status=400 if form.errors else 200)
 
 
@@ -61,7 +71,7 @@ def mailbox_action(request, action: str):
         if action == "test":
             result = mailbox_test(mailbox=box)
             return done(request, f"Connected: {result['messages']} message(s) in {result['folder']}.", "settings")
-        report = mailbox_poll(mailbox=box)
+        report = mailbox_poll_now(mailbox=box)
         if report.error:
             raise RebookError(report.error)
         handled = ", ".join(f"{k}: {v}" for k, v in sorted(report.handled.items())) or "nothing new about your leads"
