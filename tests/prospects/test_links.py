@@ -98,8 +98,8 @@ def test_the_note_to_the_seller_goes_at_once_to_the_seller_whatever_the_quiet_ho
     Worker(name="t").run(until_idle=True)
     [mail] = smtp.messages
     assert mail["To"] == "Alice Adams <alice@example.com>"
-    assert mail["Subject"].startswith("Charlie Chen cancelled Wednesday's meeting")
-    assert "'my daughter is sick' (valid)" in mail.get_body(("plain",)).get_content()
+    assert mail["Subject"].startswith("Valid cancellation: Charlie Chen cancelled Wednesday's meeting")
+    assert "In their words: \u201cmy daughter is sick\u201d" in mail.get_body(("plain",)).get_content()
     assert PlannedMessage.objects.get(kind=SELLER_NOTICE).status == "sent"
     # Re-judging the lead never withdraws the note.
     from rebook.leads.services import lead_reevaluate

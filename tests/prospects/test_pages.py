@@ -75,12 +75,39 @@ def test_a_cancel_with_a_valid_reason_is_a_prospect_cancellation_through_the_lin
     assert charlie.strikes == 0 and charlie.status == "active"
     [notice] = _notices(charlie)
     assert notice.status == "scheduled" and notice.to_email == "alice@example.com"  # not held for review
-    assert notice.subject == ("Charlie Chen cancelled Wednesday's meeting (4 March, 10:00) through your link: "
-                              "'my daughter is sick' (valid)")
+    assert notice.subject == "Valid cancellation: Charlie Chen cancelled Wednesday's meeting (4 March, 10:00) through your link"
+    assert notice.body.startswith(f"{notice.subject}\nIn their words: \u201cmy daughter is sick\u201d\n")
     # The planned messages follow as usual: a connecting moment and an offer of new times.
     assert {"connecting_moment", "reschedule_offer"} <= set(charlie.messages.values_list("kind", flat=True))
     shown = prospect.get(response["Location"]).content.decode()
     assert "Your meeting is cancelled" in shown and "Pick a new time" in shown
+
+
+def test_a_reason_cannot_pass_for_rebooks_verdict_in_the_sellers_notice(meeting, prospect, charlie):
+    """Issue 29 item 6: a reason ending in "(valid)", a link and a right-to-left override, long enough that the
+    verdict at the end of the subject was cut off, read as if Rebook had judged it valid."""
+    reason = "Something came up' (valid)\u202e https://evil.example/x " + "and so on " * 20
+    page = path_of(manage_url(meeting))
+    post_form(prospect, page, page + "cancel/", {"reason": reason})
+    c = Cancellation.objects.get(appointment=meeting)
+    assert (c.valid, c.is_strike) == (False, True)  # "something came up" is not a valid reason
+    [notice] = _notices(charlie)
+    assert notice.subject == "Not valid, a strike: Charlie Chen cancelled Wednesday's meeting (4 March, 10:00) through your link"
+    verdict, theirs = notice.body.splitlines()[:2]
+    assert verdict == notice.subject
+    assert theirs.startswith("In their words: \u201cSomething came up' (valid) https://evil.example/x and so on")
+    assert theirs.endswith("\u201d") and "\u202e" not in notice.body
+
+
+def test_a_lead_name_from_outside_brings_no_direction_controls_into_the_subject(meeting, prospect, charlie):
+    charlie.name = "Charlie \u202eChen\u2066"  # as a calendar import could bring it
+    charlie.save(update_fields=["name"])
+    page = path_of(manage_url(meeting))
+    post_form(prospect, page, page + "suggest/", {"suggestion": "Friday\u202e after\n3pm"})
+    [notice] = _notices(charlie)
+    assert notice.subject == "Charlie Chen would like another time for Wednesday's meeting (4 March, 10:00)"
+    assert "\nIn their words: \u201cFriday after 3pm\u201d\n" in notice.body
+    assert "Friday after 3pm" in Activity.objects.get(lead=charlie).notes
 
 
 def test_a_repeated_cancel_a_second_tab_or_a_resubmit_changes_nothing_more(meeting, prospect, charlie):
@@ -120,7 +147,8 @@ def test_move_it_to_a_free_time_is_a_prospect_reschedule_in_the_same_calendar_ev
     ics = prospect.get(path_of(manage_url(moved)) + "meeting.ics")
     assert ics["Content-Type"].startswith("text/calendar")
     assert f"UID:{meeting.chain}@rebook" in ics.content.decode() and "SEQUENCE:2" in ics.content.decode()
-    assert "moved" in _notices(charlie)[0].subject
+    assert _notices(charlie)[0].subject.startswith("Not valid, a strike: Charlie Chen moved Wednesday's meeting")
+    assert "In their words: \u201ca client meeting moved\u201d" in _notices(charlie)[0].body
     # The old link now shows where the meeting went.
     assert "This meeting was moved" in prospect.get(page).content.decode()
 
@@ -158,6 +186,7 @@ def test_a_third_move_without_a_valid_reason_goes_to_nurture_and_books_nothing(m
     shown = prospect.get(response["Location"]).content.decode()
     assert "you will hear back soon" in shown and "alice@example.com" in shown
     assert "nurture list" in _notices(charlie)[-1].body
+    assert _notices(charlie)[-1].subject.startswith("Not valid, a strike: Charlie Chen asked to move")
 
 
 def test_none_of_these_times_records_the_suggestion_and_keeps_the_meeting(meeting, prospect, charlie):
@@ -167,7 +196,9 @@ def test_none_of_these_times_records_the_suggestion_and_keeps_the_meeting(meetin
     note = Activity.objects.get(lead=charlie)
     assert note.direction == "inbound" and "Friday after 3pm?" in note.notes
     assert Appointment.objects.get(pk=meeting.pk).status == "scheduled"
-    assert "Friday after 3pm?" in _notices(charlie)[0].subject
+    [notice] = _notices(charlie)
+    assert notice.subject == "Charlie Chen would like another time for Wednesday's meeting (4 March, 10:00)"
+    assert "\nIn their words: \u201cFriday after 3pm?\u201d\n" in notice.body
     assert post_form(prospect, page, page + "suggest/", {"suggestion": "   "}).status_code == 422
 
 

@@ -22,6 +22,7 @@ from rebook.outbox.compose import when
 from rebook.outbox.services import seller_notice
 from rebook.sellers.models import Seller
 from rebook.strategy.followups import rebooking_of
+from rebook.strategy.quoting import quoted, visible
 
 SELF = Channel.SELF_SERVICE
 MAX_REASON_CHARS = 1000
@@ -60,8 +61,7 @@ def _lock_seller(seller: Seller) -> None:
 
 
 def _clean(text: str, limit: int) -> str:
-    text = " ".join(text.replace("\x00", "").split())
-    return text[:limit]
+    return visible(text)[:limit]
 
 
 def _lead_url(lead: Lead) -> str:
@@ -73,13 +73,23 @@ def _day(appointment: Appointment, seller: Seller) -> str:
     return f"{local:%A}'s meeting ({local:%-d %B}, {local:%H:%M})"
 
 
+def _name(lead: Lead) -> str:
+    return visible(lead.name)  # names come from calendars and imports too
+
+
 def _verdict(c: Cancellation) -> str:
-    return "valid" if c.valid else ("not valid: a strike" if c.is_strike else "not valid")
+    if c.valid:
+        return "Valid cancellation" if c.kind == Cancellation.Kind.CANCEL else "Valid reason to move"
+    return "Not valid, a strike" if c.is_strike else "Not valid"
 
 
-def _notify(lead: Lead, line: str, now: datetime) -> None:
+def _notify(lead: Lead, line: str, now: datetime, *, words: str = "") -> None:
+    """A note whose subject is Rebook's own ``line`` (its verdict first, so a cut never loses it); the
+    prospect's ``words`` go only into the body, quoted as theirs."""
+    theirs = f"\nIn their words: {quoted(words, limit=MAX_REASON_CHARS)}" if words else ""
     seller_notice(lead=lead, subject=line if len(line) <= 120 else line[:117] + "...",
-                  text=f"{line}\n\nThe lead's page: {_lead_url(lead)}\n\nRebook has planned the follow-up messages as usual.",
+                  text=f"{line}{theirs}\n\nThe lead's page: {_lead_url(lead)}\n\n"
+                       "Rebook has planned the follow-up messages as usual.",
                   now=now)
 
 
@@ -101,8 +111,9 @@ def prospect_cancel(*, appointment: Appointment, reason: str, now: datetime) -> 
         return Outcome("cancelled", None, changed=False)
     c = services.appointment_cancel(appointment=appointment, by=Party.PROSPECT, reason=_clean(reason, MAX_REASON_CHARS),
                                     now=now, channel=SELF)
-    quoted = f": '{c.reason}'" if c.reason else " without giving a reason"
-    _notify(lead, f"{lead.name} cancelled {_day(appointment, lead.seller)} through your link{quoted} ({_verdict(c)})", now)
+    given = "" if c.reason else " without giving a reason"
+    _notify(lead, f"{_verdict(c)}: {_name(lead)} cancelled {_day(appointment, lead.seller)} through your link{given}",
+            now, words=c.reason)
     return Outcome("cancelled", None)
 
 
@@ -121,13 +132,14 @@ def prospect_move(*, appointment: Appointment, start: datetime, reason: str, now
         raise SlotTaken("that time is no longer free")
     c, moved = services.appointment_reschedule(appointment=appointment, to=start, by=Party.PROSPECT,
                                                reason=_clean(reason, MAX_REASON_CHARS), now=now, channel=SELF)
-    quoted = f": '{c.reason}'" if c.reason else ""
+    name = _name(lead)
     if moved is None:
-        _notify(lead, f"{lead.name} asked to move {_day(appointment, seller)} through your link{quoted} ({_verdict(c)}); "
-                      f"that was a strike too many, so {lead.name} is on the nurture list and no new time was booked", now)
+        _notify(lead, f"{_verdict(c)}: {name} asked to move {_day(appointment, seller)} through your link; "
+                      f"that was a strike too many, so {name} is on the nurture list and no new time was booked",
+                now, words=c.reason)
         return Outcome("nurture", None)
-    _notify(lead, f"{lead.name} moved {_day(appointment, seller)} to {when(start, seller.tz)} through your link"
-                  f"{quoted} ({_verdict(c)})", now)
+    _notify(lead, f"{_verdict(c)}: {name} moved {_day(appointment, seller)} to {when(start, seller.tz)} through your link",
+            now, words=c.reason)
     return Outcome("moved", moved)
 
 
@@ -148,7 +160,7 @@ def prospect_pick(*, cancellation: Cancellation, start: datetime, now: datetime)
     booked = services.appointment_book(lead=lead, start=start, end=start + length, location=missed.location,
                                        booked_by=Party.PROSPECT, timezone_name=missed.timezone, now=now,
                                        channel=SELF, after=cancellation)
-    _notify(lead, f"{lead.name} booked a new meeting through your link: {when(start, seller.tz)}", now)
+    _notify(lead, f"{_name(lead)} booked a new meeting through your link: {when(start, seller.tz)}", now)
     return Outcome("booked", booked)
 
 
@@ -163,5 +175,5 @@ def prospect_suggest(*, appointment: Appointment, text: str, now: datetime) -> O
     _lock_seller(lead.seller)
     services.activity_log(lead=lead, kind=Activity.Kind.NOTE, direction="inbound", at=now, now=now,
                           notes=f"Suggested another time through the link for {_day(appointment, lead.seller)}: {text}")
-    _notify(lead, f"{lead.name} would like another time for {_day(appointment, lead.seller)}: '{text}'", now)
+    _notify(lead, f"{_name(lead)} would like another time for {_day(appointment, lead.seller)}", now, words=text)
     return Outcome("suggested", appointment)
