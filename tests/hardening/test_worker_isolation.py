@@ -83,15 +83,21 @@ def test_a_defect_in_one_webhook_delivery_does_not_stop_the_import_queued_after_
     assert ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.DONE
 
 
-def test_a_message_that_cannot_be_prepared_is_retried_later_and_the_next_one_is_sent(alice, smtp, frozen, monkeypatch):
-    from rebook.outbox import compose as compose_module
-
-    seller_policy_set(seller=alice, key="auto_send", value="true")
-    leads = [lead_create(seller=alice, name=f"Lead {i}", email=f"lead{i}@example.com") for i in range(2)]
+def due_followups(seller, frozen, count: int) -> list:
+    """``count`` leads whose booking follow-ups are due now, sent without review."""
+    seller_policy_set(seller=seller, key="auto_send", value="true")
+    leads = [lead_create(seller=seller, name=f"Lead {i}", email=f"lead{i}@example.com") for i in range(count)]
     for lead in leads:
         start = NOW + timedelta(days=3)
         appointment_book(lead=lead, start=start, end=start + timedelta(minutes=45))
     frozen.move_to(NOW + timedelta(days=1, minutes=1))
+    return leads
+
+
+def test_a_message_that_cannot_be_prepared_is_retried_later_and_the_next_one_is_sent(alice, smtp, frozen, monkeypatch):
+    from rebook.outbox import compose as compose_module
+
+    leads = due_followups(alice, frozen, 2)
     real = compose_module.compose
 
     def broken_for_the_first(message, now):
@@ -112,12 +118,7 @@ def test_a_message_whose_lease_ran_out_during_a_slow_send_is_not_sent_by_the_wor
         alice, smtp, frozen):
     """`rebook worker --lease 5` and a server taking longer than the lease for one message: the rest of the batch
     went to another worker when the lease ran out, and the first worker must not send them too."""
-    seller_policy_set(seller=alice, key="auto_send", value="true")
-    for i in range(3):
-        start = NOW + timedelta(days=3)
-        appointment_book(lead=lead_create(seller=alice, name=f"Lead {i}", email=f"lead{i}@example.com"),
-                         start=start, end=start + timedelta(minutes=45))
-    frozen.move_to(NOW + timedelta(days=1, minutes=1))
+    due_followups(alice, frozen, 3)
     lease = timedelta(seconds=5)
     slow_once = []
 
@@ -136,12 +137,7 @@ def test_a_message_whose_lease_ran_out_during_a_slow_send_is_not_sent_by_the_wor
 
 
 def test_with_a_short_lease_each_message_is_renewed_before_it_is_sent(alice, smtp, frozen):
-    seller_policy_set(seller=alice, key="auto_send", value="true")
-    for i in range(3):
-        start = NOW + timedelta(days=3)
-        appointment_book(lead=lead_create(seller=alice, name=f"Lead {i}", email=f"lead{i}@example.com"),
-                         start=start, end=start + timedelta(minutes=45))
-    frozen.move_to(NOW + timedelta(days=1, minutes=1))
+    due_followups(alice, frozen, 3)
     lease = timedelta(seconds=5)
     leases = []
 

@@ -91,7 +91,7 @@ def test_a_poll_killed_half_way_loses_nothing_and_doubles_nothing(dovecot, tmp_p
     from django.conf import settings
 
     # The password is sealed with the secret key: the child must use the same one.
-    env = child_env(tmp_path, REBOOK_USER="alice", REBOOK_SECRET_KEY=settings.SECRET_KEY)
+    env = child_env(tmp_path, REBOOK_USER="alice", REBOOK_SECRET_KEY=settings.SECRET_KEY, REBOOK_IMAP_ALLOW_PRIVATE="true")
     child = subprocess.Popen([rebook_executable(), "mail", "poll"], env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60

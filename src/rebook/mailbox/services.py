@@ -32,6 +32,7 @@ from rebook.outbox.models import PlannedMessage
 from rebook.outbox.services import message_bounced, seller_notice
 from rebook.sellers.models import Seller
 from rebook.strategy import replies, trust
+from rebook.strategy.quoting import quoted, visible
 from rebook.strategy.limits import EARLIEST
 from rebook.strategy.reasons import UNKNOWN
 from rebook.timeparse import localize, parse_time
@@ -385,9 +386,11 @@ def _suggest(record, lead: Lead, appointment: Appointment | None, kind: str, *, 
             except RebookError as e:
                 Suggestion.objects.filter(pk=suggestion.pk).update(note=f"not applied: {e}"[:300])
             else:
-                seller_notice(lead=lead, subject=f"Applied from {lead.name}'s reply: the meeting is cancelled",
-                              text=f"{lead.name} wrote: \"{reason}\"\n\nRebook cancelled the meeting "
-                                   f"({'valid' if verdict.valid else 'not valid'}), as your policy auto_apply_replies says.",
+                name = visible(lead.name)
+                judged = "Valid cancellation" if verdict.valid else "Not valid"
+                seller_notice(lead=lead, subject=f"{judged}: applied from {name}'s reply, the meeting is cancelled",
+                              text=f"{judged}: Rebook cancelled {name}'s meeting, as your policy auto_apply_replies "
+                                   f"says.\nIn their words: {quoted(reason, limit=500)}",
                               now=now)
     return suggestion
 

@@ -157,9 +157,7 @@ class Worker:
             line = f"{what} failed ({type(e).__name__}); the worker goes on"
             self.tally.lines.append(line)
             self.report(line)
-            with contextlib.suppress(Exception):
-                close_old_connections()
-            return True  # something was tried: look for more work at once
+            return False  # nothing done: a job that keeps failing must not keep the loop from its pause
 
     def _deliver_one(self, now) -> bool:
         from rebook.webhooks.services import delivery_claim
