@@ -24,6 +24,7 @@ urlpatterns = [
     path("cards/<int:upload_id>/save/", cards.card_review, name="card_review"),
     path("cards/<int:upload_id>/dismiss/", cards.card_dismiss_view, name="card_dismiss"),
     path("cards/<int:upload_id>/photo/", cards.card_photo, name="card_photo"),
+    path("cards/<int:upload_id>/section/", cards.card_section, name="card_section"),
     path("appointments/<int:appointment_id>/cancel/", appointments.appointment_cancel, name="appointment_cancel"),
     path("appointments/<int:appointment_id>/reschedule/", appointments.appointment_reschedule, name="appointment_reschedule"),
     path("appointments/<int:appointment_id>/held/", appointments.appointment_held, name="appointment_held"),

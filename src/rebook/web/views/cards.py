@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -70,6 +70,17 @@ def card_review(request, upload_id: int):
     elif row.status != CardUpload.Status.READ:
         form.add_error(None, "This card is not waiting for review.")
     return _page(request, CardUploadForm(), bound=form, status=400)
+
+
+@seller_view
+@require_GET
+def card_section(request, upload_id: int):
+    """One card's part of the page, as it is now: what a waiting card asks for every few seconds."""
+    row = _upload(request, upload_id)
+    if row.status == CardUpload.Status.SAVED:
+        return HttpResponse("")  # saved in another tab: its part goes
+    form = CardReviewForm.for_upload(row) if row.status == CardUpload.Status.READ else None
+    return render(request, "web/_card_review.html", {"row": row, "form": form})
 
 
 @seller_view
