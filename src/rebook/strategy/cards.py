@@ -9,7 +9,10 @@ titles and company words are not names.
 
 from __future__ import annotations
 
+import difflib
+import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import phonenumbers
@@ -21,24 +24,46 @@ TITLE_WORDS = {
     "executive", "coordinator", "agent", "broker", "realtor", "architect", "attorney", "lawyer", "accountant",
     "principal", "chief", "senior", "junior", "assistant", "supervisor", "administrator", "producer", "editor",
     "photographer", "therapist", "doctor", "dr.", "md", "phd", "coach", "trainer", "planner", "strategist",
+    # Portuguese, Spanish, French, German, Italian
+    "diretor", "diretora", "gerente", "presidente", "vendedor", "vendedora", "engenheiro", "engenheira",
+    "consultor", "consultora", "analista", "coordenador", "coordenadora", "sócio", "sócia", "fundador",
+    "fundadora", "comercial", "executivo", "executiva", "representante", "supervisor", "supervisora",
+    "directora", "jefe", "jefa", "ingeniero", "ingeniera", "asesor", "asesora", "ventas", "vendas", "socio",
+    "directeur", "directrice", "président", "présidente", "ingénieur", "conseiller", "conseillère", "chargé",
+    "chargée", "responsable", "commercial", "commerciale", "fondateur", "fondatrice", "gérant", "gérante",
+    "geschäftsführer", "geschäftsführerin", "leiter", "leiterin", "vertrieb", "vertriebsleiter", "berater",
+    "beraterin", "ingenieur", "ingenieurin", "inhaber", "inhaberin", "gründer", "gründerin", "vorstand",
+    "prokurist", "referent", "referentin", "direttore", "direttrice", "responsabile", "titolare", "amministratore",
 }
 COMPANY_WORDS = {
     "inc", "inc.", "llc", "ltd", "ltd.", "limited", "gmbh", "ag", "sa", "s.a.", "sarl", "bv", "b.v.", "plc", "co",
     "co.", "corp", "corp.", "corporation", "company", "group", "holdings", "partners", "associates", "studio",
     "studios", "solutions", "services", "consulting", "agency", "labs", "systems", "technologies", "bakery", "cafe",
     "realty", "design", "media", "law", "clinic", "foundation", "industries", "enterprises", "ventures",
+    "llp", "lp", "pllc", "ltda", "ltda.", "s.l.", "sl", "s.r.l.", "srl", "s.p.a.", "spa", "sas", "s.a.s.", "kg",
+    "ohg", "ug", "e.k.", "nv", "n.v.", "oy", "ab", "a/s", "aps", "pte", "pty", "bhd", "jsc", "k.k.", "kk", "eireli",
+    "me", "s/a", "trading", "logistics", "engenharia", "ingeniería", "consultoria", "consultoría", "conseil",
+    "comércio", "comercio", "indústria", "industria", "construtora", "transportes", "maschinenbau", "soluciones",
+    "soluções", "tecnologia", "tecnología", "technologie", "technologies", "sociedad", "sociedade", "société",
 }
-LABELS = re.compile(r"^(tel|phone|mobile|mob|cell|fax|office|direct|main|head office|email|e-mail|mail|web|www|"
-                    r"address|website|t|m|f|e|w|p|o|c)\b[.:]?", re.IGNORECASE)
+LABELS = re.compile(r"^(tel|tél|telefone|teléfono|telefono|telefon|phone|fone|mobile|mobil|móvil|movil|mob|cell|"
+                    r"celular|cel|fax|office|direct|main|head office|email|e-mail|mail|correo|courriel|web|www|url|"
+                    r"site|sitio|address|endereço|dirección|adresse|website|t|m|f|e|w|p|o|c)\b[.:]?", re.IGNORECASE)
 EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,24}")
 WEBSITE = re.compile(r"\b(?:https?://)?(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|net|org|io|co|biz|info|"
                      r"[a-z]{2})(?:/\S*)?\b", re.IGNORECASE)
-HONORIFIC = re.compile(r"^(dr|mr|mrs|ms|mx|prof|sir|dame)\.?\s+(?=[A-Z])", re.IGNORECASE)
-NOT_NAME_WORDS = {"department", "dept", "division", "team", "unit", "office", "headquarters", "branch"}
-MOBILE_HINT = re.compile(r"\b(mobile|mob|cell|m)\b[.:]?", re.IGNORECASE)
+HONORIFIC = re.compile(r"^(dr|mr|mrs|ms|mx|prof|sir|dame|sr|sra|srta|dra|herr|frau|m|mme|mlle)\.?\s+(?=[A-Z])",
+                       re.IGNORECASE)
+NOT_NAME_WORDS = {"department", "dept", "division", "team", "unit", "office", "headquarters", "branch",
+                  "departamento", "département", "abteilung", "filial", "sucursal", "matriz", "sede"}
+MOBILE_HINT = re.compile(r"\b(mobile|mobil|móvil|movil|mob|cell|cel|celular|portable|handy|m)\b[.:]?", re.IGNORECASE)
 TLD_REGION = {"uk": "GB", "de": "DE", "fr": "FR", "es": "ES", "it": "IT", "nl": "NL", "be": "BE", "ch": "CH",
               "at": "AT", "ie": "IE", "au": "AU", "nz": "NZ", "ca": "CA", "se": "SE", "no": "NO", "dk": "DK",
-              "fi": "FI", "pt": "PT", "pl": "PL", "br": "BR", "mx": "MX", "za": "ZA", "in": "IN", "sg": "SG"}
+              "fi": "FI", "pt": "PT", "pl": "PL", "br": "BR", "mx": "MX", "za": "ZA", "in": "IN", "sg": "SG",
+              "vn": "VN", "jp": "JP", "cn": "CN", "kr": "KR", "tw": "TW", "hk": "HK", "ar": "AR", "cl": "CL",
+              "pe": "PE", "uy": "UY", "ru": "RU", "tr": "TR", "gr": "GR", "cz": "CZ", "hu": "HU", "ro": "RO",
+              "il": "IL", "ae": "AE", "ph": "PH", "th": "TH", "my": "MY", "id": "ID", "ng": "NG", "ke": "KE",
+              "lu": "LU"}
 
 
 @dataclass(frozen=True)
@@ -102,7 +127,8 @@ def read_fields(words: list[Word], *, region: str = "US") -> CardFields:
     out.emails = sorted({e.lower().rstrip(".") for e in EMAIL.findall(full)})
     domain = out.emails[0].split("@", 1)[1] if out.emails else ""
     sites = [m.group(0) for t in texts for m in WEBSITE.finditer(t) if "@" not in t]
-    out.website = (sites[0] if sites else (f"www.{domain}" if domain and not _freemail(domain) else "")).lower()
+    # Only a website the card prints: one made up from the e-mail's domain would be a guess the seller must undo.
+    out.website = sites[0].lower() if sites else ""
     card_region = TLD_REGION.get((out.website or domain).rsplit(".", 1)[-1]) if (out.website or domain) else None
     out.phones = _phones(texts, region, card_region)
     used = {i for i, t in enumerate(texts) if EMAIL.search(t) or (sites and any(s in t for s in sites))
@@ -121,7 +147,7 @@ def read_fields(words: list[Word], *, region: str = "US") -> CardFields:
         elif not out.company:
             out.company, company_score, company_i = stem.capitalize(), 0.4, -1
     name_i, name_score = _name(candidates, texts, lines, out.emails, title_i, company_i)
-    out.name = texts[name_i] if name_i is not None else ""
+    out.name = _spelled_as_address(texts[name_i], out.emails) if name_i is not None else ""
     address = [texts[i] for i, _ in candidates if i not in (title_i, company_i, name_i) and _looks_like_address(texts[i])]
     out.address = ", ".join(address)
     ocr = {i: sum(w.conf for w in lines[i]) / max(len(lines[i]), 1) / 100 for i in range(len(lines))}
@@ -158,10 +184,10 @@ def _phones(texts: list[str], region: str, card_region: str | None) -> list[Phon
     but listed last, so the first is one to call."""
     found: dict[str, Phone] = {}
     for text in texts:
-        for reg in dict.fromkeys([region, card_region] if card_region else [region]):
+        for reg in dict.fromkeys([card_region, region] if card_region else [region]):
             for match in phonenumbers.PhoneNumberMatcher(text, reg, leniency=phonenumbers.Leniency.POSSIBLE):
                 number = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
-                if number in found:
+                if number in found or len(str(match.number.national_number)) < 6:  # a house or postal number
                     continue
                 before = text[: match.start]
                 kind = "mobile" if MOBILE_HINT.search(before[-12:]) else (
@@ -176,7 +202,7 @@ def _phones(texts: list[str], region: str, card_region: str | None) -> list[Phon
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"[A-Za-z][A-Za-z.'-]*", text.lower())
+    return re.findall(r"[^\W\d_][\w.'’-]*", text.lower())
 
 
 def _is_title(text: str) -> bool:
@@ -240,6 +266,35 @@ def _name(candidates, texts, lines, emails, title_i, company_i) -> tuple[int | N
     return best, score
 
 
+def _fold(text: str) -> str:
+    """Letters only, without accents, lower case; "ü" as "ue" and "ß" as "ss", as addresses write them."""
+    text = text.lower().replace("ü", "ue").replace("ö", "oe").replace("ä", "ae").replace("ß", "ss")
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if c.isalpha() and c.isascii())
+
+
+def _spelled_as_address(name: str, emails: list[str]) -> str:
+    """A name the recogniser ran together ("VIJAYCHANDRASEKHAR") or broke ("Kiichi M urata"), spaced as the
+    e-mail address spells it (vijay.chandrasekhar@, kiichi.murata@); any other name as it was read."""
+    if not emails:
+        return name
+    parts = [p for p in re.split(r"[._-]+", emails[0].split("@")[0].lower()) if p.isalpha()]
+    letters = [c for c in name if c.isalpha()]
+    if len(parts) < 2 or any(c.isspace() for c in name.strip()) and len(name.split()) == len(parts):
+        return name
+    if "".join(_fold(c) for c in letters) not in ("".join(parts), "".join(reversed(parts))):
+        return name
+    order = parts if "".join(_fold(c) for c in letters) == "".join(parts) else list(reversed(parts))
+    out, i = [], 0
+    for part in order:
+        taken, length = [], 0
+        while i < len(letters) and length < len(part):
+            taken.append(letters[i])
+            length += len(_fold(letters[i]))
+            i += 1
+        out.append("".join(taken))
+    return " ".join(out)
+
+
 def _looks_like_address(text: str) -> bool:
     return bool(re.search(r"\d+\s+\w+.*\b(st|street|ave|avenue|road|rd|blvd|lane|ln|drive|dr|way|suite|floor|"
                           r"str\.?|straße|strasse|rue|via|calle|plaza|square|sq)\b", text, re.IGNORECASE)
@@ -290,3 +345,95 @@ def _agreed(lists: list[list[str]]) -> list[str]:
     if top == 1:
         return list(next(values for values in lists if values))
     return [v for v in counts if counts[v] == top]
+
+
+def _base(ch: str) -> str:
+    """A character without its accent, folded: what two recognisers are compared on, one character for one."""
+    return (unicodedata.normalize("NFKD", ch)[:1] or ch).casefold()
+
+
+def merged_line(primary: str, second: str, *, primary_conf: float = 1.0, second_conf: float = 0.0) -> str:
+    """One line as two recognisers read it: ``primary`` (the detector's own recogniser: right letters, but it
+    drops spaces and accents, "SaoPaulo") and ``second`` (a Latin-script recogniser on the same box: spaces and
+    accents, but more wrong letters, "João Pereir:"), each with its confidence (0..1). Where they agree on a
+    letter, the second's spelling (with its accent) is kept; a space only the second saw is kept, except inside
+    an e-mail or web address the primary read whole; where they differ, the primary's letters stand, unless the
+    primary was unsure and the second sure. When they read different things altogether, the primary stands,
+    its joined words split where the case changes."""
+    a, b = primary.strip(), " ".join(second.split())
+    if not b:
+        return _split_joined(a)
+    pa, pb = [_base(c) for c in a], [_base(c) for c in b]
+    matcher = difflib.SequenceMatcher(None, pa, pb, autojunk=False)
+    letters = sum(1 for c in pa if c.isalnum())
+    agreed = sum(1 for tag, i1, i2, _, _ in matcher.get_opcodes() if tag == "equal" for c in pa[i1:i2] if c.isalnum())
+    if not letters or agreed / letters < 0.6:
+        return _split_joined(a)
+    second_wins = primary_conf < 0.9 and second_conf >= 0.85
+    whole = _addresses(a)
+    out: list[str] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            out.append(b[j1:j2])
+        elif tag == "insert" and not b[j1:j2].strip():
+            out.append("" if any(start < i1 < end for start, end in whole) else " ")
+        elif second_wins and tag in ("insert", "replace"):
+            out.append(b[j1:j2].replace(" ", "") if any(start < i1 < end for start, end in whole) else b[j1:j2])
+        elif tag == "replace" and not b[j1:j2].strip() and not a[i1:i2].strip():
+            out.append(b[j1:j2])
+        elif tag != "insert":  # a letter only the primary saw, or read differently: the primary's
+            out.append(a[i1:i2])
+    return " ".join("".join(out).split())
+
+
+ADDRESS_LABEL = re.compile(r"(?i)^(?:e-?mail|mail|correo|courriel|url|site|web)[:.]?")
+
+
+def _addresses(text: str) -> list[tuple[int, int]]:
+    """Where the e-mail and web addresses are in a line, without a label the recogniser ran into them
+    ("E-mailk.tanaka@...", "URLwww...")."""
+    spans = []
+    for pattern in (EMAIL, WEBSITE):
+        for m in pattern.finditer(text):
+            start, end = m.span()
+            label = ADDRESS_LABEL.match(text[start:end])
+            if label and pattern.fullmatch(text[start + label.end():end]):
+                start += label.end()
+            spans.append((start, end))
+    return spans
+
+
+def _split_joined(text: str) -> str:
+    """"SarahO'Connor" → "Sarah O'Connor", "ChiefFinancial Officer" → "Chief Financial Officer": a lower-case
+    letter followed by a capital inside a word is a space the recogniser lost (not in an address or a site)."""
+    if "@" in text or "www" in text.lower() or "://" in text:
+        return text
+    return re.sub(r"(?<=[a-zà-ÿ])(?=[A-ZÀ-Þ][a-zà-ÿ'’])", " ", text)
+
+
+def words_from_lines(lines: list[tuple[str, tuple[tuple[float, float], ...], float]]) -> list[Word]:
+    """The Words ``read_fields`` judges, from lines a detector found: (text, its four corners from the top left
+    clockwise, confidence 0..1). Positions are taken in the card's own frame (the photo turned by the lines'
+    median slant, so that a card photographed at 20 degrees or sideways still reads top to bottom), and each
+    word of a line gets its share of the line's width."""
+    if not lines:
+        return []
+    angles = sorted(math.atan2(c[1][1] - c[0][1], c[1][0] - c[0][0]) for _, c, _ in lines)
+    slant = angles[len(angles) // 2]
+    cos, sin = math.cos(-slant), math.sin(-slant)
+    placed = []
+    for text, corners, conf in lines:
+        xs, ys = zip(*((x * cos - y * sin, x * sin + y * cos) for x, y in corners), strict=True)
+        height = (math.dist(corners[0], corners[3]) + math.dist(corners[1], corners[2])) / 2
+        placed.append((min(ys), min(xs), max(xs) - min(xs), height, text, conf))
+    placed.sort(key=lambda p: (round(p[0] / max(p[3], 1) * 2), p[1]))  # rows (half a line apart), then left to right
+    words: list[Word] = []
+    for n, (top, left, width, height, text, conf) in enumerate(placed):
+        tokens = text.split()
+        chars = sum(len(t) for t in tokens) + max(len(tokens) - 1, 0)
+        x = left
+        for token in tokens:
+            w = width * len(token) / max(chars, 1)
+            words.append(Word(token, round(x), round(top), max(1, round(w)), max(1, round(height)), n, 100 * conf))
+            x += w + width / max(chars, 1)
+    return words
