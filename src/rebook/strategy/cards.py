@@ -27,7 +27,7 @@ TITLE_WORDS = {
     # Portuguese, Spanish, French, German, Italian
     "diretor", "diretora", "gerente", "presidente", "vendedor", "vendedora", "engenheiro", "engenheira",
     "consultor", "consultora", "analista", "coordenador", "coordenadora", "sócio", "sócia", "fundador",
-    "fundadora", "comercial", "executivo", "executiva", "representante", "supervisor", "supervisora",
+    "fundadora", "comercial", "executivo", "executiva", "representante", "supervisora",
     "directora", "jefe", "jefa", "ingeniero", "ingeniera", "asesor", "asesora", "ventas", "vendas", "socio",
     "directeur", "directrice", "président", "présidente", "ingénieur", "conseiller", "conseillère", "chargé",
     "chargée", "responsable", "commercial", "commerciale", "fondateur", "fondatrice", "gérant", "gérante",
@@ -44,7 +44,7 @@ COMPANY_WORDS = {
     "ohg", "ug", "e.k.", "nv", "n.v.", "oy", "ab", "a/s", "aps", "pte", "pty", "bhd", "jsc", "k.k.", "kk", "eireli",
     "me", "s/a", "trading", "logistics", "engenharia", "ingeniería", "consultoria", "consultoría", "conseil",
     "comércio", "comercio", "indústria", "industria", "construtora", "transportes", "maschinenbau", "soluciones",
-    "soluções", "tecnologia", "tecnología", "technologie", "technologies", "sociedad", "sociedade", "société",
+    "soluções", "tecnologia", "tecnología", "technologie", "sociedad", "sociedade", "société",
 }
 LABELS = re.compile(r"^(tel|tél|telefone|teléfono|telefono|telefon|phone|fone|mobile|mobil|móvil|movil|mob|cell|"
                     r"celular|cel|fax|office|direct|main|head office|email|e-mail|mail|correo|courriel|web|www|url|"
