@@ -276,3 +276,21 @@ def test_without_tesseract_the_message_names_the_package(monkeypatch):
     monkeypatch.setattr(ocr.shutil, "which", lambda name: None)
     scan = card_scan(data=render(CARDS[0], variant=0), name="x.jpg", region="US")
     assert "tesseract-ocr" in scan.error and scan.fields is None
+
+
+def test_a_card_in_a_large_pdf_page_is_read_and_kept_as_a_reduced_jpeg(tesseract):
+    """A scan whose page is larger than a card (here 19 by 14 inches: 24 megapixels at 300 dpi) is drawn no
+    larger than a card needs and kept as a JPEG of a few hundred KB, and still reads."""
+    from PIL import Image
+
+    from rebook.cards import ocr
+    from rebook.cards.services import card_scan_file
+
+    out = io.BytesIO()
+    Image.open(io.BytesIO(render(CARDS[0], variant=0))).save(out, format="PDF", resolution=72)
+    [scan] = card_scan_file(data=out.getvalue(), name="scan.pdf", region="US")
+    assert not scan.error and scan.file == "scan.pdf, page 1"
+    assert scan.fields.name == CARDS[0]["name"] and CARDS[0]["email"] in scan.fields.emails
+    kept = Image.open(io.BytesIO(scan.data))
+    assert scan.content_type == "image/jpeg" and kept.format == "JPEG" and max(kept.size) == ocr.PAGE_SIDE
+    assert len(scan.data) < 500_000  # before: a 15-megapixel PNG of several MB

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import mimetypes
 import os
 import shutil
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -25,7 +27,14 @@ MODES = (3, 11, 6)  # automatic layout, sparse text, one block
 
 
 MAX_PAGES = 100  # cards in one PDF scan
-PDF_DPI = 300
+PDF_DPI = 300  # a card-sized page is drawn at this ...
+PAGE_SIDE = TARGET_WIDTH  # ... and no page larger than this on its long side: all a card needs (4 megapixels at most)
+PAGE_QUALITY = 90  # each page is kept as a grayscale JPEG: about 150 KB a card
+# Each PDF scan together: a poster-sized page is drawn no larger than a card's, so 100 card-shaped pages at the
+# full size fit (229 megapixels) and 100 posters (400) do not; what is kept is at most what may be uploaded.
+FILE_PIXELS = 250_000_000
+FILE_BYTES = MAX_BYTES
+FILE_SECONDS = 60  # drawing one file's pages; the pages not drawn by then are each an error
 
 
 @dataclass
@@ -35,6 +44,7 @@ class Picture:
     name: str
     data: bytes
     content_type: str
+    error: str = ""  # why this page was not drawn (the file's budget ran out): a card that says so
 
 
 @dataclass
@@ -53,7 +63,8 @@ def tesseract() -> str:
 
 
 def pictures(data: bytes, name: str) -> list[Picture]:
-    """The cards in one file: a PDF scan is one card a page (each rendered at 300 dpi); a HEIC photo (what
+    """The cards in one file: a PDF scan is one card a page (each drawn at most 300 dpi and 2,000 px, kept
+    as a JPEG, within the file's budget of pixels, bytes and seconds); a HEIC photo (what
     iPhones write) is turned into a JPEG, which every browser shows; any other image is kept as it is."""
     if data[:5] == b"%PDF-":
         return _pdf_pages(data, name)
@@ -72,7 +83,7 @@ def _is_heic(data: bytes) -> bool:
 
 
 def _image_type(data: bytes) -> str:
-    """The image type the bytes say, whatever the file is called (a page of a PDF scan is a PNG)."""
+    """The image type the bytes say, whatever the file is called."""
     for magic, kind in ((b"\x89PNG", "image/png"), (b"\xff\xd8", "image/jpeg"), (b"GIF8", "image/gif"),
                         (b"II*\x00", "image/tiff"), (b"MM\x00*", "image/tiff")):
         if data.startswith(magic):
@@ -98,18 +109,69 @@ def _pdf_pages(data: bytes, name: str) -> list[Picture]:
     try:
         if len(document) > MAX_PAGES:
             raise RebookError(f"{name}: {len(document)} pages; the limit is {MAX_PAGES} cards a file")
-        out = []
-        for number, page in enumerate(document, start=1):
-            width, height = page.get_size()
-            # 300 dpi, but never a page larger than the photo limit (a poster-sized page is drawn smaller).
-            scale = min(PDF_DPI / 72, (MAX_PIXELS / 4 / max(width * height, 1)) ** 0.5)
-            image = page.render(scale=scale, grayscale=True).to_pil()
-            buffer = io.BytesIO()
-            image.save(buffer, format="PNG", compress_level=1)
-            out.append(Picture(f"{name}, page {number}", buffer.getvalue(), "image/png"))
+        # The sizes come from the page tree, before any page is drawn: a file too large to draw is refused whole.
+        planned = sum(_page_pixels(*_page_size(document, i)) for i in range(len(document)))
+        if planned > FILE_PIXELS:
+            raise RebookError(f"{name}: its {len(document)} pages would be drawn as {planned / 1e6:,.0f} megapixels; "
+                              f"the limit is {FILE_PIXELS // 1_000_000} megapixels a file (split the scan)")
+        deadline = time.monotonic() + FILE_SECONDS
+        kept = 0
+        out: list[Picture] = []
+        over = ""  # once the file's budget is spent, why each page left is not drawn
+        for number in range(1, len(document) + 1):
+            page_name = f"{name}, page {number}"
+            if not over and time.monotonic() > deadline:
+                over = f"not drawn: drawing the file's pages took more than {FILE_SECONDS} seconds (split the scan)"
+            if over:
+                out.append(Picture(page_name, b"", "", over))
+                continue
+            try:
+                jpeg = _draw(document, number - 1)
+            except (pypdfium2.PdfiumError, ValueError) as e:
+                out.append(Picture(page_name, b"", "", f"the page cannot be drawn ({e})"))
+                continue
+            if kept + len(jpeg) > FILE_BYTES:
+                over = f"not kept: the file's pages came to more than {FILE_BYTES // (1024 * 1024)} MB (split the scan)"
+                out.append(Picture(page_name, b"", "", over))
+                continue
+            kept += len(jpeg)
+            out.append(Picture(page_name, jpeg, "image/jpeg"))
         return out
     finally:
         document.close()
+
+
+def _page_size(document, index: int) -> tuple[float, float]:
+    import pypdfium2
+
+    try:
+        return document.get_page_size(index)
+    except pypdfium2.PdfiumError:
+        return 0.0, 0.0  # drawn (or refused) on its own when its turn comes
+
+
+def _page_scale(width: float, height: float) -> float:
+    """Points to pixels: 300 dpi, but never past PAGE_SIDE on the long side (a poster is drawn card-sized)."""
+    return min(PDF_DPI / 72, PAGE_SIDE / max(width, height, 1e-6))
+
+
+def _page_pixels(width: float, height: float) -> int:
+    if not (0 < width < float("inf") and 0 < height < float("inf")):
+        return 0
+    scale = _page_scale(width, height)
+    return math.ceil(width * scale) * math.ceil(height * scale)
+
+
+def _draw(document, index: int) -> bytes:
+    """One page, gray, at most PAGE_SIDE px on its long side, as a JPEG."""
+    page = document[index]
+    try:
+        image = page.render(scale=_page_scale(*page.get_size()), grayscale=True).to_pil()
+    finally:
+        page.close()
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=PAGE_QUALITY)
+    return buffer.getvalue()
 
 
 def _open(data: bytes, name: str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -63,14 +64,24 @@ def card_scan(*, data: bytes, name: str, region: str, content_type: str = "") ->
                 content_type=content_type)
 
 
+SCAN_SECONDS = 600  # reading one file's cards at once (`rebook card scan`): 100 cards at 6 s each
+
+
 def card_scan_file(*, data: bytes, name: str, region: str) -> list[Scan]:
     """Read every card in one file (a PDF scan holds one a page); what cannot be read is a Scan with
-    ``error``, and the other cards go on."""
+    ``error``, and the other cards go on. The cards not begun within SCAN_SECONDS each say so."""
+    deadline = time.monotonic() + SCAN_SECONDS
     try:
         pictures = ocr.pictures(data, name)
     except RebookError as e:
         return [Scan(name, error=str(e).removeprefix(f"{name}: "))]
-    return [card_scan(data=p.data, name=p.name, region=region, content_type=p.content_type) for p in pictures]
+    scans = []
+    for p in pictures:
+        late = not p.error and time.monotonic() > deadline
+        error = f"not read: reading the file's cards took more than {SCAN_SECONDS} seconds (split the scan)" if late else p.error
+        scans.append(Scan(p.name, error=error) if error else
+                     card_scan(data=p.data, name=p.name, region=region, content_type=p.content_type))
+    return scans
 
 
 def _existing(seller: Seller, f: CardFields) -> Lead | None:
@@ -164,14 +175,18 @@ def card_read(*, upload: CardUpload, region: str) -> list[CardUpload]:
     with transaction.atomic():
         queued = CardUpload.objects.bulk_create(
             CardUpload(seller_id=upload.seller_id, event=upload.event, created_at=upload.created_at,
-                       file=p.name[:255], data=p.data, content_type=p.content_type) for p in rest)
+                       file=p.name[:255], data=p.data or None, content_type=p.content_type, error=p.error,
+                       status=CardUpload.Status.FAILED if p.error else CardUpload.Status.QUEUED) for p in rest)
         if first is None:
             scan = Scan(upload.file, error=error)
         else:
             upload.file = first.name[:255]
-            scan = card_scan(data=first.data, name=first.name, region=region, content_type=first.content_type)
+            scan = Scan(first.name, error=first.error) if first.error else card_scan(
+                data=first.data, name=first.name, region=region, content_type=first.content_type)
         if scan.data:
             upload.data, upload.content_type = scan.data, scan.content_type
+        elif scan.error:
+            upload.data = None  # the Cards page shows only why (no photo): a refused 25 MB PDF is not kept
         upload.status = CardUpload.Status.FAILED if scan.error else CardUpload.Status.READ
         upload.error = scan.error
         upload.fields = {} if scan.error else scan.as_dict()
