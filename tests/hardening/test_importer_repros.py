@@ -5,6 +5,9 @@ message, inside a bound that a hang would blow by minutes, and leave every expor
 from __future__ import annotations
 
 import io
+import resource
+import time
+from datetime import UTC, datetime
 
 import pytest
 from django.utils import timezone
@@ -35,6 +38,11 @@ def timezone_block(body: bytes) -> bytes:
 
 STANDARD = b"BEGIN:STANDARD\r\nDTSTART:19701025T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\n"
 CSV_HEAD = b"Name,E-mail,Notes\r\n"
+# Issue 29, item 9: a zone's STANDARD part that repeats every minute from 1601, beside an ordinary DAYLIGHT one.
+MINUTELY_STANDARD = (b"BEGIN:STANDARD\r\nDTSTART:16010101T000000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0000\r\n"
+                     b"RRULE:FREQ=MINUTELY\r\nEND:STANDARD\r\n")
+DAYLIGHT = (b"BEGIN:DAYLIGHT\r\nDTSTART:16010325T020000\r\nTZOFFSETFROM:+0000\r\nTZOFFSETTO:+0100\r\n"
+            b"RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\n")
 
 CASES = {
     # crashes
@@ -67,6 +75,9 @@ CASES = {
     "a_5_mb_x_line_in_a_vtimezone": ("invite.ics", calendar(before=timezone_block(
         b"TZID:Europe/Paris\r\nX-HUGE:" + b"A" * 5_000_000 + b"\r\n" + STANDARD),
         start=b";TZID=Europe/Paris:20260305T100000", end=b";TZID=Europe/Paris:20260305T110000")),
+    "a_time_zone_that_repeats_every_minute": ("invite.ics", calendar(
+        before=timezone_block(b"TZID:Every Minute\r\n" + MINUTELY_STANDARD + DAYLIGHT),
+        start=b";TZID=Every Minute:20260305T100000", end=b";TZID=Every Minute:20260305T110000")),
     # poison: a time Rebook cannot show must never be stored
     "an_event_at_year_1": ("invite.ics", calendar(start=b":00010101T000000Z", end=b":00010101T010000Z")),
     "a_cancel_at_year_1": ("cancel.ics", calendar(start=b":00010101T000000Z", end=b":00010101T010000Z")
@@ -95,3 +106,35 @@ def test_each_reported_file_is_imported_or_refused_quickly_and_leaves_everything
     assert alice_client.get("/").status_code == 200
     for lead in Lead.objects.filter(seller=alice)[:5]:
         assert alice_client.get(f"/leads/{lead.pk}/").status_code == 200
+
+
+MINUTELY_WARNING = ("invite.ics: the time zone 'Every Minute' is refused (its STANDARD part repeats minutely; a time "
+                    "zone changes at most yearly); times in it are read in your zone (America/New_York)")
+
+
+def test_a_time_zone_that_repeats_every_minute_is_refused_and_its_meeting_read_in_the_sellers_zone(alice):
+    """Before: the first time converted walked the rule minute by minute from 1601, keeping every step (3.9 GB
+    in 4 minutes in the worker). Now the zone is refused before it is read, in milliseconds."""
+    name, data = CASES["a_time_zone_that_repeats_every_minute"]
+    assert len(data) < 1100
+    started, peak = time.monotonic(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with deadline(10, "the minutely zone"):
+        kind, report = import_file(seller=alice, data=data, name=name)  # what the worker runs for an upload
+    assert time.monotonic() - started < 2
+    assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak) / 1024 < 50  # MB
+    assert report["warnings"] == [MINUTELY_WARNING] and report["counts"] == {"booked": 1, "rejected": 0}
+    [meeting] = Appointment.objects.filter(seller=alice)
+    assert meeting.start == datetime(2026, 3, 5, 15, tzinfo=UTC)  # 10:00 in New York, Alice's zone
+
+
+def test_rebook_import_refuses_the_minutely_zone_at_once(alice, tmp_path):
+    """`rebook import` has no time limit (your own file): before, it reached 3.5 GB in 200 s on this file."""
+    from tests.clirunner import Rebook
+
+    path = tmp_path / "invite.ics"
+    path.write_bytes(CASES["a_time_zone_that_repeats_every_minute"][1])
+    started = time.monotonic()
+    with deadline(10, "rebook import of the minutely zone"):
+        report = Rebook().json("import", str(path))
+    assert time.monotonic() - started < 2
+    assert report["warnings"] == [MINUTELY_WARNING] and report["counts"] == {"booked": 1, "rejected": 0}

@@ -21,6 +21,7 @@ import recurring_ical_events
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from rebook import stopping
+from rebook.calendars.reading import REFUSED_ZONE
 from rebook.errors import RebookError, shown
 from rebook.strategy.limits import (
     EARLIEST,
@@ -148,9 +149,11 @@ class _Clock:
     event names into Persons. A value object met again (the quick reader gives a repeated line's value once
     for all the events that have it) is not read again."""
 
-    def __init__(self, tz: ZoneInfo, warnings: list[str], day_offsets: dict | None = None):
+    def __init__(self, tz: ZoneInfo, warnings: list[str], day_offsets: dict | None = None,
+                 refused: dict[str, ZoneInfo] | None = None):
         self.tz = tz
         self.warnings = warnings
+        self.refused = refused or {}  # the file's zones that are no zones (reading.zone_problem), each read as this
         self._day_offsets: dict[tuple[object, date], timedelta | None] = {} if day_offsets is None else day_offsets
         self._read: dict[int, tuple[object, object]] = {}  # by id(value): (the value, kept alive; what it gave)
 
@@ -171,11 +174,14 @@ class _Clock:
     def _instant(self, prop) -> tuple[datetime | None, bool]:
         value = prop.dt
         if isinstance(value, date) and not (EARLIEST.year <= value.year < LATEST.year):
-            raise RebookError(f"{value.isoformat()[:10]} is outside the dates Rebook keeps "
+            day = date(value.year, value.month, value.day)  # not value.isoformat(), which asks the zone its offset
+            raise RebookError(f"{day} is outside the dates Rebook keeps "
                               f"({EARLIEST:%Y-%m-%d} to {LATEST.year - 1}-12-31)")
         if isinstance(value, datetime):
+            tzid = str(prop.params.get("TZID", "")).strip()
+            if tzid in self.refused:  # whatever zone another file gave this name (icalendar keeps them all)
+                return value.replace(tzinfo=self.refused[tzid]).astimezone(UTC), False
             if value.tzinfo is None:
-                tzid = str(prop.params.get("TZID", "")).strip()
                 zone = _zone_for(tzid) if tzid else None
                 if zone is None:
                     self._warn(
@@ -218,7 +224,14 @@ def extract(calendar: icalendar.Calendar, *, where: str, tz: ZoneInfo, window: t
     ``_Clock._from_vtimezone``), shared by the parts of one large file, whose zones are the same objects."""
     budget = budget or Budget()
     out = Extraction()
-    clock = _Clock(tz, out.warnings, day_offsets)
+    refused: dict[str, ZoneInfo] = {}
+    for zone in calendar.walk(REFUSED_ZONE):  # a zone the reader took out: its times as in an unknown zone
+        tzid = str(zone.get("X-TZID", "")).strip()
+        refused[tzid] = _zone_for(tzid) or tz
+        instead = f"your zone ({tz.key})" if refused[tzid] is tz else refused[tzid].key
+        out.warnings.append(f"the time zone {shown(tzid)} is refused ({zone.get('X-REASON', '')}); times in it are "
+                            f"read in {instead}")
+    clock = _Clock(tz, out.warnings, day_offsets, refused)
     method = str(calendar.get("METHOD", PUBLISH)).upper().strip() or PUBLISH
     groups: dict[str, list] = defaultdict(list)
     for i, event in enumerate(calendar.walk("VEVENT"), start=1):
