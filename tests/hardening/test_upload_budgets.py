@@ -88,7 +88,7 @@ def test_a_scan_within_the_pixel_budget_keeps_pages_only_up_to_the_byte_budget(b
     from rebook.cards.services import card_claim, card_read, cards_enqueue
     from tests.conftest import NOW
 
-    def no_text(data, name):
+    def no_text(data, name, **options):
         raise RebookError(f"{name}: no readable text")
 
     monkeypatch.setattr(ocr, "read_image", no_text)  # Tesseract on a page of noise is not what is tested here
@@ -138,7 +138,7 @@ def test_rebook_card_scan_reads_a_file_s_cards_within_its_time_budget(bounded, m
     so, and the scan ends."""
     from rebook.cards import services
 
-    def slow(data, name):
+    def slow(data, name, **options):
         time.sleep(0.3)
         raise RebookError(f"{name}: no readable text")
 
