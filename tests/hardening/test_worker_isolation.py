@@ -173,3 +173,27 @@ def test_serve_starts_its_worker_again_when_it_dies_and_says_why():
         child.stop()
     assert child.process.poll() is not None  # stopped with serve, not started again
     assert child.restarts == 1
+
+
+def test_a_card_that_breaks_the_reader_fails_on_its_row_and_the_next_card_is_read(alice, monkeypatch):
+    from rebook.cards import services as cards
+    from rebook.cards.models import CardUpload
+
+    first = CardUpload.objects.create(seller=alice, file="one.jpg", data=b"\xff\xd8 one")
+    second = CardUpload.objects.create(seller=alice, file="two.jpg", data=b"\xff\xd8 two")
+    real = cards.card_read
+
+    def breaks_on_the_first(*, upload, region):
+        if upload.pk == first.pk:
+            raise MemoryError("the reader ran out of memory")
+        return real(upload=upload, region=region)
+
+    monkeypatch.setattr(cards, "card_read", breaks_on_the_first)
+    tally = Worker(name="w", send_mail=False).run(until_idle=True)
+    Worker(name="w", send_mail=False).run(until_idle=True)  # the worker's next look, after its pause
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.data, first.claimed_by) == ("failed", None, "")
+    assert "MemoryError" in first.error
+    assert second.status in ("read", "failed") and second.claimed_by == ""  # read (its bytes are no photo: failed)
+    assert any("a card failed (MemoryError)" in line for line in tally.lines)

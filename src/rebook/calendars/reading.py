@@ -12,13 +12,16 @@ import email.policy
 import mailbox
 import re
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import MAXYEAR
 from email.message import Message
 
 import icalendar
+from icalendar.timezone import tzp
 
 from rebook.calendars.plain import PlainCalendar, read_plain
 from rebook.errors import RebookError, shown
@@ -194,14 +197,32 @@ def _normalized(text: str) -> str:
     return re.sub(r"\n[ \t]", "", text)  # unfold long lines (RFC 5545, 3.1)
 
 
+_ZONES = threading.Lock()
+
+
+@contextmanager
+def _own_zones():
+    """icalendar keeps each VTIMEZONE it reads for the rest of the process, by its name alone, and reads a later
+    file's times in the first definition of a name: "Customized Time Zone", which Outlook writes for any zone
+    it has no name for, would read one seller's file in another's zone. So each text is read alone, with that
+    store emptied first (tzp.use_zoneinfo does, and zoneinfo is icalendar's default); the times it gives carry
+    their zones with them."""
+    with _ZONES:
+        tzp.use_zoneinfo()
+        yield
+
+
 def parse_calendar_text(text: str) -> icalendar.Calendar:
-    return _icalendar(_prepared(text))
+    text = _prepared(text)
+    with _own_zones():
+        return _icalendar(text)
 
 
 def read_calendar_text(text: str) -> icalendar.Calendar | PlainCalendar:
     """The calendar, read by the quick reader when it is a plain one (``plain``), else by icalendar."""
     text = _prepared(text)
-    return read_plain(text) or _icalendar(text)
+    with _own_zones():
+        return read_plain(text) or _icalendar(text)
 
 
 def _prepared(text: str) -> str:

@@ -53,11 +53,12 @@ def any_card_sql(seller: Seller) -> tuple[str, list]:
             "ON l.id = c.lead_id WHERE l.seller_id = %s LIMIT 1) AS any_card", [seller.pk])
 
 
-def card_scan(*, data: bytes, name: str, region: str, content_type: str = "") -> Scan:
-    """Read one card; a card that cannot be read is a Scan with ``error``, never an exception."""
+def card_scan(*, data: bytes, name: str, region: str, content_type: str = "", using: str | None = None) -> Scan:
+    """Read one card; a card that cannot be read is a Scan with ``error``, never an exception. ``using``: the
+    reader (ocr.READERS; by default the best one installed)."""
     content_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
     try:
-        readings = ocr.read_image(data, name)
+        readings = ocr.read_image(data, name, using=using)
     except RebookError as e:
         return Scan(name, error=str(e).removeprefix(f"{name}: "))
     return Scan(name, fields=combine([read_fields(r.words, region=region) for r in readings]), data=data,
@@ -159,6 +160,13 @@ def card_claim(*, worker: str, now: datetime, lease) -> CardUpload | None:
     ready = (Q(status=Status.QUEUED, lease_until__lt=now), Q(status=Status.QUEUED, lease_until__isnull=True))
     pk = claim_one(CardUpload, ready, ("created_at", "id"), claimed_by=worker, lease_until=now + lease)
     return None if pk is None else CardUpload.objects.get(pk=pk)
+
+
+def card_failed(*, upload: CardUpload, worker: str, error: str) -> None:
+    """A card whose reading failed in a way Rebook did not foresee: it says so on its row (and keeps no image),
+    instead of being claimed again and again."""
+    CardUpload.objects.filter(pk=upload.pk, claimed_by=worker, status=CardUpload.Status.QUEUED).update(
+        status=CardUpload.Status.FAILED, error=error[:300], data=None, claimed_by="", lease_until=None)
 
 
 def card_read(*, upload: CardUpload, region: str) -> list[CardUpload]:

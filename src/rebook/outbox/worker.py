@@ -234,12 +234,16 @@ class Worker:
         """One card photo uploaded on the "Add from cards" page, read for the seller's review."""
         from django.conf import settings
 
-        from rebook.cards.services import card_claim, card_read
+        from rebook.cards.services import card_claim, card_failed, card_read
 
         upload = card_claim(worker=self.name, now=now, lease=self.lease)
         if upload is None:
             return False
-        rows = card_read(upload=upload, region=settings.REBOOK_PHONE_REGION)
+        try:
+            rows = card_read(upload=upload, region=settings.REBOOK_PHONE_REGION)
+        except Exception as e:
+            card_failed(upload=upload, worker=self.name, error=f"Rebook could not read this card ({type(e).__name__})")
+            raise
         for row in rows:
             line = f"card {row.pk} ({row.file}, seller {row.seller_id}): " + (f"error: {row.error}" if row.error else "read")
             self.tally.lines.append(line)
