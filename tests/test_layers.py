@@ -42,7 +42,7 @@ STACK: list[tuple[str, list[str]]] = [
         "rebook.claims", "rebook.lengths", "rebook.settings", "rebook.*.apps", "rebook.webhooks.targets",
         "rebook.calendars.events", "rebook.calendars.reading", "rebook.calendars.plain", "rebook.contacts.reading",
         "rebook.filekind",
-        "rebook.stopping", "rebook.windows", "rebook.cards.ocr", "rebook.cards.photo", "rebook.addresses", "rebook.remembered", "rebook.writes", "rebook.reads", "rebook.mailbox.imap", "rebook.mailbox.mails", "rebook.mailbox.secret",
+        "rebook.stopping", "rebook.windows", "rebook.cards.ocr", "rebook.cards.engine", "rebook.cards.photo", "rebook.addresses", "rebook.remembered", "rebook.writes", "rebook.reads", "rebook.mailbox.imap", "rebook.mailbox.mails", "rebook.mailbox.secret",
     ]),
     ("the pure core (no Django)", ["rebook.strategy*", "rebook.errors", "rebook.timeparse"]),
 ]

@@ -100,7 +100,8 @@ def test_low_confidence_fields_are_marked_for_checking(alice, alice_client):
     name_input = page[page.index(f'name="card{row.pk}-name"') - 200:page.index(f'name="card{row.pk}-name"') + 200]
     company_input = page[page.index(f'name="card{row.pk}-company"') - 200:page.index(f'name="card{row.pk}-company"') + 200]
     assert 'class="check"' in name_input and 'class="check"' not in company_input
-    assert "Read with low confidence: please check." in page
+    assert "Read with low confidence (30%): please check." in page and "Read with 90% confidence." in page
+    assert f'id="card{row.pk}-name-help"' in page and f'aria-describedby="card{row.pk}-name-help"' in page
 
 
 def test_uploads_are_checked_before_they_are_queued(alice, alice_client):

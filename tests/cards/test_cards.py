@@ -274,8 +274,18 @@ def test_without_tesseract_the_message_names_the_package(monkeypatch):
     from rebook.cards.services import card_scan
 
     monkeypatch.setattr(ocr.shutil, "which", lambda name: None)
-    scan = card_scan(data=render(CARDS[0], variant=0), name="x.jpg", region="US")
+    scan = card_scan(data=render(CARDS[0], variant=0), name="x.jpg", region="US", using="tesseract")
     assert "tesseract-ocr" in scan.error and scan.fields is None
+
+
+def test_without_tesseract_pp_ocr_still_reads_the_card(monkeypatch):
+    """Tesseract only gives PP-OCR's lines their accents and lost spaces back: without it the card is read."""
+    from rebook.cards import engine
+    from rebook.cards.services import card_scan
+
+    monkeypatch.setattr(engine, "_latin", lambda: None)
+    scan = card_scan(data=render(CARDS[0], variant=0), name="x.jpg", region="US")
+    assert not scan.error and CARDS[0]["email"] in scan.fields.emails
 
 
 def test_a_card_in_a_large_pdf_page_is_read_and_kept_as_a_reduced_jpeg(tesseract):

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from rebook.errors import RebookError
-from rebook.strategy.cards import Word
+from rebook.strategy.cards import Word, words_from_lines
 
 MAX_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 60_000_000
@@ -283,8 +283,43 @@ def _readable(words: list[Word]) -> bool:
     return sum(1 for w in words if w.conf >= 60 and len(w.text) > 2) >= 4
 
 
-def read_image(data: bytes, name: str) -> list[Reading]:
-    """The card read in each page-segmentation mode, the most confident reading first.
+READERS = ("ppocr", "tesseract")
+
+
+def reader() -> str:
+    """The reader a card goes through: PP-OCR's detector and recogniser with Tesseract's second reading of each
+    line (cards/engine.py), or, where its package cannot be imported, Tesseract alone."""
+    from rebook.cards import engine
+
+    return "ppocr" if engine.available() else "tesseract"
+
+
+def read_image(data: bytes, name: str, *, using: str | None = None) -> list[Reading]:
+    """The card's readings, the most confident first: one from PP-OCR (the lines it found, each merged with
+    Tesseract's reading of the same box), or, ``using="tesseract"``, one per page-segmentation mode."""
+    using = using or reader()
+    if using == "ppocr":
+        return [_read_lines(data, name)]
+    return _read_tesseract(data, name)
+
+
+def _read_lines(data: bytes, name: str) -> Reading:
+    from PIL import ImageOps
+
+    from rebook.cards import engine
+
+    image = ImageOps.exif_transpose(_open(data, name))
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    lines = engine.read_lines(image)
+    if not any(line.conf >= 0.6 and len(line.text) > 1 for line in lines):
+        raise RebookError(f"{name}: no readable text (blurred, too dark, or not a card?)")
+    words = words_from_lines([(line.text, line.box, line.conf) for line in lines])
+    return Reading(words, 0, image.width, image.height)
+
+
+def _read_tesseract(data: bytes, name: str) -> list[Reading]:
+    """The card read by Tesseract in each page-segmentation mode, the most confident reading first.
 
     The image is upright after its EXIF tag, but phones sometimes write a wrong one (or none): when no mode
     reads it well as it is, each quarter turn is tried in the automatic mode and the best turn read again."""

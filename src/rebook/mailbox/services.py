@@ -32,8 +32,8 @@ from rebook.outbox.models import PlannedMessage
 from rebook.outbox.services import message_bounced, seller_notice
 from rebook.sellers.models import Seller
 from rebook.strategy import replies, trust
-from rebook.strategy.quoting import quoted, visible
 from rebook.strategy.limits import EARLIEST
+from rebook.strategy.quoting import quoted, visible
 from rebook.strategy.reasons import UNKNOWN
 from rebook.timeparse import localize, parse_time
 from rebook.webhooks.services import emit

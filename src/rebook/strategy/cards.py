@@ -230,7 +230,7 @@ def _company(candidates, texts, domain: str, title_i) -> tuple[int | None, float
             s += 0.7
         squashed = re.sub(r"[^a-z0-9]", "", texts[i].lower())
         if stem and len(stem) >= 3 and (stem in squashed or (squashed and squashed in stem)):
-            s += 0.8
+            s += 1.6 if squashed == stem else 0.8  # the name the domain spells, over a line that holds it
         if s > score:
             best, score = i, s
     return best, score
@@ -372,11 +372,17 @@ def merged_line(primary: str, second: str, *, primary_conf: float = 1.0, second_
     second_wins = primary_conf < 0.9 and second_conf >= 0.85
     whole = _addresses(a)
     out: list[str] = []
+    def inside(i: int) -> bool:
+        return any(start <= i < end for start, end in whole)
+
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            out.append(b[j1:j2])
+        if tag == "equal":  # the second's accents, but never inside an address ("dürandconseil.fr")
+            out.append("".join(a[i1 + k] if inside(i1 + k) else b[j1 + k] for k in range(i2 - i1)))
         elif tag == "insert" and not b[j1:j2].strip():
-            out.append("" if any(start < i1 < end for start, end in whole) else " ")
+            # A space between two lower-case letters splits a word ("Comerc ial") unless the second is sure.
+            split_word = (0 < i1 < len(a) and a[i1 - 1].islower() and a[i1].islower() and second_conf < 0.9
+                          and not any(start == i1 for start, _ in whole))  # a label run into an address is not
+            out.append("" if split_word or any(start < i1 < end for start, end in whole) else " ")
         elif second_wins and tag in ("insert", "replace"):
             out.append(b[j1:j2].replace(" ", "") if any(start < i1 < end for start, end in whole) else b[j1:j2])
         elif tag == "replace" and not b[j1:j2].strip() and not a[i1:i2].strip():

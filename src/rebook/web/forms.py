@@ -209,10 +209,14 @@ class CardReviewForm(forms.Form):
         keys = {"email": "emails", "phone": "phones"}
         for name, field in form.fields.items():
             sure = confidence.get(keys.get(name, name), 0.0)
-            if initial[name] and sure < cls.LOW:
+            if not initial[name]:
+                continue
+            field.widget.attrs["aria-describedby"] = f"card{upload.pk}-{name}-help"
+            if sure < cls.LOW:
                 field.widget.attrs["class"] = "check"
-                field.widget.attrs["aria-describedby"] = f"card{upload.pk}-check"
-                field.help_text = "Read with low confidence: please check."
+                field.help_text = f"Read with low confidence ({sure:.0%}): please check."
+            else:
+                field.help_text = f"Read with {sure:.0%} confidence."
         return form
 
     def clean(self):
