@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -49,6 +50,29 @@ def _python(env, code: str) -> str:
     return done.stdout
 
 
+@contextlib.contextmanager
+def restore_target(folder):
+    """A `rebook` environment with a home of its own and, on PostgreSQL, an empty database of its own, dropped after."""
+    target = child_env(folder)
+    empty_db = None
+    if connection.vendor == "postgresql":
+        empty_db = f"rebook_restore_{uuid.uuid4().hex[:8]}"
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE {empty_db}")
+        target["DATABASE_URL"] = target["DATABASE_URL"].rsplit("/", 1)[0] + f"/{empty_db}"
+    try:
+        yield target
+    finally:
+        if empty_db:
+            from django.db import connections
+
+            for conn in connections.all():
+                conn.close()
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS {empty_db} WITH (FORCE)")
+
+
+
 # Every row of every table, read straight from the database (not through what the backup thinks it holds).
 EVERY_TABLE = """
 import json
@@ -87,14 +111,7 @@ def test_a_backup_restored_into_an_empty_database_loses_nothing(tmp_path):
     kind = json.loads(_run(source, "backup", str(backup), "--json"))["kind"]
     assert kind == ("json" if connection.vendor == "postgresql" else "sqlite")
 
-    target = child_env(tmp_path / "b")
-    empty_db = None
-    if connection.vendor == "postgresql":
-        empty_db = f"rebook_restore_{uuid.uuid4().hex[:8]}"
-        with connection.cursor() as cursor:
-            cursor.execute(f"CREATE DATABASE {empty_db}")
-        target["DATABASE_URL"] = target["DATABASE_URL"].rsplit("/", 1)[0] + f"/{empty_db}"
-    try:
+    with restore_target(tmp_path / "b") as target:
         restored = json.loads(_run(target, "restore", str(backup), "--json"))
         assert restored["leads"] == 24 and restored["sellers"] == 1
         assert restored["secret_key"].startswith("restored into")
@@ -115,14 +132,6 @@ def test_a_backup_restored_into_an_empty_database_loses_nothing(tmp_path):
         # A second restore is refused: the database is no longer empty.
         again = subprocess.run([rebook_executable(), "restore", str(backup)], env=target, capture_output=True, text=True)
         assert again.returncode == 1 and "this database is not empty" in again.stderr
-    finally:
-        if empty_db:
-            from django.db import connections
-
-            for conn in connections.all():
-                conn.close()
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP DATABASE IF EXISTS {empty_db} WITH (FORCE)")
 
 
 def test_restore_refuses_what_is_not_a_backup(db, tmp_path):
@@ -221,18 +230,7 @@ def test_nobody_stays_signed_in_through_a_backup_and_restore(tmp_path):
         live.close(), older.close()
 
     for n, backup in enumerate(backups):
-        target = child_env(tmp_path / f"b{n}")
-        empty_db = None
-        if connection.vendor == "postgresql":
-            empty_db = f"rebook_restore_{uuid.uuid4().hex[:8]}"
-            with connection.cursor() as cursor:
-                cursor.execute(f"CREATE DATABASE {empty_db}")
-            target["DATABASE_URL"] = target["DATABASE_URL"].rsplit("/", 1)[0] + f"/{empty_db}"
-        try:
+        with restore_target(tmp_path / f"b{n}") as target:
             _run(target, "restore", str(backup))
             still = f"print(SessionStore().exists({key!r}), SessionStore.get_model_class().objects.count())"
             assert _python(target, signed_in + still).split() == ["False", "0"], backup.name
-        finally:
-            if empty_db:
-                with connection.cursor() as cursor:
-                    cursor.execute(f"DROP DATABASE IF EXISTS {empty_db} WITH (FORCE)")
