@@ -252,3 +252,23 @@ def test_settings_never_shows_the_password_again_after_a_bad_mailbox_url(alice_c
     page = answer.content.decode()
     assert "hunter2secret" not in page and "REBOOK_IMAP_ALLOW_PRIVATE" in page
     assert "imap://alice@10.0.0.5:143/INBOX" in page  # the rest stays, for correcting
+
+
+@pytest.mark.parametrize("provider", ["gmail", "microsoft", "fastmail"])
+def test_mail_as_each_big_provider_stamps_it_is_verified_or_failed_through_the_poll(dovecot, inbox, dana, meeting,  # noqa: F811
+                                                                                 provider):
+    from tests.strategy.test_trust import FASTMAIL, GMAIL, GMAIL_FAIL, MICROSOFT, MICROSOFT_FAIL
+
+    passed, failed, trusted = {"gmail": (GMAIL, GMAIL_FAIL, "mx.google.com"),
+                               "microsoft": (MICROSOFT, MICROSOFT_FAIL, "none"),
+                               "fastmail": (FASTMAIL, GMAIL_FAIL.replace("mx.google.com", "mx2.messagingengine.com"),
+                                            "messagingengine.com")}[provider]
+    inbox.trusted_authserv = trusted
+    inbox.save(update_fields=["trusted_authserv"])
+    stamp = b"Authentication-Results: " + passed.replace("\r\n", "\r\n ").encode() + b"\r\n"
+    dovecot.append(ALICE, stamp + mail(body=SICK, auth=None))
+    dovecot.append(ALICE, b"Authentication-Results: " + failed.replace("\r\n", "\r\n ").encode() + b"\r\n"
+                   + mail(body="Please also stop writing to me.", auth=None))
+    assert poll(inbox).handled == {"suggestion": 1, "ignored": 1}
+    assert Suggestion.objects.get(lead=dana).sender_verified
+    assert list(InboundMail.objects.order_by("uid").values_list("trust", flat=True)) == ["verified", "failed"]
