@@ -196,9 +196,23 @@ globals().update(
     _smtp(env("REBOOK_SMTP_URL", "", "Where mail goes: smtp://user:pass@host:587?starttls=1, smtps://host:465, or console://."))
 )
 REBOOK_FROM_EMAIL = env("REBOOK_FROM_EMAIL", "", "The From address of every mail; by default the seller's own address.")
-REBOOK_BASE_URL = env(
-    "REBOOK_BASE_URL", "http://127.0.0.1:8000", "The public address of the web app, used in links such as unsubscribe."
-).rstrip("/")
+BASE_URL_FILE = "base_url"  # in REBOOK_HOME: the address `rebook serve` last served on
+
+
+def _base_url() -> str:
+    """Where links in mail and on pages point: REBOOK_BASE_URL, else the address `rebook serve` last served on
+    (so that `rebook appt links` in another terminal gives links that answer), else port 8000 on this machine."""
+    given = env("REBOOK_BASE_URL", "", "The public address of the web app, used in links (unsubscribe, the prospect's "
+                "pages); by default the address `rebook serve` serves on.")
+    if given:
+        return given
+    try:
+        return (REBOOK_HOME / BASE_URL_FILE).read_text().strip() or "http://127.0.0.1:8000"
+    except OSError:
+        return "http://127.0.0.1:8000"
+
+
+REBOOK_BASE_URL = _base_url().rstrip("/")
 
 # The web app: static files served by the app itself (WhiteNoise), cookies and headers locked down.
 STATIC_URL = "/static/"

@@ -46,7 +46,56 @@ def test_serve_answers_pages_and_static_files_and_stops_cleanly(tmp_path):
     assert "REBOOK_SMTP_URL is not set" in out  # so no outbox worker was started
 
 
+@pytest.mark.subprocess
+@pytest.mark.django_db(transaction=True)
+def test_links_point_where_serve_answers_on_any_port(tmp_path):
+    """`rebook serve --port P`: the links in mail, on the pages and from `rebook appt links` in another terminal
+    all point to port P, and open the prospect's page there."""
+    import json
+
+    env = child_env(tmp_path, REBOOK_PASSWORD=PASSWORD, REBOOK_USER="sam")
+
+    def rebook(*args):
+        return subprocess.run([rebook_executable(), *args], env=env, check=True, capture_output=True, text=True).stdout
+
+    rebook("user", "add", "sam", "--timezone", "Europe/Berlin")
+    lead = json.loads(rebook("lead", "add", "Dana Reyes", "--email", "dana@example.com", "--json"))
+    appt = rebook("appt", "book", str(lead["id"]), "--at", "in 3 days 10am").strip()
+    port = free_port()
+    server = subprocess.Popen([rebook_executable(), "serve", "--port", str(port), "--no-worker"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, server.stdout.read()
+                time.sleep(0.2)
+        manage = json.loads(rebook("appt", "links", appt, "--json"))["manage"]
+        assert manage.startswith(f"http://127.0.0.1:{port}/p/"), manage
+        page = urllib.request.urlopen(manage, timeout=5)
+        assert page.status == 200 and b"Dana" in page.read()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, _ = server.communicate(timeout=30)
+    assert f"Links in mail point to http://127.0.0.1:{port}/" in out
+    # A REBOOK_BASE_URL (a proxy in front) wins over the port.
+    env["REBOOK_BASE_URL"] = "https://rebook.example.com"
+    assert json.loads(rebook("appt", "links", appt, "--json"))["manage"].startswith("https://rebook.example.com/p/")
+
+
+def test_a_server_on_every_interface_gives_links_by_the_machines_name():
+    import socket
+
+    assert serve_module.serving_url("0.0.0.0", 8080) == f"http://{socket.getfqdn()}:8080"
+    assert serve_module.serving_url("127.0.0.1", 45463) == "http://127.0.0.1:45463"
+    assert serve_module.serving_url("::1", 9000) == "http://[::1]:9000"
+
+
 def test_the_first_start_asks_for_a_password_on_the_terminal(alice, monkeypatch):
+    monkeypatch.setenv("REBOOK_BASE_URL", "http://127.0.0.1:8000")  # as if given: nothing kept in the home
     started = []
     monkeypatch.setattr(serve_module, "_run_gunicorn", lambda options: started.append(options))
     monkeypatch.setattr(serve_module, "_interactive", lambda: True)
@@ -61,6 +110,7 @@ def test_the_first_start_asks_for_a_password_on_the_terminal(alice, monkeypatch)
 
 
 def test_without_a_terminal_serve_says_how_to_create_an_account(alice, monkeypatch):
+    monkeypatch.setenv("REBOOK_BASE_URL", "http://127.0.0.1:8000")
     monkeypatch.setattr(serve_module, "_run_gunicorn", lambda options: pytest.fail("must not start"))
     monkeypatch.setattr(serve_module, "_interactive", lambda: False)
     result = Rebook().runner.invoke(serve_module.serve_command, [])

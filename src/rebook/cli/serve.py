@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -22,11 +25,18 @@ from rebook.errors import RebookError
 @click.option("--no-worker", is_flag=True, help="Do not start an outbox worker (run `rebook worker` elsewhere).")
 def serve_command(host, port, workers, no_worker) -> None:
     """Run the web app at http://HOST:PORT with a production server (gunicorn) and one outbox worker."""
+    # Links in mail and on pages point where this server answers, unless REBOOK_BASE_URL says otherwise (a
+    # proxy in front): set before Django reads its settings, so the web processes and the worker agree.
+    chosen = os.environ.get("REBOOK_BASE_URL", "").strip()
+    if not chosen:
+        os.environ["REBOOK_BASE_URL"] = serving_url(host, port)
     try:
         setup_django()
         from django.conf import settings
 
         username = _ensure_account()
+        if not chosen:
+            remember_url(settings.REBOOK_BASE_URL)
     except RebookError as e:
         fail(str(e))
         return
@@ -39,6 +49,8 @@ def serve_command(host, port, workers, no_worker) -> None:
         # The worker also runs uploaded imports and webhooks, so it runs with or without mail.
         outbox_worker = Supervised([sys.executable, "-m", "rebook", "worker"], "the worker").start()
     click.echo(f"Rebook is running at http://{host}:{port}/ (sign in as {username}). Stop it with Ctrl-C.")
+    click.echo(f"Links in mail point to {settings.REBOOK_BASE_URL}/" + (
+        "" if chosen else " (behind a proxy, or for another address, set REBOOK_BASE_URL)."))
     try:
         _run_gunicorn({"bind": f"{host}:{port}", "workers": workers})
     finally:
@@ -97,6 +109,24 @@ class Supervised:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def serving_url(host: str, port: int) -> str:
+    """The address a prospect's browser can use for a server bound to host:port: a wildcard address is no
+    address, so the machine's name stands in for it."""
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        host = socket.getfqdn() or "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def remember_url(url: str) -> None:
+    """Keep the address in REBOOK_HOME, for the commands run beside the server (`rebook appt links`)."""
+    from django.conf import settings
+
+    with contextlib.suppress(OSError):  # a read-only home: the links of other commands keep their default
+        (settings.REBOOK_HOME / settings.BASE_URL_FILE).write_text(url + "\n")
 
 
 def _ensure_account() -> str:
