@@ -73,6 +73,9 @@ class _Story:
         s.appointment_mark_held(appointment=appt, now=self.now)
 
 
+DEMO_NAME, DEMO_EMAIL = "Sam Rivera", "sam.rivera@example.com"  # the demo seller, as prospects see them
+
+
 @transaction.atomic
 def load_demo(*, seller: Seller, now: datetime, seed: int = 7) -> dict[str, int]:
     if seller.leads.exists():
@@ -80,7 +83,12 @@ def load_demo(*, seller: Seller, now: datetime, seed: int = 7) -> dict[str, int]
             f"seller {seller.username} already has leads; load the demo into an empty Rebook, "
             "e.g. REBOOK_HOME=$(mktemp -d) rebook demo"
         )
-    from rebook.sellers.services import seller_info_pack_set
+    from rebook.sellers.services import seller_info_pack_set, seller_update
+
+    # Prospects see the seller's name and write to their address: never the login name, never nobody.
+    if not seller.display_name or not seller.email:
+        seller_update(seller=seller, display_name=seller.display_name or DEMO_NAME,
+                      email=None if seller.email else DEMO_EMAIL)
 
     # An info pack, so the connecting moments in the demo show what they share.
     seller_info_pack_set(

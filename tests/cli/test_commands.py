@@ -184,3 +184,21 @@ def test_the_demo_loads_every_feature(rebook):
     assert {"new", "qualified", "active", "nurture", "won"} <= statuses
     assert rebook.json("cancellation", "list", "--needs-review")
     assert "already has leads" in rebook.error("demo")
+
+
+def test_the_demo_gives_a_seller_without_a_name_one_prospects_can_see_and_write_to(db):
+    from rebook.demo import DEMO_EMAIL, DEMO_NAME
+    from rebook.sellers.services import seller_create
+
+    root = seller_create(username="root", timezone_name="Europe/London")  # as `rebook demo` on a new machine
+    assert root.name == "root" and root.email == ""
+    said = Rebook()("demo", "--user", "root").stdout
+    root.refresh_from_db()
+    assert (root.name, root.email) == (DEMO_NAME, DEMO_EMAIL)
+    assert f"whom prospects see as {DEMO_NAME} <{DEMO_EMAIL}>" in said
+
+
+def test_the_demo_keeps_the_name_and_address_a_seller_has(rebook, alice):
+    rebook("demo")
+    alice.refresh_from_db()
+    assert (alice.name, alice.email) == ("Alice Adams", "alice@example.com")

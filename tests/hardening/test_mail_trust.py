@@ -3,6 +3,7 @@ proved it, and never allowed to change a meeting that is not the sender's to cha
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import socket
 import threading
@@ -206,6 +207,8 @@ class _Banner:
             threading.Timer(2, conn.close).start()
 
     def close(self):
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() waiting in the thread
         self.sock.close()
 
 

@@ -51,6 +51,17 @@ def test_the_manage_page_shows_the_meeting_in_both_zones_and_a_get_changes_nothi
     assert _state() == before
 
 
+def test_the_prospect_always_has_a_way_to_reach_the_seller(meeting, prospect, alice):
+    page = prospect.get(path_of(manage_url(meeting))).content.decode()
+    assert 'Write to Alice Adams at <a href="mailto:alice@example.com">' in page
+    alice.emails = []
+    alice.save(update_fields=["emails"])
+    alice.user.email = ""
+    alice.user.save(update_fields=["email"])
+    page = prospect.get(path_of(manage_url(meeting))).content.decode()
+    assert "Write to Alice Adams by replying to the e-mail this link came in" in page
+
+
 def test_times_across_a_daylight_saving_change_are_shown_in_each_zone(alice, charlie, prospect):
     """New York moves its clocks on 8 March, Paris on 29 March: between them the gap is five hours."""
     from rebook.leads.services import appointment_book, lead_update

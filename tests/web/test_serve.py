@@ -125,3 +125,32 @@ def test_a_forgotten_password_is_reset_from_the_command_line(alice, monkeypatch)
     assert alice.user.check_password(PASSWORD)
     monkeypatch.setenv("REBOOK_PASSWORD", "123")
     assert "password: This password is too short" in Rebook().error("user", "password", "alice")
+
+
+def test_the_first_start_asks_for_the_name_and_address_prospects_see(db, monkeypatch):
+    from rebook.sellers.models import Seller
+    from rebook.sellers.services import seller_create
+
+    monkeypatch.setenv("REBOOK_BASE_URL", "http://127.0.0.1:8000")
+    seller_create(username="root", password=PASSWORD)
+    monkeypatch.setattr(serve_module, "_run_gunicorn", lambda options: None)
+    monkeypatch.setattr(serve_module, "_interactive", lambda: True)
+    result = Rebook().runner.invoke(serve_module.serve_command, ["--no-worker"],
+                                    input="Riley Root\nnot an address\nriley@example.com\n")
+    assert result.exit_code == 0, result.output
+    assert "is not a valid e-mail address" in result.output  # asked again
+    root = Seller.objects.get(user__username="root")
+    assert (root.name, root.email) == ("Riley Root", "riley@example.com")
+
+
+def test_without_a_terminal_serve_says_how_to_set_the_name_prospects_see(db, monkeypatch):
+    from rebook.sellers.services import seller_create
+
+    monkeypatch.setenv("REBOOK_BASE_URL", "http://127.0.0.1:8000")
+    seller_create(username="root", password=PASSWORD)
+    monkeypatch.setattr(serve_module, "_run_gunicorn", lambda options: None)
+    monkeypatch.setattr(serve_module, "_interactive", lambda: False)
+    result = Rebook().runner.invoke(serve_module.serve_command, ["--no-worker"])
+    assert result.exit_code == 0
+    assert "Prospects see you as 'root' with no address to write to; set your name and e-mail with: rebook init" \
+        in result.stderr

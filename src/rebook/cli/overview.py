@@ -133,7 +133,8 @@ def demo_command(ctx: Ctx, seed, scale, leads_per_seller) -> Result:
         summary = load_demo(seller=ctx.seller, now=ctx.now(), seed=seed)
         text = (
             f"Loaded {summary['leads']} leads, {summary['appointments']} appointments and "
-            f"{summary['cancellations']} cancellations for {ctx.seller.username}.\n"
+            f"{summary['cancellations']} cancellations for {ctx.seller.username}, whom prospects see as "
+            f"{ctx.seller.name} <{ctx.seller.email}> (yours: rebook init --name NAME --email ADDRESS).\n"
             "Try: rebook serve (the web app), rebook lead list, rebook lead list --status nurture, rebook outbox, rebook pipeline"
         )
         return Result(summary, text)

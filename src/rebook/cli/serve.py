@@ -35,6 +35,7 @@ def serve_command(host, port, workers, no_worker) -> None:
         from django.conf import settings
 
         username = _ensure_account()
+        _ensure_profile(username)
         if not chosen:
             remember_url(settings.REBOOK_BASE_URL)
     except RebookError as e:
@@ -156,6 +157,32 @@ def _ensure_account() -> str:
             click.echo(str(e))
             continue
         return username
+
+
+def _ensure_profile(username: str) -> None:
+    """Prospects see the seller's name and write to their address: on a start with neither, ask for them on the
+    terminal, or say how to set them."""
+    from rebook.errors import RebookError
+    from rebook.sellers.models import Seller
+    from rebook.sellers.services import seller_update
+
+    seller = Seller.objects.select_related("user").filter(user__username=username).first()
+    if seller is None or (seller.display_name and seller.email):
+        return
+    if not _interactive():
+        click.echo(f"Prospects see you as {seller.name!r}{' with no address to write to' if not seller.email else ''}; "
+                   "set your name and e-mail with: rebook init --name NAME --email ADDRESS", err=True)
+        return
+    click.echo("Prospects see your name on their pages and in your mails, and write to your address.")
+    while True:
+        name = seller.display_name or click.prompt("Your name, as prospects see it")
+        email = seller.email or click.prompt("Your e-mail address")
+        try:
+            seller_update(seller=seller, display_name=name, email=None if seller.email else email)
+        except RebookError as e:
+            click.echo(str(e))
+            continue
+        return
 
 
 def _interactive() -> bool:
