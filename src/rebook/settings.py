@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "rebook.web.middleware.content_security_policy",
     "rebook.prospects.middleware.public_pages",  # outside the rest: their 403, 413 and redirects under /p/ too
+    "rebook.web.errors.styled_errors",  # inside public_pages: a styled 405 under /p/ keeps its headers
     "rebook.web.middleware.request_size_limit",
     "rebook.api.content.json_bodies",
     "rebook.api.idempotency.idempotency",
@@ -102,6 +103,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "rebook.urls"
+CSRF_FAILURE_VIEW = "rebook.web.errors.csrf_failure"
 WSGI_APPLICATION = "rebook.wsgi.application"
 TEMPLATES = [
     {

@@ -20,3 +20,8 @@ urlpatterns = [
     path("feed/<str:token>.ics", calendar_views.feed_view, name="feed"),
     path("", include("rebook.web.urls")),
 ]
+
+handler400 = "rebook.web.errors.bad_request"
+handler403 = "rebook.web.errors.forbidden"
+handler404 = "rebook.web.errors.not_found"
+handler500 = "rebook.web.errors.server_error"
