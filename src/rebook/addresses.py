@@ -99,3 +99,15 @@ def _international(raw: str) -> PhoneNumber | None:
 @functools.lru_cache(maxsize=512)
 def _compiled(pattern: str) -> re.Pattern:
     return re.compile(pattern)
+
+
+def phone_as_written(number: str, region: str) -> str:
+    """A number kept in E.164, as people write it: in their own region's national form ("(415) 867-5309" for a
+    seller in the US), any other in the international one ("+44 20 7946 0958"); as it is if it does not parse."""
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return number
+    same = phonenumbers.region_code_for_number(parsed) == region.upper()
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL if same
+                                      else phonenumbers.PhoneNumberFormat.INTERNATIONAL)

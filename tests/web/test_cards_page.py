@@ -42,3 +42,22 @@ def test_a_saved_card_leaves_the_page(alice, alice_client):
     row = _upload(alice, "one.jpg", CardUpload.Status.SAVED)
     answer = alice_client.get(f"/cards/{row.pk}/section/")
     assert answer.status_code == 200 and answer.content == b""
+
+
+def test_phones_on_the_review_are_shown_as_people_write_them(alice, alice_client, settings):
+    settings.REBOOK_PHONE_REGION = "US"
+    home = _upload(alice, "home.jpg", CardUpload.Status.READ, {"name": "Dana Reyes", "emails": [],
+                                                             "phones": ["+14158675309"], "confidence": {}})
+    away = _upload(alice, "away.jpg", CardUpload.Status.READ, {"name": "Priya Nair", "emails": [],
+                                                             "phones": ["+442079460958"], "confidence": {}})
+    page = alice_client.get("/cards/").content.decode()
+    assert 'value="(415) 867-5309"' in page and 'value="+44 20 7946 0958"' in page
+    assert "+14158675309" not in page
+    # Saved as typed or as shown, the number is kept in E.164.
+    answer = alice_client.post(f"/cards/{home.pk}/save/", {f"card{home.pk}-name": "Dana Reyes",
+                                                           f"card{home.pk}-phone": "(415) 867-5309"})
+    assert answer.status_code == 302
+    from rebook.leads.models import Lead
+
+    assert Lead.objects.get(name="Dana Reyes").phone == "+14158675309"
+    assert away.status == CardUpload.Status.READ

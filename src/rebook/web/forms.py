@@ -7,10 +7,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from rebook.addresses import phone_as_written
 from rebook.errors import RebookError
 from rebook.leads.models import Activity, Lead
 from rebook.strategy.durations import parse_duration
@@ -202,7 +204,8 @@ class CardReviewForm(forms.Form):
     def for_upload(cls, upload, data=None):
         read = upload.fields or {}
         initial = {"name": read.get("name", ""), "title": read.get("title", ""), "company": read.get("company", ""),
-                   "email": (read.get("emails") or [""])[0], "phone": (read.get("phones") or [""])[0],
+                   "email": (read.get("emails") or [""])[0],
+                   "phone": phone_as_written((read.get("phones") or [""])[0], settings.REBOOK_PHONE_REGION),
                    "website": read.get("website", ""), "address": read.get("address", "")}
         form = cls(data, initial=initial, prefix=f"card{upload.pk}")
         confidence = read.get("confidence", {})
