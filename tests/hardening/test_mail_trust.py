@@ -275,3 +275,12 @@ def test_mail_as_each_big_provider_stamps_it_is_verified_or_failed_through_the_p
     assert poll(inbox).handled == {"suggestion": 1, "ignored": 1}
     assert Suggestion.objects.get(lead=dana).sender_verified
     assert list(InboundMail.objects.order_by("uid").values_list("trust", flat=True)) == ["verified", "failed"]
+
+
+def test_settings_speaks_plainly_about_a_bad_address_and_a_mailbox_not_read_yet(alice_client, dovecot, inbox):
+    answer = alice_client.post("/settings/", {"url": "mail.example.com"})
+    page = answer.content.decode()
+    assert "it has no imaps:// at the start; write it as imaps://USER:PASSWORD@HOST:993/INBOX" in page
+    assert "not no scheme" not in page
+    page = alice_client.get("/settings/").content.decode()
+    assert "Not read yet" in page and "Last read: never" not in page

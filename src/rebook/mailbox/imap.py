@@ -41,8 +41,9 @@ class Address:
 def parse_url(url: str, *, user: str | None = None, password: str | None = None) -> Address:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("imap", "imaps"):
-        raise RebookError(f"mailbox URL: use imaps://USER:PASSWORD@HOST:993/INBOX or imap://...:143/INBOX?starttls=1, "
-                          f"not {parts.scheme or 'no scheme'}://")
+        given = f"it starts with {parts.scheme}://" if parts.scheme else "it has no imaps:// at the start"
+        raise RebookError(f"mailbox URL: {given}; write it as imaps://USER:PASSWORD@HOST:993/INBOX (or "
+                          "imap://USER:PASSWORD@HOST:143/INBOX?starttls=1)")
     if not parts.hostname:
         raise RebookError("mailbox URL: the host is missing")
     query = parse_qs(parts.query)

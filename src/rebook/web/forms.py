@@ -24,14 +24,19 @@ LEAD_STATUSES = [("", "Any status"), *Lead.Status.choices]
 TIMEZONE_HELP = 'An IANA name such as "Europe/Paris"; leave empty for your own.'
 
 
-class SellerTimeField(forms.CharField):
-    """A moment typed in the seller's zone: the browser's date-time picker, ISO 8601, or "tomorrow 10am"."""
+TIME_HINT = 'Type it as you would say it: "tomorrow 10am", "Fri 3pm" or "2027-03-06 14:00", in your time zone.'
 
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local"})
+
+class SellerTimeField(forms.CharField):
+    """A moment typed in the seller's zone: "tomorrow 10am", "Fri 3pm" or ISO 8601. A text box, not the
+    browser's date-time picker, which takes no phrase (the README promises phrases)."""
+
+    widget = forms.TextInput(attrs={"autocomplete": "off", "placeholder": "tomorrow 10am"})
 
     def __init__(self, *, tz=None, **kwargs):
         self.tz = tz
-        super().__init__(**kwargs)
+        help_text = kwargs.pop("help_text", "")
+        super().__init__(help_text=f"{help_text} {TIME_HINT}".strip(), **kwargs)
 
     def to_python(self, value):
         text = super().to_python(value)
