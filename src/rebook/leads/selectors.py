@@ -391,22 +391,31 @@ def lead_next_steps(
 
     def hint(text: str) -> str:
         return text if commands else ""
+
+    tz = lead.seller.tz
+    starts = {a.pk: a.start for a in loaded.appointments}
+
+    def meeting(appointment_id: int) -> str:  # "the meeting of Thu 5 Mar", as every page writes a day
+        start = starts.get(appointment_id)
+        return f"the meeting of {start.astimezone(tz):%a %-d %b}" if start else "the meeting"
+
     steps = []
     for c in loaded.cancellations:
         if c.needs_review:
             steps.append(
-                f'Judge cancellation #{c.pk} ("{c.reason}"): the reason was not recognised'
+                f'Judge why they called off {meeting(c.appointment_id)} ("{c.reason}"): the reason was not recognised'
                 + hint(f"; rebook cancellation judge {c.pk} --valid or --not-valid")
             )
     review = [m for m in messages if m.status == PlannedMessage.Status.REVIEW]
     if review:
-        steps.append(f"Review {len(review)} planned message(s)" + hint(": rebook outbox --status review"))
+        n = len(review)
+        steps.append(f"Review {n} planned message{'' if n == 1 else 's'}" + hint(": rebook outbox --status review"))
     if lead.status == Lead.Status.NURTURE:
         checkin = next((m for m in messages if m.kind == NURTURE_CHECKIN and m.status in PlannedMessage.PENDING), None)
         why = "they said they are not interested" if lead.nurture_reason == "not_interested" else "strike limit reached"
         steps.append(
             f"On the nurture list ({why}); keep in touch gently"
-            + (f", next check-in due {checkin.due:%Y-%m-%d}" if checkin else "")
+            + (f", next check-in due {checkin.due.astimezone(tz):%a %-d %b}" if checkin else "")
             + hint(f". Reactivate with: rebook lead reactivate {lead.pk}")
         )
         return steps
@@ -420,7 +429,7 @@ def lead_next_steps(
             s.title for s, _ in cancellation_checklist(latest, loaded) if not s.done and s.skipped is None and s.done_by == "seller"
         ]
         if open_steps:
-            steps.append(f"Checklist for appointment #{latest.appointment_id}: " + "; ".join(open_steps).lower())
+            steps.append(f"Checklist for {meeting(latest.appointment_id)}: " + "; ".join(open_steps).lower())
     if not upcoming:
         steps.append("Book the next meeting" + hint(f": rebook appt book {lead.pk} --at TIME"))
     if lead.strikes and lead.strikes == lead.seller.strike_limit - 1:
