@@ -79,6 +79,17 @@ def test_interest_balance_with_no_history_says_so():
     assert interest_balance(Timeline().history(), Policy()).verdict == "unknown"
 
 
+def test_a_brand_new_lead_you_booked_once_is_not_told_your_interest_exceeds_theirs():
+    t = Timeline()
+    t.book(100)
+    result = interest_balance(t.history(contacts=(Contact(at(1), "outbound"),)), Policy())
+    assert result.verdict == "unknown" and "Too early to tell" in result.sentence
+    # Three steps of yours with no answer at all, though, is a pattern.
+    t.book(200)
+    many = interest_balance(t.history(contacts=(Contact(at(1), "outbound"), Contact(at(2), "outbound"))), Policy())
+    assert many.verdict == "yours"
+
+
 def test_a_thin_pipeline_says_how_many_meetings_to_book_and_leads_to_find():
     now = at(0)
     facts = PipelineFacts(

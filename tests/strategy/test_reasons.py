@@ -56,7 +56,7 @@ def test_phrases_match_whole_words_only():
 
 
 def test_the_verdict_explains_itself():
-    assert classify_reason("my son has the flu").explanation == 'illness ("flu"): valid'
+    assert classify_reason("my son has the flu").explanation == 'illness ("flu")'  # the verdict is shown beside it, not twice
 
 
 def test_a_sellers_edited_word_list_replaces_the_default_for_that_category():

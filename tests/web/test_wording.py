@@ -12,3 +12,20 @@ def test_next_steps_name_meetings_by_their_day_and_count_messages_in_words(alice
     assert f"Checklist for the meeting of {day:%a %-d %b}" in page
     count = story["lead"].messages.filter(status="review").count()
     assert re.search(rf"Review {count} planned message{'s' if count != 1 else ''}\b", page)
+
+
+def test_a_cancellation_without_a_reason_says_so_once_and_the_suggestion_gives_its_verdict_once(
+        alice_client, charlie, frozen):
+    from datetime import timedelta
+
+    from rebook.leads.services import appointment_book, appointment_cancel
+    from tests.conftest import NOW
+
+    first = appointment_book(lead=charlie, start=NOW + timedelta(days=2), end=NOW + timedelta(days=2, hours=1))
+    appointment_cancel(appointment=first, by="prospect", reason="")
+    page = alice_client.get(f"/leads/{charlie.pk}/").content.decode().lower()
+    assert page.count("no reason given") == 1
+    ahead = appointment_book(lead=charlie, start=NOW + timedelta(days=5), end=NOW + timedelta(days=5, hours=1))
+    form = alice_client.get(f"/appointments/{ahead.pk}/cancel/", {"reason": "something came up"}).content.decode()
+    verdict = form[form.index('id="verdict"'):form.index("</p>", form.index('id="verdict"'))]
+    assert verdict.count("not valid") == 1, verdict

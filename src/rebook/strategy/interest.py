@@ -14,6 +14,7 @@ from rebook.strategy.policy import Policy
 from rebook.strategy.reasons import NOT_INTERESTED
 
 UNEVEN = 0.25
+EARLY = 3  # steps of the seller's alone (bookings, mails) before their side's silence says anything
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ def interest_balance(history: LeadHistory, policy: Policy) -> InterestBalance:
     total = seller_effort + prospect_effort
     if total == 0:
         return InterestBalance(0.0, 0, 0, "unknown", "Not enough history yet to tell whose interest is greater.")
+    if not gained and not invalid and not no_shows and seller_effort < EARLY:
+        # A lead you booked or wrote to once or twice has had no chance to answer yet: no verdict on them.
+        return InterestBalance(0.0, seller_effort, 0, "unknown",
+                               "Too early to tell whose interest is greater: they have not had a chance to answer yet.")
     balance = round((prospect_effort - seller_effort) / total, 2)
 
     facts = []

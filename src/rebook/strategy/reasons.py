@@ -111,11 +111,9 @@ class ReasonVerdict:
 
     @property
     def explanation(self) -> str:
+        """Why, without the verdict itself (shown beside it): 'vague ("something came up")'."""
         label = CATEGORY_LABELS[self.category]
-        validity = "valid" if self.valid else "not valid"
-        if self.matched:
-            return f'{label} ("{self.matched}"): {validity}'
-        return f"{label}: {validity}"
+        return f'{label} ("{self.matched}")' if self.matched else label
 
 
 def _normalise(text: str) -> str:
