@@ -29,3 +29,10 @@ def test_a_cancellation_without_a_reason_says_so_once_and_the_suggestion_gives_i
     form = alice_client.get(f"/appointments/{ahead.pk}/cancel/", {"reason": "something came up"}).content.decode()
     verdict = form[form.index('id="verdict"'):form.index("</p>", form.index('id="verdict"'))]
     assert verdict.count("not valid") == 1, verdict
+
+
+def test_each_chart_has_its_numbers_in_a_table_beside_it(alice_client, story, frozen):
+    page = alice_client.get("/reports/").content.decode()
+    assert page.count('<table class="numbers small">') == 2
+    assert "<th scope=\"col\">Valid</th><th scope=\"col\">Not valid</th>" in page
+    assert "<th scope=\"col\">Booked</th><th scope=\"col\">Target</th>" in page
