@@ -154,3 +154,32 @@ def test_without_a_terminal_serve_says_how_to_set_the_name_prospects_see(db, mon
     assert result.exit_code == 0
     assert "Prospects see you as 'root' with no address to write to; set your name and e-mail with: rebook init" \
         in result.stderr
+
+
+def test_the_first_run_on_an_empty_rebook_offers_the_demo_and_asks_for_a_time_zone(db, monkeypatch):
+    from rebook.sellers.models import Seller
+
+    monkeypatch.setenv("REBOOK_BASE_URL", "http://127.0.0.1:8000")
+    monkeypatch.setattr(serve_module, "_run_gunicorn", lambda options: None)
+    monkeypatch.setattr(serve_module, "_interactive", lambda: True)
+    answers = ["demo", "sam", PASSWORD, PASSWORD, "Mars/Olympus", "Europe/Berlin"]
+    result = Rebook().runner.invoke(serve_module.serve_command, ["--no-worker"], input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "This Rebook is empty" in result.output and "unknown time zone" in result.output
+    sam = Seller.objects.get(user__username="sam")
+    assert sam.timezone == "Europe/Berlin" and sam.leads.count() >= 20
+    assert sam.name == "Sam Rivera"  # the demo's name for prospects, since none was given
+
+
+def test_the_first_run_started_clean_asks_for_the_name_and_address_too(db, monkeypatch):
+    from rebook.sellers.models import Seller
+
+    monkeypatch.setenv("REBOOK_BASE_URL", "http://127.0.0.1:8000")
+    monkeypatch.setattr(serve_module, "_run_gunicorn", lambda options: None)
+    monkeypatch.setattr(serve_module, "_interactive", lambda: True)
+    answers = ["clean", "robin", PASSWORD, PASSWORD, "", "Robin Seller", "robin@example.com"]
+    result = Rebook().runner.invoke(serve_module.serve_command, ["--no-worker"], input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    robin = Seller.objects.get(user__username="robin")
+    assert (robin.name, robin.email, robin.leads.count()) == ("Robin Seller", "robin@example.com", 0)
+    assert robin.timezone  # the machine's, offered and taken as it was

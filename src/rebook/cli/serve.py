@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import getpass
 import os
 import signal
 import socket
@@ -144,19 +145,48 @@ def _ensure_account() -> str:
     if not _interactive():
         how = f"rebook user password {existing.username}" if existing else "rebook user add USERNAME"
         raise RebookError(f"no account can sign in yet; give one a password first: REBOOK_PASSWORD=... {how}")
+    demo, first_run = False, existing is None
+    if first_run:  # an empty Rebook
+        click.echo("This Rebook is empty. Load the demo (four months of one seller's leads and meetings, to look "
+                   "around), or start clean with your own?")
+        demo = click.prompt("demo or clean", type=click.Choice(["demo", "clean"]), default="clean") == "demo"
     click.echo("No account can sign in yet. Choose a password" + (f" for {existing.username}." if existing else "."))
-    username = existing.username if existing else click.prompt("User name")
+    username = existing.username if existing else click.prompt("User name", default=getpass.getuser())
     while True:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         try:
             if existing:
                 seller_set_password(seller=existing, password=password)
             else:
-                seller_create(username=username, password=password)
+                existing = seller_create(username=username, password=password)
         except RebookError as e:
             click.echo(str(e))
             continue
-        return username
+        break
+    if first_run:
+        _first_run_zone(existing)
+    if demo:
+        from django.utils import timezone
+
+        from rebook.demo import load_demo
+
+        summary = load_demo(seller=existing, now=timezone.now())
+        click.echo(f"Loaded the demo: {summary['leads']} leads, {summary['appointments']} meetings.")
+    return username
+
+
+def _first_run_zone(seller) -> None:
+    """Times are shown in the seller's zone: ask for it on the first run, the machine's offered."""
+    from rebook.sellers.services import default_timezone, seller_update
+
+    while True:
+        name = click.prompt("Your time zone", default=seller.timezone or default_timezone())
+        try:
+            seller_update(seller=seller, timezone_name=name)
+        except RebookError as e:
+            click.echo(str(e))
+            continue
+        return
 
 
 def _ensure_profile(username: str) -> None:

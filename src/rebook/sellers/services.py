@@ -19,6 +19,11 @@ from rebook.strategy.reasons import ALL_CATEGORIES
 from rebook.timeparse import zone
 
 
+def default_timezone() -> str:
+    """A new seller's time zone: REBOOK_TIMEZONE, else the machine's own, else UTC."""
+    return _default_timezone()
+
+
 def _default_timezone() -> str:
     if settings.REBOOK_TIMEZONE:
         return zone(settings.REBOOK_TIMEZONE).key
