@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.web.test_browser import DESKTOP, PHONE, browser, seller, sign_in  # noqa: F401
+from tests.web.test_browser import DESKTOP, PHONE, browser, seller, seller_pages, sign_in  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -37,14 +37,7 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(browser, live
     lead = Lead.objects.filter(cancellations__isnull=False).order_by("id").first()
     ahead = Appointment.objects.filter(status="scheduled", start__gt=timezone.now()).first()
     cancelled = Cancellation.objects.filter(by="prospect").order_by("-at").first()
-    seller_pages = {
-        "today": "/", "leads": "/leads/", "lead": f"/leads/{lead.pk}/", "book": f"/leads/{lead.pk}/book/",
-        "cancel": f"/appointments/{ahead.pk}/cancel/", "reschedule": f"/appointments/{ahead.pk}/reschedule/",
-        "nurture": "/nurture/", "outbox": "/outbox/", "message": f"/outbox/{PlannedMessage.objects.first().pk}/",
-        "templates": "/templates/", "template": "/templates/connecting_moment/", "infopack": "/info-pack/",
-        "policy": "/policy/", "reports": "/reports/", "data": "/data/", "settings": "/settings/", "cards": "/cards/",
-        "not found": "/leads/999999/",
-    }
+    pages = seller_pages(lead, ahead, PlannedMessage.objects.first()) | {"not found": "/leads/999999/"}
     public_pages = {"manage": urlsplit(manage_url(ahead)).path, "not found (prospect)": "/p/nothing-here/",
                     "more times": urlsplit(more_times_url(cancelled)).path}
     found: list[str] = []
@@ -55,7 +48,7 @@ def test_no_page_has_a_serious_or_critical_accessibility_violation(browser, live
             page.goto(f"{live_server.url}{url}")
             found += [f"{name} at {size_name}: {v}" for v in _violations(page)]
         sign_in(page, live_server)
-        for name, path in seller_pages.items():
+        for name, path in pages.items():
             page.goto(f"{live_server.url}{path}")
             page.wait_for_load_state("networkidle")
             found += [f"{name} at {size_name}: {v}" for v in _violations(page)]

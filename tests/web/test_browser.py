@@ -57,6 +57,17 @@ def seller(db):
                          timezone_name="America/New_York", password=PASSWORD)
 
 
+def seller_pages(lead, ahead, message) -> dict[str, str]:
+    """Every main page of the seller's app, by name: for the screenshots and the accessibility check."""
+    return {
+        "today": "/", "leads": "/leads/", "lead": f"/leads/{lead.pk}/", "book": f"/leads/{lead.pk}/book/",
+        "cancel": f"/appointments/{ahead.pk}/cancel/", "reschedule": f"/appointments/{ahead.pk}/reschedule/",
+        "nurture": "/nurture/", "outbox": "/outbox/", "message": f"/outbox/{message.pk}/",
+        "templates": "/templates/", "template": "/templates/connecting_moment/", "infopack": "/info-pack/",
+        "policy": "/policy/", "reports": "/reports/", "data": "/data/", "settings": "/settings/", "cards": "/cards/",
+    }
+
+
 def sign_in(page, live_server, username="sam"):
     page.goto(f"{live_server.url}/login/")
     page.get_by_label("Username").fill(username)
@@ -139,13 +150,7 @@ def test_every_main_page_fits_a_phone_and_is_photographed(browser, live_server, 
 
     lead = Lead.objects.filter(cancellations__isnull=False).order_by("id").first()
     ahead = Appointment.objects.filter(status="scheduled", start__gt=timezone.now()).first()
-    pages = {
-        "today": "/", "leads": "/leads/", "lead": f"/leads/{lead.pk}/", "book": f"/leads/{lead.pk}/book/",
-        "cancel": f"/appointments/{ahead.pk}/cancel/", "reschedule": f"/appointments/{ahead.pk}/reschedule/",
-        "nurture": "/nurture/", "outbox": "/outbox/", "message": f"/outbox/{PlannedMessage.objects.first().pk}/",
-        "templates": "/templates/", "template": "/templates/connecting_moment/", "infopack": "/info-pack/",
-        "policy": "/policy/", "reports": "/reports/", "data": "/data/", "settings": "/settings/", "cards": "/cards/",
-    }
+    pages = seller_pages(lead, ahead, PlannedMessage.objects.first())
     for size_name, size in (("phone", PHONE), ("desktop", DESKTOP)):
         context = browser.new_context(viewport=size)
         page = context.new_page()
