@@ -304,3 +304,17 @@ def test_a_card_in_a_large_pdf_page_is_read_and_kept_as_a_reduced_jpeg(tesseract
     kept = Image.open(io.BytesIO(scan.data))
     assert scan.content_type == "image/jpeg" and kept.format == "JPEG" and max(kept.size) == ocr.PAGE_SIDE
     assert len(scan.data) < 500_000  # before: a 15-megapixel PNG of several MB
+
+
+def test_a_photo_of_thousands_of_lines_reads_only_the_first_again(monkeypatch):
+    """The second reading's page stays small whatever the photo holds."""
+    from PIL import Image
+
+    from rebook.cards import engine
+
+    boxes = [([[0, i * 12], [200, i * 12], [200, i * 12 + 10], [0, i * 12 + 10]], f"line {i}", 0.9) for i in range(500)]
+    seen = []
+    monkeypatch.setattr(engine, "_engine", lambda: lambda image: (boxes, None))
+    monkeypatch.setattr(engine, "_tesseract_lines", lambda crops: seen.append(len(crops)) or [("", 0.0)] * len(crops))
+    lines = engine.read_lines(Image.new("RGB", (400, 6000), "white"))
+    assert seen == [engine.SECOND_READING_LINES] and len(lines) == 500

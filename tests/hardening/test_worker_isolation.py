@@ -80,6 +80,10 @@ def test_a_defect_in_one_webhook_delivery_does_not_stop_the_import_queued_after_
     monkeypatch.setattr("rebook.webhooks.delivery.post", defect)
     tally = Worker(name="w", send_mail=False).run(until_idle=True)
     assert any("a webhook delivery failed (RuntimeError)" in line for line in tally.lines)
+    from rebook.webhooks.models import Delivery
+
+    failed = Delivery.objects.get()
+    assert failed.claimed_by == "" and "RuntimeError" in failed.last_response  # recorded on it, tried again later
     assert ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.DONE
 
 

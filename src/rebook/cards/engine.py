@@ -21,6 +21,7 @@ from rebook.strategy.cards import merged_line
 DETECT_SIDE = 1280  # a photo's long side is reduced to this before detection: a 12 MP photo costs what a scan does
 LINE_HEIGHT = 48  # each line is scaled to this height for Tesseract
 TESSERACT_SECONDS = 30
+SECOND_READING_LINES = 60  # lines of one photo that Tesseract reads again (its page: at most 60 x 96 px high)
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,10 @@ def read_lines(image) -> list[Line]:
     found = [(box, text, float(conf)) for box, text, conf in found or [] if str(text).strip()]
     if not found:
         return []
-    crops = [_crop(image, box) for box, _, _ in found]
-    seconds = _tesseract_lines(crops)
+    # A card has a dozen lines; an image made to hold thousands gets its second reading for the first few only,
+    # so that the page Tesseract reads stays small whatever the photo.
+    crops = [_crop(image, box) for box, _, _ in found[:SECOND_READING_LINES]]
+    seconds = _tesseract_lines(crops) + [("", 0.0)] * (len(found) - len(crops))
     lines = [Line(merged_line(text, second, primary_conf=conf, second_conf=second_conf),
                   tuple((float(x), float(y)) for x, y in box), conf, text, second)
              for (box, text, conf), (second, second_conf) in zip(found, seconds, strict=True)]

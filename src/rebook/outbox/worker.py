@@ -163,9 +163,18 @@ class Worker:
         from rebook.webhooks.services import delivery_claim
 
         delivery = delivery_claim(worker=self.name, now=now, lease=self.lease)
-        if delivery is not None:
+        if delivery is None:
+            return False
+        try:
             self._deliver(delivery)
-        return delivery is not None
+        except Exception as e:
+            from rebook.webhooks.services import delivery_record
+
+            # Recorded on the delivery (tried again later, failed after the last attempt), then reported.
+            delivery_record(delivery=delivery, worker=self.name, now=timezone.now(), status_code=None,
+                            response=f"Rebook could not deliver it ({type(e).__name__})")
+            raise
+        return True
 
     def _import_one(self, now) -> bool:
         from rebook.imports import import_claim, import_execute
