@@ -56,7 +56,7 @@ TABLE: list[tuple[str, str | None, bool | None, str]] = [
     ("Leave me alone.", U, None, ""),
     ("We no longer need your services.", N, None, ""),
     ("We found another provider who fits our budget.", N, None, ""),
-    ("Can we meet next Tuesday at 11 instead?", R, X, "next Tuesday"),
+    ("Can we meet next Tuesday at 11 instead?", R, X, "next Tuesday at 11"),
     ("would Thursday at 4pm work instead?", R, X, "Thursday at 4pm"),
     ("Let's take a rain check on this week.", R, X, ""),
     ("I'm swamped, can we do a different day?", R, X, ""),

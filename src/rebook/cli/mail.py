@@ -143,6 +143,26 @@ def inbox_dismiss(ctx: Ctx, suggestion_id) -> Result:
     return Result(suggestion_json(s), f"Dismissed suggestion {s.pk}.")
 
 
+@seller_command(inbox_group, "evaluate")
+def inbox_evaluate(ctx: Ctx) -> Result:
+    """How well Rebook reads your replies, on your own decisions, in time order: each suggestion after the
+    first 30 is judged by a model of your choices fitted only on the decisions before it. Per kind: how many
+    suggestions you applied (the rules alone), and with what you taught it."""
+    from rebook.mailbox.services import reply_evaluate
+
+    result = reply_evaluate(seller=ctx.seller)
+
+    def pct(v):
+        return "-" if v is None else f"{v:.2f}"
+
+    rows = [[k["kind"], str(k["suggested"]), str(k["applied"]), pct(k["precision_rules"]), str(k["kept"]),
+             pct(k["precision_learned"]), pct(k["recall_learned"])] for k in result["kinds"]]
+    head = (f"{result['decisions']} decided suggestions; the first {result['warmup']} only teach, the "
+            f"{result['evaluated']} after them are judged.\n")
+    return Result(result, head + table(rows, ["KIND", "SUGGESTED", "APPLIED", "PRECISION", "WITH LEARNING",
+                                              "PRECISION", "RECALL"]))
+
+
 @cli.group("risk")
 def risk_group() -> None:
     """The cancellation forecast: train it, and measure how well it does."""

@@ -99,9 +99,25 @@ class Suggestion(models.Model):
     # The mail's sender proved to be who it says (rebook.strategy.trust); an unverified one is shown as such and
     # never applied automatically.
     sender_verified = models.BooleanField(default=False)
+    # What was read, for learning from the seller's Apply and Dismiss: the subject and the new text of the reply.
+    text = models.TextField(blank=True)
+    # How sure the rules are (rebook.strategy.replies: "high" or "low"), and what the seller's own decisions on
+    # replies like it say ("you dismissed 4 of 5 replies like this"), when there are enough of them.
+    confidence = models.CharField(max_length=10, blank=True)
+    learned = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
         indexes = [models.Index(fields=["seller", "status", "received_at"])]
+
+
+class ReplyModel(models.Model):
+    """A seller's own text model of which suggestions they apply, kept as data (vocabulary, weights,
+    calibration; see rebook.mailbox.learning), never as a pickle."""
+
+    seller = models.OneToOneField(Seller, on_delete=models.CASCADE, related_name="reply_model")
+    data = models.JSONField()
+    decisions = models.PositiveIntegerField()  # how many decided suggestions it was trained on
+    trained_at = models.DateTimeField()

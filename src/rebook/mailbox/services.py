@@ -26,16 +26,16 @@ from rebook.leads import services as lead_services
 from rebook.leads.models import Activity, Appointment, Channel, Lead, Party
 from rebook.mailbox import imap
 from rebook.mailbox.mails import Mail, read_headers, read_mail
-from rebook.mailbox.models import InboundMail, Mailbox, Suggestion
+from rebook.mailbox.models import InboundMail, Mailbox, ReplyModel, Suggestion
 from rebook.mailbox.secret import seal, unseal
 from rebook.outbox.models import PlannedMessage
 from rebook.outbox.services import message_bounced, seller_notice
 from rebook.sellers.models import Seller
-from rebook.strategy import replies, trust
+from rebook.strategy import learned, replies, trust
 from rebook.strategy.limits import EARLIEST
 from rebook.strategy.quoting import quoted, visible
 from rebook.strategy.reasons import UNKNOWN
-from rebook.timeparse import localize, parse_time
+from rebook.timeparse import localize
 from rebook.webhooks.services import emit
 
 log = logging.getLogger(__name__)
@@ -345,7 +345,7 @@ def _reply(record, mail: Mail, lead: Lead, ours: list[PlannedMessage], verdict: 
         _log(lead, f"Automatic reply: {mail.headers.subject}", received, now)
         return _store(record, Outcome.AUTO_REPLY, mail.headers.subject)
     _log(lead, f"{mail.headers.subject}\n{text}".strip(), received, now)
-    intent = replies.detect(mail.text)
+    intent = replies.detect(mail.text, subject=mail.headers.subject)
     if intent.kind is None:
         return _store(record, Outcome.REPLY, text[:200])
     about = next((m.appointment or (m.cancellation.appointment if m.cancellation else None) for m in ours
@@ -353,16 +353,67 @@ def _reply(record, mail: Mail, lead: Lead, ours: list[PlannedMessage], verdict: 
     if about is None or about.status != Appointment.Status.SCHEDULED:
         about = (Appointment.objects.filter(lead=lead, status=Appointment.Status.SCHEDULED, start__gt=received)
                  .order_by("start").first()) or about
-    proposed = None
-    if intent.proposed:
-        try:
-            proposed = parse_time(intent.proposed, tz=lead.tz, now=received, what="the proposed time")
-        except RebookError:
-            proposed = None
+    read = f"{mail.headers.subject}\n{mail.text}".strip()
+    judgement = _learned(lead.seller, read, intent.kind)
+    if judgement is not None and judgement.unlikely and intent.confidence != replies.HIGH:
+        # A borderline reading the seller's own decisions say they would dismiss: logged, not suggested.
+        return _store(record, Outcome.REPLY, f"not suggested ({intent.kind}): {judgement.explanation}"[:500])
     _store(record, Outcome.SUGGESTION, f"{intent.kind}: {intent.sentence}"[:500])
-    _suggest(record, lead, about, intent.kind, verified=verdict.verified, reason=intent.sentence, proposed=proposed,
-             received=received, now=now)
+    _suggest(record, lead, about, intent, verified=verdict.verified, proposed=_proposed_start(intent, lead, about,
+             received), received=received, now=now, text=read, judgement=judgement)
     return Outcome.SUGGESTION
+
+
+def _proposed_start(intent: replies.Intent, lead: Lead, about: Appointment | None, received: datetime):
+    """The time a reply proposes, in the lead's zone from the mail's date; a day alone keeps the meeting's clock
+    time ("can we do Thursday instead?"). None when unsure."""
+    when = replies.when(intent.proposed, base=received, tz=lead.tz)
+    if when is None or (when.clock is None and about is None):
+        return None
+    default = about.start.astimezone(lead.tz).time() if about else None
+    try:
+        return localize(when.at(lead.tz, default).replace(tzinfo=None), lead.tz)
+    except RebookError:
+        return None  # a wall-clock time the clocks skip
+
+
+def _decisions(seller: Seller) -> list[learned.Decision]:
+    rows = (Suggestion.objects.filter(seller=seller, status__in=(Suggestion.Status.APPLIED,
+                                                                 Suggestion.Status.DISMISSED))
+            .exclude(text="").order_by("decided_at", "id").values_list("text", "kind", "status", "confidence"))
+    return [learned.Decision(text, kind, status == Suggestion.Status.APPLIED, confidence == replies.HIGH)
+            for text, kind, status, confidence in rows[:learned.KEEP]]
+
+
+def reply_model(seller: Seller, *, now: datetime | None = None) -> learned.Model | None:
+    """The seller's model of which suggestions they apply, fitted again when they have decided more since;
+    None while there are too few decisions."""
+    decisions = _decisions(seller)
+    if learned.enough(decisions):
+        return None
+    stored = ReplyModel.objects.filter(seller=seller).first()
+    if stored is None or stored.decisions != len(decisions):
+        data = learned.fit(decisions)
+        stored, _ = ReplyModel.objects.update_or_create(
+            seller=seller, defaults={"data": data, "decisions": len(decisions), "trained_at": now or timezone.now()})
+    return learned.Model(stored.data, decisions)
+
+
+def reply_evaluate(*, seller: Seller) -> dict:
+    """Precision and recall per kind on the seller's own decisions, in time order (``learned.evaluate``);
+    refuses when there are too few."""
+    decisions = _decisions(seller)
+    try:
+        figures = learned.evaluate(decisions, replies.KINDS)
+    except ValueError as e:
+        raise RebookError(f"cannot evaluate yet: {e} (apply or dismiss suggestions in your inbox)") from None
+    return {"decisions": len(decisions), "warmup": learned.MIN_DECISIONS,
+            "evaluated": len(decisions) - learned.MIN_DECISIONS, "kinds": [f.as_dict() for f in figures]}
+
+
+def _learned(seller: Seller, text: str, kind: str) -> learned.Judgement | None:
+    model = reply_model(seller)
+    return model.judge(text, kind) if model else None
 
 
 def _log(lead: Lead, notes: str, at: datetime, now: datetime) -> None:
@@ -370,15 +421,22 @@ def _log(lead: Lead, notes: str, at: datetime, now: datetime) -> None:
                                at=min(at, now), notes=notes[:5000], now=now)
 
 
-def _suggest(record, lead: Lead, appointment: Appointment | None, kind: str, *, verified: bool, reason: str,
-             proposed: datetime | None, received: datetime, now: datetime) -> Suggestion:
+def _suggest(record, lead: Lead, appointment: Appointment | None, intent: replies.Intent | str, *, verified: bool,
+             proposed: datetime | None, received: datetime, now: datetime, reason: str = "", text: str = "",
+             judgement: learned.Judgement | None = None) -> Suggestion:
+    if isinstance(intent, str):  # from a calendar reply: exact, as sure as the rules can be
+        intent = replies.Intent(intent, reason, confidence=replies.HIGH)
+    kind, reason = intent.kind, intent.sentence
     suggestion = Suggestion.objects.create(
         seller=lead.seller, lead=lead, appointment=appointment, mail=record, kind=kind, reason=reason[:2000],
         proposed_start=proposed, received_at=received, created_at=now, sender_verified=verified,
+        text=text[:5000], confidence=intent.confidence, learned=judgement.explanation if judgement else "",
     )
     emit(seller_id=lead.seller_id, event="suggestion.created", now=now, data={"suggestion": suggestion_json(suggestion)})
-    # Applied at once only when the sender is proven: a forged "my daughter is sick" waits for the seller.
-    if lead.seller.auto_apply_replies and verified and kind == replies.CANCEL and appointment is not None:
+    # Applied at once only when the sender is proven and the rules are sure, and the seller has not been
+    # dismissing replies like it: a forged or misread "my daughter is sick" waits for the seller.
+    if (lead.seller.auto_apply_replies and verified and kind == replies.CANCEL and appointment is not None
+            and intent.confidence == replies.HIGH and not (judgement and judgement.unlikely)):
         verdict = lead.seller.classifier.classify(reason)
         if verdict.category != UNKNOWN:  # clearly valid, or clearly not valid
             try:
@@ -399,7 +457,7 @@ def suggestion_json(s: Suggestion) -> dict:
     return {"id": s.pk, "lead_id": s.lead_id, "appointment_id": s.appointment_id, "kind": s.kind, "reason": s.reason,
             "proposed_start": s.proposed_start.isoformat() if s.proposed_start else None,
             "received_at": s.received_at.isoformat(), "status": s.status, "note": s.note,
-            "sender_verified": s.sender_verified}
+            "sender_verified": s.sender_verified, "confidence": s.confidence, "learned": s.learned}
 
 
 # --------------------------------------------------------------------------- suggestions
