@@ -56,6 +56,17 @@ def test_the_same_mail_proven_by_the_provider_is_applied_by_policy(dovecot, inbo
     assert Suggestion.objects.get(lead=dana).sender_verified
 
 
+def test_a_reading_the_rules_are_unsure_of_waits_even_from_a_proven_sender(dovecot, inbox, dana, meeting,  # noqa: F811
+                                                                           auto_apply):
+    # Only the subject says "cancelled", the text is a few words: a suggestion marked low, never applied alone.
+    dovecot.append(ALICE, mail(subject="Cancelled: our meeting", body="My son is sick.", auth="pass"))
+    assert poll(inbox).handled == {"suggestion": 1}
+    meeting.refresh_from_db()
+    assert meeting.status == Appointment.Status.SCHEDULED
+    [s] = Suggestion.objects.filter(lead=dana)
+    assert (s.kind, s.confidence, s.status, s.sender_verified) == ("cancel", "low", "pending", True)
+
+
 @pytest.mark.parametrize("results", [
     f"{PROVIDER}; spf=fail smtp.mailfrom=dana@reyes.example; dmarc=fail (p=REJECT) header.from=reyes.example",
     # The provider's own verdict on top, and the sender's forged "pass" under it.
