@@ -41,7 +41,7 @@ BACKUP_MODELS = [
     "leads.appointment", "leads.cancellation", "leads.checklistitem", "outbox.plannedmessage", "outbox.messagetemplate",
     "api.apitoken", "api.ratewindow", "api.idempotencyrecord", "api.importrun", "api.inboundhook",
     "webhooks.endpoint", "webhooks.delivery", "prospects.addresswindow", "mailbox.mailbox",
-    "mailbox.inboundmail", "mailbox.suggestion", "forecast.riskmodel", "cards.businesscard",
+    "mailbox.inboundmail", "mailbox.suggestion", "mailbox.replymodel", "forecast.riskmodel", "cards.businesscard",
     "cards.cardupload",
 ]
 # Not Rebook's data: made again by `migrate`, or sign-ins that a restore should not carry over.
