@@ -206,3 +206,14 @@ def test_auto_replies_are_recognised():
     assert is_auto_reply({}, "Automatic reply: Looking forward to our meeting")
     assert is_auto_reply({}, "Out of Office: back on Monday")
     assert not is_auto_reply({}, "Re: Looking forward to our meeting")
+
+
+def test_reading_is_bounded_however_long_the_reply():
+    from rebook.strategy.replies import MAX_SENTENCE, MAX_TEXT
+
+    # What a person asks is read where people write it; past the bounds nothing is read at all.
+    assert detect("filler. " * (MAX_TEXT // 8) + "I have to cancel.").kind is None
+    assert detect("x " * MAX_SENTENCE + "I have to cancel").kind is None
+    assert detect("Thanks. " * 100 + "I have to cancel.").kind == CANCEL
+    # A sentence made of thousands of phrases that each need checking reads as quickly as any other.
+    assert detect("they cancel the thing " * 5000).kind is None

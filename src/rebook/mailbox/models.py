@@ -119,5 +119,5 @@ class ReplyModel(models.Model):
 
     seller = models.OneToOneField(Seller, on_delete=models.CASCADE, related_name="reply_model")
     data = models.JSONField()
-    decisions = models.PositiveIntegerField()  # how many decided suggestions it was trained on
+    decisions = models.PositiveIntegerField()  # how many the seller had decided when it was fitted (on the latest)
     trained_at = models.DateTimeField()

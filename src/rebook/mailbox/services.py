@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from rebook.calendars.services import calendar_import, seller_addresses
@@ -377,26 +377,46 @@ def _proposed_start(intent: replies.Intent, lead: Lead, about: Appointment | Non
         return None  # a wall-clock time the clocks skip
 
 
+def _decided(seller: Seller):
+    return (Suggestion.objects.filter(seller=seller, status__in=(Suggestion.Status.APPLIED,
+                                                                 Suggestion.Status.DISMISSED)).exclude(text=""))
+
+
 def _decisions(seller: Seller) -> list[learned.Decision]:
-    rows = (Suggestion.objects.filter(seller=seller, status__in=(Suggestion.Status.APPLIED,
-                                                                 Suggestion.Status.DISMISSED))
-            .exclude(text="").order_by("decided_at", "id").values_list("text", "kind", "status", "confidence"))
+    """The seller's most recent ``learned.KEEP`` decisions, in the order they were made."""
+    rows = _decided(seller).order_by("-decided_at", "-id").values_list("text", "kind", "status", "confidence")
     return [learned.Decision(text, kind, status == Suggestion.Status.APPLIED, confidence == replies.HIGH)
-            for text, kind, status, confidence in rows[:learned.KEEP]]
+            for text, kind, status, confidence in reversed(rows[:learned.KEEP])]
+
+
+# Per process, the models in use, so that a poll of many replies loads each seller's once: seller id to (what
+# their decisions were when it was loaded, the model). A new decision changes the key, and the model is loaded
+# (and fitted, if no process has yet) again.
+_MODELS: dict[int, tuple[tuple, learned.Model]] = {}
+_MODELS_KEPT = 32
 
 
 def reply_model(seller: Seller, *, now: datetime | None = None) -> learned.Model | None:
     """The seller's model of which suggestions they apply, fitted again when they have decided more since;
     None while there are too few decisions."""
+    state = _decided(seller).aggregate(n=Count("id"), last=Max("decided_at"))
+    key = (state["n"], state["last"])
+    cached = _MODELS.get(seller.pk)
+    if cached and cached[0] == key:
+        return cached[1]
     decisions = _decisions(seller)
     if learned.enough(decisions):
         return None
     stored = ReplyModel.objects.filter(seller=seller).first()
-    if stored is None or stored.decisions != len(decisions):
+    if stored is None or stored.decisions != state["n"]:
         data = learned.fit(decisions)
         stored, _ = ReplyModel.objects.update_or_create(
-            seller=seller, defaults={"data": data, "decisions": len(decisions), "trained_at": now or timezone.now()})
-    return learned.Model(stored.data, decisions)
+            seller=seller, defaults={"data": data, "decisions": state["n"], "trained_at": now or timezone.now()})
+    model = learned.Model(stored.data, decisions)
+    if len(_MODELS) >= _MODELS_KEPT:
+        _MODELS.pop(next(iter(_MODELS)))
+    _MODELS[seller.pk] = (key, model)
+    return model
 
 
 def reply_evaluate(*, seller: Seller) -> dict:

@@ -116,6 +116,10 @@ _SUBJECT_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|tr|sv|antw)\s*(\[\d+\])?\s*
 _SUBJECT_NOTICE = re.compile(r"^\s*(cancel+ed|canceled|cancellation|postponed|moved|rescheduled|updated|"
                              r"declined|not attending)\b", re.IGNORECASE)
 
+WINDOW = 200  # how far back from a phrase its clause is read (negation, condition, who does it)
+MAX_TEXT, MAX_SENTENCE = 20_000, 1_000
+_CLAUSE_BREAK = re.compile(r"[,;:(]|\s[-–—]\s|\bbut\b|\bhowever\b")
+
 # Who a reply would be from on holiday, not a person answering.
 AUTO_SUBJECTS = re.compile(
     r"^\s*(automatic reply|auto(matic)?[- ]?reply|autoreply|out of (the )?office|ooo\b|abwesenheit|absence|"
@@ -228,7 +232,6 @@ _OWN = r"(?:our|my|the|this|that|your|tomorrow's|today's|tonight's|monday's|tues
 _FIRST_PERSON = re.compile(r"\b(?:i|we|i'm|we're|i'll|we'll|i've|we've|i'd|we'd|let's|lets|let us)\b(?:\s+\S+){0,5}\s*$",
                            re.IGNORECASE)
 _OBJECT = rf"^\s*(?:(?:{_OWN}\s+)?(?:\S+\s+){{0,2}}?{MEETING}\b|it\b|this\b|that\b|them\b)"
-_OBJECT_AFTER = re.compile(rf"{_OBJECT}|^\s*(?:(?:please|pls|plz)\b|[.!?]?\s*$)", re.IGNORECASE)
 _NEW_MEETING = re.compile(rf"\b(?:a|an|new|weekly|regular|another)\s+(?:\S+\s+){{0,2}}?{MEETING}\b", re.IGNORECASE)
 _INSTEAD = re.compile(rf"(?:{TIME_PHRASE.pattern})\s*,?\s*instead\b", re.IGNORECASE)
 _MODAL_BEFORE = re.compile(r"\b(?:have to|has to|had to|need to|needs to|must|gotta|got to|going to|want to|"
@@ -240,8 +243,7 @@ _SUBJECT_BEFORE = re.compile(rf"\b(?:{MEETING}|it|this|we)\b(?:\s+\S+){{0,4}}\s*
 def _about_a_meeting(normal: str, start: int, end: int) -> bool:
     """A verb like "cancel" counts when the writer does it, or when it is done to a meeting (before or after
     it), or when it starts the sentence ("Cancel please")."""
-    before, after = normal[:start], normal[end:end + 60]
-    clause = re.split(r"[,;:(]|\s[-–—]\s|\bbut\b", before)[-1]
+    clause, after = _clause(normal, start), normal[end:end + 60]
     if not clause.strip() or _FIRST_PERSON.search(clause[-60:]) or _MODAL_BEFORE.search(clause):
         return True
     if re.search(r"\b(?:his|her|their)\s*$", clause, re.IGNORECASE) or \
@@ -255,8 +257,7 @@ def _about_a_meeting(normal: str, start: int, end: int) -> bool:
 def _done_to_a_meeting(normal: str, start: int, end: int) -> bool:
     """"move", "push": only with a meeting as their object ("move our call to 4", "push it back") or subject
     ("the dinner was moved to Friday"), never "we are moving forward"."""
-    before = re.split(r"[,;:(]|\s[-–—]\s|\bbut\b", normal[:start])[-1]
-    after = normal[end:end + 60]
+    before, after = _clause(normal, start), normal[end:end + 60]
     if re.match(r"^\s*(?:his|her|their)\b", after, re.IGNORECASE):
         return False
     return bool(re.match(_OBJECT, after, re.IGNORECASE)) or bool(
@@ -280,10 +281,15 @@ def _normal(sentence: str) -> str:
     return sentence.replace("’", "'").replace("‘", "'")
 
 
+def _clause(normal: str, start: int) -> str:
+    """The words of the clause just before ``start`` (at most ``WINDOW`` characters back, so that reading a long
+    sentence stays linear in its length)."""
+    return _CLAUSE_BREAK.split(normal[max(0, start - WINDOW):start])[-1]
+
+
 def _counts(normal: str, start: int, phrase: _Phrase) -> bool:
     """A phrase found at ``start`` asks for something: not negated just before, not inside a condition."""
-    before = normal[:start]
-    clause = re.split(r"[,;:(]|\s[-–—]\s|\bbut\b|\bhowever\b", before)[-1]
+    clause = _clause(normal, start)
     if _CONDITION.search(clause):
         return False
     return phrase.negative or not _NEGATORS.search(clause[-40:])
@@ -302,7 +308,8 @@ def _find(kind: str, sentence: str, language: str) -> _Hit | None:
             if phrase.needs_object and not _done_to_a_meeting(normal, match.start(), match.end()):
                 continue
             if phrase.needs_time and (not (TIME_PHRASE.search(normal, match.start())
-                                           or TIME_PHRASE.search(normal[:match.start()])
+                                           or TIME_PHRASE.search(normal, max(0, match.start() - WINDOW),
+                                                                 match.start())
                                            or re.match(_OBJECT, normal[match.end():], re.IGNORECASE))
                                       or _NEW_MEETING.search(normal, match.end())):
                 continue  # no time named; or a new meeting asked for ("can we do a weekly call at 9?")
@@ -315,18 +322,21 @@ def _find(kind: str, sentence: str, language: str) -> _Hit | None:
 
 
 def _first(kind: str, parts: list[str], language: str) -> _Hit | None:
-    strong = weak = None
+    weak = None
     for sentence in parts:
         hit = _find(kind, sentence, language)
         if hit and not hit.weak:
             return hit
         weak = weak or hit
-    return strong or weak
+    return weak
 
 
 def detect(text: str, *, subject: str = "", language: str = "en") -> Intent:
-    """Read the new text of a reply (call ``new_text`` first on a whole body), and its subject line."""
-    parts = sentences(text)
+    """Read the new text of a reply (call ``new_text`` first on a whole body), and its subject line. Only the
+    first ``MAX_TEXT`` characters are read, and of each sentence the first ``MAX_SENTENCE``: what a person asks
+    is in neither a 20-page reply nor a thousand-character sentence, and reading stays bounded."""
+    parts = [p[:MAX_SENTENCE] for p in sentences(text[:MAX_TEXT])]
+    subject = subject[:300]
     found = {kind: _first(kind, parts, language) for kind in _ORDER}
     for kind in (UNSUBSCRIBE, NOT_INTERESTED):
         hit = found[kind]
