@@ -424,7 +424,9 @@ def reply_evaluate(*, seller: Seller) -> dict:
     refuses when there are too few."""
     decisions = _decisions(seller)
     try:
-        figures = learned.evaluate(decisions, replies.KINDS)
+        # Refitted every 10 decisions, or often enough for twenty fits over a long history.
+        step = max(10, (len(decisions) - learned.MIN_DECISIONS) // 20)
+        figures = learned.evaluate(decisions, replies.KINDS, step=step)
     except ValueError as e:
         raise RebookError(f"cannot evaluate yet: {e} (apply or dismiss suggestions in your inbox)") from None
     return {"decisions": len(decisions), "warmup": learned.MIN_DECISIONS,
