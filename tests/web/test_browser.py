@@ -250,7 +250,14 @@ def test_cards_from_a_phone_upload_to_the_call(browser, live_server, seller):
     page.screenshot(path=SHOTS / "cards-uploaded-phone.png", full_page=True)
 
     assert page.locator('meta[http-equiv="refresh"]').count() == 1
+    # While the worker reads, the page's refreshes wait in the browser (Playwright answers a route only when the
+    # test calls it next): the test's in-memory SQLite is one connection shared by the live server's thread
+    # and this one, and a refresh reading cards_cardupload as the worker writes it fails the write ("table is
+    # locked"), which a real Rebook on a database file never sees.
+    held = re.compile(r"/cards/")
+    page.route(held, lambda route: route.continue_())
     Worker(name="browser-cards", send_mail=False, report=lambda line: None).run(until_idle=True)
+    page.unroute(held)
     # The page's own refresh brings the cards read; it stops refreshing once a card is there to review
     # (so a reload now cannot race a refresh), and the reload shows any card read after that refresh.
     forms = page.locator("section.review-card form", has=page.get_by_role("button", name="Save as a lead"))
