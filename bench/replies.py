@@ -24,8 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-from rebook.strategy import replies  # noqa: E402
 from tests.strategy.test_real_replies import load  # noqa: E402
+
+from rebook.strategy import replies  # noqa: E402
 
 BEFORE = "fd9f9c3"  # main before issue 31's reader
 

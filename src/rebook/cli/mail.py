@@ -176,9 +176,11 @@ def risk_train(ctx: Ctx, team) -> Result:
 
     row = train(seller=None if team else ctx.seller)
     score_upcoming(seller=ctx.seller)  # the meetings ahead get their risk, and risky ones an earlier confirmation
-    data = {"version": row.version, "n_train": row.n_train, "n_positive": row.n_positive, "team": team}
+    choice = row.parameters.get("choice", {})
+    data = {"version": row.version, "n_train": row.n_train, "n_positive": row.n_positive, "team": team,
+            "kind": row.parameters.get("kind", "logistic"), "choice": choice}
     return Result(data, f"Trained version {row.version} on {row.n_train:,} finished meetings "
-                        f"({row.n_positive:,} cancelled or missed).")
+                        f"({row.n_positive:,} cancelled or missed).\nModel: {choice.get('why', data['kind'])}.")
 
 
 @seller_command(risk_group, "evaluate")
@@ -186,13 +188,16 @@ def risk_train(ctx: Ctx, team) -> Result:
 @click.option("--team", is_flag=True, help="Evaluate on every seller's history.")
 def risk_evaluate(ctx: Ctx, at_text, team) -> Result:
     """Train on meetings that started before the split and report on the later ones: ROC AUC, Brier score
-    beside the base rate's, and a ten-bin calibration table."""
-    from rebook.forecast.services import evaluate
+    beside the base rate's, a ten-bin calibration table, and which kind of model was chosen and why."""
+    from rebook.forecast.services import KIND_WORDS, evaluate
 
     result = evaluate(seller=None if team else ctx.seller, at=ctx.time(at_text, "--at") if at_text else None)
     lines = [f"Trained on {result['n_train']:,} meetings before {result['split'][:10]}, tested on {result['n_test']:,} after.",
              f"ROC AUC {result['auc']:.3f}; Brier {result['brier']:.4f} against {result['base_brier']:.4f} for the "
              f"base rate ({(1 - result['brier'] / result['base_brier']) * 100:+.1f}% better)" if result["base_brier"] else "",
+             f"Model: {result['choice']['why']}.",
+             "On the test meetings: " + "; ".join(f"{KIND_WORDS[k]} AUC {v['auc']:.3f}, Brier {v['brier']:.4f}"
+                                                   for k, v in result["kinds"].items()) + ".",
              "Calibration (predicted / observed, meetings):"]
     lines += [f"  {b['from']:.1f}-{b['to']:.1f}: {b['predicted']:.2f} / {b['observed']:.2f} ({b['n']})"
               for b in result["calibration"]]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -109,30 +109,129 @@ def _names(vocab: risk.Vocabulary | None) -> tuple[str, ...]:
     return tuple(risk.FEATURES) + (vocab.names() if vocab else ())
 
 
-def _fit(xs, ys, weights=None, names: tuple[str, ...] = tuple(risk.FEATURES)) -> risk.Model:
+KINDS = ("logistic", "trees")
+KIND_WORDS = {"logistic": "logistic regression", "trees": "gradient-boosted trees"}
+VALIDATION_SHARE = 0.2  # the latest fifth of the training meetings (by start) chooses between the kinds
+CHOOSE_ON = 200_000  # meetings at most (the latest) for that choice: enough to tell, and quick at team size
+TIE = 0.005  # the trees must lower the Brier score by more than this share to be chosen over the simpler kind
+TREES = {"max_iter": 150, "learning_rate": 0.1, "max_depth": 4, "min_samples_leaf": 100, "early_stopping": True,
+         "n_iter_no_change": 10, "validation_fraction": 0.1, "random_state": 1}
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A fitted model: the stored form (scored in pure Python) and the same model scoring many rows at once."""
+
+    model: risk.Model
+    predict: Callable  # features (n x f) -> calibrated probabilities (n)
+
+
+def _estimator(kind: str):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    return HistGradientBoostingClassifier(**TREES) if kind == "trees" else LogisticRegression(C=1.0, max_iter=500)
+
+
+def _fit(xs, ys, weights=None, names: tuple[str, ...] = tuple(risk.FEATURES), kind: str = "logistic") -> Fitted:
+    """Fit one kind of model and calibrate it with isotonic regression on out-of-fold predictions (a
+    calibration not fitted on the rows it calibrates). Logistic regression sees standardised features;
+    trees see them as they are."""
     import numpy as np
     from sklearn.isotonic import IsotonicRegression
-    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
     x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=int)
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
     means, scales = x.mean(axis=0), x.std(axis=0)
     scales[scales == 0] = 1.0
-    z = (x - means) / scales
+    if kind == "trees":  # trees split on the values as they are: no standardising, and no copy
+        means, scales = np.zeros(x.shape[1]), np.ones(x.shape[1])
+    z = x if kind == "trees" else (x - means) / scales
 
-    def logistic():
-        return LogisticRegression(C=1.0, max_iter=500)
-
-    # Out-of-fold raw predictions, for a calibration that was not fitted on the rows it calibrates.
+    # Trees take no weights when all are equal: scikit-learn bins weighted rows some 25 times slower.
+    sw = None if kind == "trees" and len(w) and bool((w == w[0]).all()) else w
     raw = np.zeros(len(y))
     for train, test in StratifiedKFold(n_splits=5, shuffle=True, random_state=1).split(z, y):
-        raw[test] = logistic().fit(z[train], y[train], sample_weight=w[train]).predict_proba(z[test])[:, 1]
+        raw[test] = _estimator(kind).fit(z[train], y[train], sample_weight=None if sw is None else sw[train]
+                                         ).predict_proba(z[test])[:, 1]
     iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, y, sample_weight=w)
-    final = logistic().fit(z, y, sample_weight=w)
-    return risk.Model(tuple(names), tuple(means.tolist()), tuple(scales.tolist()),
-                      tuple(final.coef_[0].tolist()), float(final.intercept_[0]),
-                      tuple(iso.X_thresholds_.tolist()), tuple(iso.y_thresholds_.tolist()))
+    final = _estimator(kind).fit(z, y, sample_weight=sw)
+    calibration = (tuple(iso.X_thresholds_.tolist()), tuple(iso.y_thresholds_.tolist()))
+    if kind == "trees":
+        intercept, trees = _trees(final)
+        model = risk.Model(tuple(names), (), (), (), intercept, *calibration, trees=trees)
+    else:
+        model = risk.Model(tuple(names), tuple(means.tolist()), tuple(scales.tolist()),
+                           tuple(final.coef_[0].tolist()), float(final.intercept_[0]), *calibration)
+    def predict(rows):
+        rows = np.asarray(rows, dtype=float)
+        return iso.predict(final.predict_proba(rows if kind == "trees" else (rows - means) / scales)[:, 1])
+
+    return Fitted(model, predict)
+
+
+def _trees(fitted) -> tuple[float, tuple[risk.Tree, ...]]:
+    """A fitted HistGradientBoostingClassifier as plain numbers: its baseline score and its trees. Each
+    inner node gets the average of the leaves below it (weighted by training meetings), for the reasons."""
+    import math
+
+    baseline = float(fitted._baseline_prediction.ravel()[0])
+    out = []
+    for (predictor,) in fitted._predictors:
+        nodes = predictor.nodes
+        if nodes["is_categorical"].any():
+            raise ValueError("categorical splits are not stored")
+        leaf, count = nodes["is_leaf"].tolist(), nodes["count"].tolist()
+        left, right, value = nodes["left"].tolist(), nodes["right"].tolist(), nodes["value"].tolist()
+        for i in reversed(range(len(nodes))):  # nodes are stored parent first, so children come before parents here
+            if not leaf[i]:
+                n = count[left[i]] + count[right[i]]
+                value[i] = (value[left[i]] * count[left[i]] + value[right[i]] * count[right[i]]) / n if n else 0.0
+        out.append(risk.Tree(
+            tuple(-1 if leaf[i] else f for i, f in enumerate(nodes["feature_idx"].tolist())),
+            tuple(t if math.isfinite(t) else 1e308 for t in nodes["num_threshold"].tolist()),
+            tuple(0 if leaf[i] else v for i, v in enumerate(left)),
+            tuple(0 if leaf[i] else v for i, v in enumerate(right)), tuple(value)))
+    return baseline, tuple(out)
+
+
+def _scores(y, p, w=None) -> dict:
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+
+    return {"auc": round(float(roc_auc_score(y, p, sample_weight=w)), 4),
+            "brier": round(float(brier_score_loss(y, p, sample_weight=w)), 4)}
+
+
+def _choose(xs, ys, starts, weights=None, names: tuple[str, ...] = tuple(risk.FEATURES)) -> tuple[Fitted, dict]:
+    """Fit each kind on the earlier 80% of the meetings (by start; of the latest ``CHOOSE_ON`` when there are
+    more), score both on the latest 20%, and fit the kind with the lower Brier score on all the meetings;
+    logistic regression (simpler, and explained by its weights) when too little history is left to compare,
+    or on a tie (the trees less than ``TIE`` better). Returns the model and the choice."""
+    import numpy as np
+
+    w = np.ones(len(ys)) if weights is None else np.asarray(weights, dtype=float)
+    recent = starts >= (np.sort(starts)[-CHOOSE_ON] if len(starts) > CHOOSE_ON else -np.inf)
+    cut = float(np.sort(starts[recent])[int(recent.sum() * (1 - VALIDATION_SHARE))]) if len(starts) else 0.0
+    early, late = recent & (starts < cut), recent & (starts >= cut)
+    choice: dict = {"chosen": "logistic", "share": VALIDATION_SHARE, "n_validation": int(late.sum()), "scores": {}}
+    if _enough(ys[early]) or late.sum() < 50 or ys[late].sum() < 10 or ys[late].sum() == late.sum():
+        choice["why"] = "too little history to compare the kinds; logistic regression"
+    elif len(w) and not bool((w == w[0]).all()):
+        choice["why"] = ("too little history of your own to compare the kinds (the model leans on the team's); "
+                         "logistic regression")
+    else:
+        for kind in KINDS:
+            fitted = _fit(xs[early], ys[early], w[early], names, kind)
+            choice["scores"][kind] = _scores(ys[late], fitted.predict(xs[late]), w[late])
+        scores = choice["scores"]
+        if scores["trees"]["brier"] < scores["logistic"]["brier"] * (1 - TIE):
+            choice["chosen"] = "trees"
+        chosen, other = choice["chosen"], "logistic" if choice["chosen"] == "trees" else "trees"
+        choice["why"] = (f"{KIND_WORDS[chosen]}: Brier {scores[chosen]['brier']:.4f} against "
+                         f"{scores[other]['brier']:.4f} for {KIND_WORDS[other]} on the latest "
+                         f"{round(VALIDATION_SHARE * 100)}% of the training meetings")
+    return _fit(xs, ys, w, names, choice["chosen"]), choice
 
 
 def _enough(ys) -> str | None:
@@ -146,28 +245,30 @@ def _enough(ys) -> str | None:
 @transaction.atomic
 def train(*, seller: Seller | None, now: datetime | None = None) -> RiskModel:
     """Train and store a new version: the seller's own model (blended with the team's history, the seller's
-    meetings weighted more, when the seller has too little alone), or with ``seller=None`` the team's."""
+    meetings weighted more, when the seller has too little alone), or with ``seller=None`` the team's. The
+    kind (logistic regression or gradient-boosted trees) is chosen on this history (``_choose``)."""
     import numpy as np
 
     now = now or timezone.now()
     if seller is None:
         vocab = lead_vocabulary(Q())
-        xs, ys, _ = _dataset(Q(), vocab)
+        xs, ys, starts = _dataset(Q(), vocab)
         weights = None
     else:
         vocab = lead_vocabulary(Q(seller=seller))
-        xs, ys, _ = _dataset(Q(seller=seller), vocab)
+        xs, ys, starts = _dataset(Q(seller=seller), vocab)
         weights = np.full(len(ys), SELLER_WEIGHT)
         if _enough(ys):
-            oxs, oys, _ = _dataset(~Q(seller=seller), vocab)
-            xs, ys = np.concatenate([xs, oxs]), np.concatenate([ys, oys])
+            oxs, oys, ostarts = _dataset(~Q(seller=seller), vocab)
+            xs, ys, starts = np.concatenate([xs, oxs]), np.concatenate([ys, oys]), np.concatenate([starts, ostarts])
             weights = np.concatenate([weights, np.ones(len(oys))])
     problem = _enough(ys)
     if problem:
         raise RebookError(problem)
-    model = _fit(xs, ys, weights, _names(vocab))
+    fitted, choice = _choose(xs, ys, starts, weights, _names(vocab))
     last = RiskModel.objects.filter(seller=seller).order_by("-version").values_list("version", flat=True).first() or 0
-    return RiskModel.objects.create(seller=seller, version=last + 1, trained_at=now, parameters=_as_json(model, vocab),
+    return RiskModel.objects.create(seller=seller, version=last + 1, trained_at=now,
+                                    parameters={**_as_json(fitted.model, vocab), "choice": choice},
                                     n_train=len(ys), n_positive=int(sum(ys)), outcomes_at_training=_finished(seller))
 
 
@@ -177,15 +278,19 @@ def _finished(seller: Seller | None) -> int:
 
 
 def _as_json(m: risk.Model, vocab: risk.Vocabulary | None = None) -> dict:
-    return {"vocabulary": {"numeric": list(vocab.numeric), "categories": [[k, list(v)] for k, v in vocab.categories]}
+    return {"kind": m.kind,
+            "vocabulary": {"numeric": list(vocab.numeric), "categories": [[k, list(v)] for k, v in vocab.categories]}
             if vocab else {"numeric": [], "categories": []},
             "names": list(m.names), "means": list(m.means), "scales": list(m.scales), "weights": list(m.weights),
-            "intercept": m.intercept, "calibration_x": list(m.calibration_x), "calibration_y": list(m.calibration_y)}
+            "intercept": m.intercept, "calibration_x": list(m.calibration_x), "calibration_y": list(m.calibration_y),
+            "trees": [[list(t.feature), list(t.threshold), list(t.left), list(t.right), list(t.value)] for t in m.trees]}
 
 
 def _from_json(p: dict) -> risk.Model:
+    """A stored model (every version so far: those before trees have no ``kind`` and no ``trees``)."""
+    trees = tuple(risk.Tree(*(tuple(part) for part in t)) for t in p.get("trees") or ())
     return risk.Model(tuple(p["names"]), tuple(p["means"]), tuple(p["scales"]), tuple(p["weights"]), p["intercept"],
-                      tuple(p["calibration_x"]), tuple(p["calibration_y"]), _vocab_json(p))
+                      tuple(p["calibration_x"]), tuple(p["calibration_y"]), _vocab_json(p), trees)
 
 
 def _vocab_json(p: dict) -> risk.Vocabulary:
@@ -238,24 +343,35 @@ def retrain_due(seller: Seller) -> bool:
 def evaluate(*, seller: Seller | None, at: datetime | None = None) -> dict:
     """Train on meetings that started before the split and report on the later ones (default split: the
     last 20% of finished meetings by start time are the test set)."""
-    import numpy as np
-    from sklearn.metrics import brier_score_loss, roc_auc_score
-
     where = Q(seller=seller) if seller else Q()
     vocab = lead_vocabulary(where)
-    names = _names(vocab)
     xs, ys, starts = _dataset(where, vocab)
     problem = _enough(ys)
     if problem:
         raise RebookError(problem)
-    split = at.timestamp() if at else float(np.sort(starts)[int(len(starts) * 0.8)])
+    return report(xs, ys, starts, _names(vocab), at.timestamp() if at else None)
+
+
+def report(xs, ys, starts, names: tuple[str, ...], split: float | None = None) -> dict:
+    """``evaluate`` on arrays (features, labels, start times in epoch seconds): the kind is chosen and
+    fitted on the meetings before ``split`` alone, and scored on the rest. The bench runs it on relabelled
+    copies of a real history to check it is honest."""
+    import numpy as np
+    from sklearn.metrics import brier_score_loss
+
+    split = split if split is not None else float(np.sort(starts)[int(len(starts) * 0.8)])
     train_mask, test_mask = starts < split, starts >= split
     if _enough(ys[train_mask]) or test_mask.sum() < 20 or len(set(ys[test_mask].tolist())) < 2:
         raise RebookError(f"the split at {datetime.fromtimestamp(split, UTC):%Y-%m-%d} leaves too little history "
                           "on one side")
-    model = _fit(xs[train_mask], ys[train_mask], names=names)
-    p = np.array([model.probability(dict(zip(names, row, strict=True))) for row in xs[test_mask].tolist()])
+    fitted, choice = _choose(xs[train_mask], ys[train_mask], starts[train_mask], names=names)
+    p = fitted.predict(xs[test_mask])
     y = ys[test_mask]
+    # What the other kind would have scored on the same test meetings (reported, never used to choose).
+    kinds = {fitted.model.kind: _scores(y, p)}
+    for kind in KINDS:
+        if kind not in kinds:
+            kinds[kind] = _scores(y, _fit(xs[train_mask], ys[train_mask], names=names, kind=kind).predict(xs[test_mask]))
     base = float(ys[train_mask].mean())
     bins = []
     for b in range(10):
@@ -264,12 +380,14 @@ def evaluate(*, seller: Seller | None, at: datetime | None = None) -> dict:
             bins.append({"from": b / 10, "to": (b + 1) / 10, "n": int(inside.sum()),
                          "predicted": round(float(p[inside].mean()), 3), "observed": round(float(y[inside].mean()), 3)})
     return {
-        "auc": round(float(roc_auc_score(y, p)), 4),
-        "brier": round(float(brier_score_loss(y, p)), 4),
+        **_scores(y, p),
         "base_brier": round(float(brier_score_loss(y, np.full(len(y), base))), 4),
         "n_train": int(train_mask.sum()), "n_test": int(test_mask.sum()),
         "split": datetime.fromtimestamp(split, UTC).isoformat(),
         "calibration": bins,
+        "model": fitted.model.kind,
+        "choice": choice,
+        "kinds": dict(sorted(kinds.items())),
     }
 
 
@@ -296,8 +414,7 @@ def risks(appointments: Iterable[Appointment], seller: Seller, model: risk.Model
     if model is None:
         return {}
     wanted = {a.pk for a in appointments}
-    key = ((stamp, model.names, model.weights, model.intercept, model.calibration_x, model.calibration_y,
-            frozenset(wanted)) if stamp is not None else None)
+    key = (stamp, model, frozenset(wanted)) if stamp is not None else None  # the same model object compares at once
     cached = _RISKS.get(seller.pk)
     if key is not None and cached is not None and cached[0] == key:
         return cached[1]

@@ -83,7 +83,7 @@ def features(m: Meeting, earlier: Iterable[Meeting]) -> dict[str, float]:
     }
 
 
-MAX_CATEGORIES = 8  # per attribute: the most common values get a feature each; the rest count as "other"
+MAX_CATEGORIES = 20  # per attribute: the most common values get a feature each; the rest count as "other"
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ class Vocabulary:
             f"attr:{n}={v}" for n, values in self.categories for v in values)
 
 
-def vocabulary(leads: Iterable[tuple[str, dict]], min_share: float = 0.01) -> Vocabulary:
+def vocabulary(leads: Iterable[tuple[str, dict]], min_share: float = 0.005) -> Vocabulary:
     """From (source, attributes) of the leads: attributes that are numbers on most leads, and common words."""
     numbers: dict[str, int] = {}
     words: dict[str, dict[str, int]] = {}
@@ -163,8 +163,39 @@ def _lead_rows(meetings: list[Meeting]) -> Iterator[tuple[Meeting, dict[str, flo
 
 
 @dataclass(frozen=True)
+class Tree:
+    """One regression tree of a gradient-boosted model, as flat lists: node ``i`` splits on feature
+    ``feature[i]`` (an index into the model's names; -1 at a leaf) and sends a meeting left when its value is
+    at most ``threshold[i]``. ``value[i]`` is a leaf's score, and inside the tree the average score of the
+    leaves under the node (weighted by how many training meetings reached each), so walking down a path
+    says how much each split moved the score."""
+
+    feature: tuple[int, ...]
+    threshold: tuple[float, ...]
+    left: tuple[int, ...]
+    right: tuple[int, ...]
+    value: tuple[float, ...]
+
+    def path(self, row: list[float]) -> Iterator[tuple[int, float]]:
+        """(feature, how much its split moved the score) along the meeting's path, root to leaf."""
+        node, feature, value = 0, self.feature, self.value
+        while (f := feature[node]) >= 0:
+            child = self.left[node] if row[f] <= self.threshold[node] else self.right[node]
+            yield f, value[child] - value[node]
+            node = child
+
+    def score(self, row: list[float]) -> float:
+        node, feature, threshold, left, right = 0, self.feature, self.threshold, self.left, self.right
+        while (f := feature[node]) >= 0:
+            node = left[node] if row[f] <= threshold[node] else right[node]
+        return self.value[node]
+
+
+@dataclass(frozen=True)
 class Model:
-    """A regularised logistic regression on standardised features, then isotonic calibration."""
+    """A trained forecast, then isotonic calibration: either a regularised logistic regression on
+    standardised features (``weights``), or gradient-boosted trees (``trees``, whose scores add up on top
+    of ``intercept``). ``kind`` says which; both give a probability and the reasons that pushed it up."""
 
     names: tuple[str, ...]
     means: tuple[float, ...]
@@ -174,10 +205,19 @@ class Model:
     calibration_x: tuple[float, ...] = field(default_factory=tuple)  # raw probability thresholds
     calibration_y: tuple[float, ...] = field(default_factory=tuple)  # calibrated probabilities
     vocabulary: Vocabulary | None = None  # the lead traits it was trained with
+    trees: tuple[Tree, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return "trees" if self.trees else "logistic"
 
     def raw(self, x: dict[str, float]) -> float:
-        z = self.intercept + sum(w * (x.get(n, 0.0) - mu) / s
-                                 for n, mu, s, w in zip(self.names, self.means, self.scales, self.weights, strict=True))
+        if self.trees:
+            row = [x.get(n, 0.0) for n in self.names]
+            z = self.intercept + sum(t.score(row) for t in self.trees)
+        else:
+            z = self.intercept + sum(w * (x.get(n, 0.0) - mu) / s
+                                     for n, mu, s, w in zip(self.names, self.means, self.scales, self.weights, strict=True))
         return 1 / (1 + math.exp(-max(min(z, 40), -40)))
 
     def probability(self, x: dict[str, float]) -> float:
@@ -193,16 +233,27 @@ class Model:
         x0, x1, y0, y1 = xs[i - 1], xs[i], ys[i - 1], ys[i]
         return y0 if x1 == x0 else y0 + (y1 - y0) * (p - x0) / (x1 - x0)
 
+    def pushes(self, x: dict[str, float]) -> dict[str, float]:
+        """How far each feature moves this meeting's score (log-odds) from an average meeting's: the
+        weight times the standardised value, or for trees the sum of its splits' moves along the paths."""
+        if not self.trees:
+            return {n: w * (x.get(n, 0.0) - mu) / s
+                    for n, mu, s, w in zip(self.names, self.means, self.scales, self.weights, strict=True)}
+        row = [x.get(n, 0.0) for n in self.names]
+        moved = [0.0] * len(self.names)
+        for tree in self.trees:
+            for f, by in tree.path(row):
+                moved[f] += by
+        return dict(zip(self.names, moved, strict=True))
+
     def reasons(self, x: dict[str, float], limit: int = 3) -> list[str]:
         """The strongest reasons this meeting is riskier than most, in plain words."""
-        pushes = sorted(((w * (x.get(n, 0.0) - mu) / s, n) for n, mu, s, w in
-                         zip(self.names, self.means, self.scales, self.weights, strict=True)), reverse=True)
         out = []
-        for push, name in pushes:
+        for name, push in sorted(self.pushes(x).items(), key=lambda item: (-item[1], item[0])):
             if push <= 0.05 or len(out) == limit:
                 break
             words = describe(name, x)
-            if words:
+            if words and words not in out:
                 out.append(words)
         return out
 
