@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "rebook.mailbox",
     "rebook.forecast",
     "rebook.cards",
+    "rebook.calendars",
     "ninja",
 ]
 
@@ -270,6 +271,14 @@ REBOOK_WEBHOOK_ALLOW_PRIVATE = envbool(
 REBOOK_IMAP_ALLOW_PRIVATE = envbool(
     "REBOOK_IMAP_ALLOW_PRIVATE", False,
     "Allow mailboxes on loopback, private or link-local addresses (refused by default, like webhook URLs).",
+)
+
+REBOOK_CALENDAR_POLL = envint(
+    "REBOOK_CALENDAR_POLL", 300, "Seconds between two reads of each connected calendar by the worker (at least 60)."
+)
+REBOOK_CALENDAR_ALLOW_PRIVATE = envbool(
+    "REBOOK_CALENDAR_ALLOW_PRIVATE", False,
+    "Allow calendar addresses on loopback, private or link-local addresses (refused by default, like webhook URLs).",
 )
 
 REBOOK_USER = env("REBOOK_USER", "", "The seller every command acts for when --user is not given.")

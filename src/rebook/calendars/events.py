@@ -71,6 +71,7 @@ class EventFact:
     organizer: Person | None
     attendees: tuple[Person, ...]
     whole_series: bool = False  # a CANCEL of a whole series that gives no occurrences
+    free: bool = False  # TRANSP:TRANSPARENT: shown in the calendar, but the time stays free
 
 
 @dataclass
@@ -389,6 +390,7 @@ def _fact(event, label: str, method: str, uid: str, clock: _Clock, whole_series:
         organizer=clock.person(event.get("ORGANIZER")),
         attendees=tuple(p for p in (clock.person(a) for a in attendees) if p is not None),
         whole_series=whole_series,
+        free=str(event.get("TRANSP", "")).upper().strip() == "TRANSPARENT",
     )
 
 

@@ -23,7 +23,7 @@ _STAMP = re.compile(r"\d{8}T\d{6}Z?")
 _DAY = re.compile(r"\d{8}")
 _SPACED = re.compile(r"[ \t][;=,]|[;=,][ \t]|[ \t]$")
 
-_TEXT = ("UID", "SUMMARY", "LOCATION", "COMMENT", "DESCRIPTION", "STATUS")
+_TEXT = ("UID", "SUMMARY", "LOCATION", "COMMENT", "DESCRIPTION", "STATUS", "TRANSP")
 _WHEN = ("DTSTART", "DTEND", "DTSTAMP", "RECURRENCE-ID")
 _LISTS = ("ATTENDEE", "COMMENT", "DESCRIPTION")  # may repeat: icalendar keeps a list, and so does this
 _READ = {*_TEXT, *_WHEN, "SEQUENCE", "ORGANIZER", "ATTENDEE", "DURATION"}

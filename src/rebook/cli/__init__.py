@@ -19,7 +19,7 @@ def cli() -> None:
     """
 
 
-from rebook.cli import api, appointments, leads, mail, messages, overview, serve, transfer  # noqa: E402,F401  (they register their commands)
+from rebook.cli import api, appointments, calendars, leads, mail, messages, overview, serve, transfer  # noqa: E402,F401  (they register their commands)
 
 
 def main() -> None:

@@ -65,6 +65,7 @@ def _appointment(ctx: Ctx, raw_id: str):
               help="Who proposed the meeting.")
 def appt_book(ctx: Ctx, lead_id, at_text, duration, end_text, where, by) -> Result:
     """Book an appointment with a lead; prints its id."""
+    from rebook.calendars.busy import clashes
     from rebook.leads.selectors import lead_get
     from rebook.leads.services import appointment_book
     from rebook.strategy.durations import parse_duration
@@ -74,7 +75,9 @@ def appt_book(ctx: Ctx, lead_id, at_text, duration, end_text, where, by) -> Resu
     start = ctx.time(at_text, "--at")
     end = ctx.time(end_text, "--end") if end_text else start + parse_duration(duration, what="--duration", maximum=MAX_MEETING)
     appt = appointment_book(lead=lead, start=start, end=end, location=where, booked_by=by)
-    return Result(appointment_json(appt, ctx.tz), str(appt.pk))
+    found = clashes(ctx.seller, appt.start, appt.end)
+    warning = f"\nNote: it clashes with {'; '.join(found)} in your calendar." if found else ""
+    return Result({**appointment_json(appt, ctx.tz), "clashes": found}, str(appt.pk) + warning)
 
 
 @seller_command(appt_group, "cancel")
@@ -102,6 +105,7 @@ def appt_cancel(ctx: Ctx, appt_id, by, reason, valid, at_text) -> Result:
 @click.option("--at", "at_text", metavar="TIME", help="When it was moved (default: now).")
 def appt_reschedule(ctx: Ctx, appt_id, to_text, by, reason, valid, at_text) -> Result:
     """Move an appointment; a prospect's reschedule counts as a cancellation."""
+    from rebook.calendars.busy import clashes
     from rebook.leads.services import appointment_reschedule
 
     appt = _appointment(ctx, appt_id)
@@ -114,6 +118,10 @@ def appt_reschedule(ctx: Ctx, appt_id, to_text, by, reason, valid, at_text) -> R
     )
     if moved:
         result.text += f"\nNew appointment #{moved.pk} at {when(moved.start, ctx.tz)}"
+        found = clashes(ctx.seller, moved.start, moved.end) if by == "seller" else []
+        result.data["new_appointment"]["clashes"] = found
+        if found:
+            result.text += f"\nNote: it clashes with {'; '.join(found)} in your calendar."
     else:
         result.text += "\nThe new time was not booked: the lead is on the nurture list."
     return result

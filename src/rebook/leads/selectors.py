@@ -449,7 +449,10 @@ def _busy(seller: Seller, after: datetime, until: datetime, exclude_id: int | No
                                       start__gt=after - MAX_MEETING, end__gt=after)
     if exclude_id is not None:
         rows = rows.exclude(pk=exclude_id)
-    return list(rows.values_list("start", "end"))
+    from rebook.calendars.busy import busy_rows
+
+    # And the seller's connected calendars (the dentist, the team meeting), as last synced: one query for both.
+    return list(rows.order_by().values_list("start", "end").union(busy_rows(seller.pk, after, until).order_by(), all=True))
 
 
 def offer_times(*, seller: Seller, length: timedelta, after: datetime,
@@ -468,5 +471,5 @@ def open_times(*, seller: Seller, length: timedelta, after: datetime, exclude_id
 
 
 def is_free(*, seller: Seller, start: datetime, end: datetime, exclude_id: int | None = None) -> bool:
-    """No other scheduled meeting of the seller's overlaps [start, end)."""
+    """No other scheduled meeting of the seller's, and nothing in their connected calendars, overlaps [start, end)."""
     return not _busy(seller, start, end, exclude_id)

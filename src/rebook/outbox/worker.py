@@ -130,7 +130,7 @@ class Worker:
 
     def step(self) -> bool:
         """Handle a batch of due messages, or one webhook delivery, one queued import, one uploaded card, a due
-        retraining or a due mailbox; False when there was none. Each job runs isolated: a failure is recorded on
+        retraining, a due mailbox or a due calendar; False when there was none. Each job runs isolated: a failure is recorded on
         that job (``_isolated``) and the loop goes on."""
         now = timezone.now()
         batch = services.messages_claim(worker=self.name, now=now, lease=self.lease, limit=self.batch) if self.send_mail else []
@@ -143,7 +143,7 @@ class Worker:
             return True
         return any(self._isolated(what, job, now) for what, job in (
             ("a webhook delivery", self._deliver_one), ("an import", self._import_one), ("a card", self._read_card),
-            ("the forecast", self._retrain_due), ("a mailbox", self._poll_one)))
+            ("the forecast", self._retrain_due), ("a mailbox", self._poll_one), ("a calendar", self._sync_calendar)))
 
     def _isolated(self, what: str, job: Callable, *args) -> bool:
         """Run one job; whatever it raises is logged and reported, and never ends the worker. The job records its
@@ -208,6 +208,23 @@ class Worker:
             mailbox_release(mailbox=box, worker=self.name)
         handled = ", ".join(f"{k}: {v}" for k, v in sorted(report.handled.items())) or "nothing new"
         line = f"mailbox of seller {box.seller_id}: " + (f"error: {report.error}" if report.error else handled)
+        self.tally.lines.append(line)
+        self.report(line)
+        return True
+
+    def _sync_calendar(self, now) -> bool:
+        from rebook.calendars.connections import connection_claim, connection_release, connection_sync
+
+        found = connection_claim(worker=self.name, now=now, lease=self.lease)
+        if found is None:
+            return False
+        try:
+            report = connection_sync(connection=found, now=now)
+        finally:
+            connection_release(connection=found, worker=self.name)
+        line = (f"calendar {found.name!r} of seller {found.seller_id}: "
+                + (f"error: {report.error}" if report.error else
+                   f"{report.busy} busy time(s)" + ("" if report.changed else ", unchanged")))
         self.tally.lines.append(line)
         self.report(line)
         return True

@@ -13,6 +13,7 @@ from pydantic import Field
 from rebook.api.base import TIME_RULE, Cursor, Id, Problem, Text, aware, checked, owned, page
 from rebook.api.routes.cancellations import CancellationOut
 from rebook.api.routes.leads import ERRORS, LeadOut
+from rebook.calendars.busy import clashes
 from rebook.forecast.services import risks
 from rebook.leads import selectors, services
 from rebook.leads.models import Appointment, Cancellation, Lead
@@ -52,6 +53,12 @@ class AppointmentOut(Schema):
     chain: str
     channel: Literal["seller", "self_service", "email"]
     risk: RiskOut | None = None
+    # When it was just booked or moved by the seller: what in their connected calendars it overlaps.
+    clashes: list[str] = []
+
+    @staticmethod
+    def resolve_clashes(obj) -> list[str]:
+        return getattr(obj, "clashes", [])
 
     @staticmethod
     def resolve_chain(obj) -> str:
@@ -96,6 +103,7 @@ def appointment_book(request, data: AppointmentIn):
     end = aware(data.end, seller, "end") if data.end else start + timedelta(minutes=data.duration_minutes)
     appointment = services.appointment_book(lead=lead, start=start, end=end, location=data.location,
                                             booked_by=data.booked_by, timezone_name=seller.timezone)
+    appointment.clashes = clashes(seller, appointment.start, appointment.end)
     return Status(201, appointment)
 
 
@@ -140,6 +148,8 @@ def appointment_reschedule(request, appointment_id: Id, data: RescheduleIn):
     appointment = owned(selectors.appointment_get, seller=request.seller, appointment_id=appointment_id)
     c, moved = services.appointment_reschedule(appointment=appointment, to=aware(data.to, request.seller, "to"), by=data.by,
                                                reason=data.reason, valid=data.valid, at=aware(data.at, request.seller, "at"))
+    if moved is not None:
+        moved.clashes = clashes(request.seller, moved.start, moved.end)
     return outcome(c, moved)
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
+from rebook.calendars.busy import clashes
 from rebook.errors import RebookError
 from rebook.leads import services
 from rebook.leads.models import Appointment
@@ -88,6 +89,9 @@ def appointment_reschedule(request, appointment_id: int):
             text = _outcome(c)
             if moved is not None:
                 text += f" New time: {moved.start.astimezone(seller.tz):%A %d %B at %H:%M}."
+                found = clashes(seller, moved.start, moved.end)
+                if found:
+                    text += f" Note: it clashes with {'; '.join(found)} in your calendar."
             return done(request, text, "lead", appointment.lead_id)
     return render(request, "web/reschedule.html", {
         "appointment": appointment, "form": form,

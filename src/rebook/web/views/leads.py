@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
+from rebook.calendars.busy import clashes
 from rebook.errors import RebookError
 from rebook.forecast.services import risks
 from rebook.leads import services
@@ -210,7 +211,9 @@ def lead_book(request, lead_id: int):
             _error_to_field(form, e)
         else:
             local = appointment.start.astimezone(request.seller.tz)
-            return done(request, f"Booked {lead.name} for {local:%A %d %B at %H:%M}.", "lead", lead.pk)
+            found = clashes(request.seller, appointment.start, appointment.end)
+            note = f" Note: it clashes with {'; '.join(found)} in your calendar." if found else ""
+            return done(request, f"Booked {lead.name} for {local:%A %d %B at %H:%M}.{note}", "lead", lead.pk)
     return render(request, "web/lead_book.html", {"lead": lead, "form": form}, status=400 if form.errors else 200)
 
 

@@ -1,0 +1,58 @@
+"""The seller's own calendars, connected (CalDAV, or an iCalendar address), and the busy times read from
+them: every time Rebook offers or accepts is kept clear of these."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from rebook.sellers.models import Seller
+
+
+class Connection(models.Model):
+    class Kind(models.TextChoices):
+        CALDAV = "caldav", "CalDAV"
+        ICS = "ics", "iCalendar address"
+
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="calendar_connections")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    url = models.URLField(max_length=1000)  # without the password
+    name = models.CharField(max_length=100)
+    login = models.CharField(max_length=254, blank=True)
+    # Encrypted with a key derived from the secret key (Fernet), like the mailbox's; never shown or logged.
+    secret = models.BinaryField(blank=True, default=b"")
+    busy_only = models.BooleanField(default=True)  # read for busy times only (every connection is, in this version)
+    # What the server said last (an iCalendar address: its ETag and Last-Modified, for a conditional GET).
+    etag = models.CharField(max_length=500, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    last_sync_at = models.DateTimeField(null=True, blank=True)  # the last sync that read the calendar
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    problems = models.TextField(blank=True)  # events that could not be read in the last sync, one a line
+    events = models.PositiveIntegerField(default=0)  # busy times held from the last sync
+    failures = models.PositiveIntegerField(default=0)
+    next_sync_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=100, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["seller", "name"], name="calendar_connection_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BusyTime(models.Model):
+    """One busy stretch from a connected calendar (an occurrence of a series is one row)."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="busy")
+    seller = models.ForeignKey(Seller, on_delete=models.CASCADE, related_name="+")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    all_day = models.BooleanField(default=False)
+    summary = models.CharField(max_length=200, blank=True)
+    uid = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["seller", "start"], name="busytime_seller_start")]

@@ -1,0 +1,172 @@
+"""Reading a seller's calendar from where it lives: an iCalendar address (Google's and Outlook's "secret
+address in iCal format", any .ics URL), fetched with a conditional GET; or a CalDAV collection or principal,
+read with the ``caldav`` client. Both are outside input: addresses are checked like webhook targets,
+answers are bounded in size and time, and nothing here writes to the database."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from rebook import __version__
+from rebook.errors import RebookError
+from rebook.webhooks.targets import TargetRefused, check_url, guarded_connection
+
+ALLOW_PRIVATE = "REBOOK_CALENDAR_ALLOW_PRIVATE"
+TIMEOUT = 20.0  # seconds for each request
+MAX_BYTES = 20 * 1024 * 1024  # an .ics address's answer, or all of a CalDAV calendar's events in the window
+MAX_REDIRECTS = 3
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What an address gave: the calendars' texts (None: not changed since the last read) and the validators."""
+
+    texts: list[str] | None
+    etag: str = ""
+    last_modified: str = ""
+    names: tuple[str, ...] = ()  # CalDAV: the calendars read
+
+
+def split_login(url: str) -> tuple[str, str, str]:
+    """(url without the user and password, user, password) of an address that may carry them."""
+    parts = urlsplit(url.strip())
+    if parts.scheme in ("webcal", "webcals") or parts.scheme == "caldav":
+        parts = parts._replace(scheme="https")
+    elif parts.scheme == "caldav+http":
+        parts = parts._replace(scheme="http")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RebookError(f"calendar address {_safe(url)}: give an https:// (or webcal://, caldav://) address with "
+                          "a host")
+    user, password = parts.username or "", parts.password or ""
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc)), user, password
+
+
+def _safe(url: str) -> str:
+    """An address as it may be shown: without its password."""
+    parts = urlsplit(url)
+    if parts.password:
+        return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
+    return url
+
+
+def check(url: str) -> None:
+    try:
+        check_url(url, allow=ALLOW_PRIVATE, what="calendar address")
+    except TargetRefused as e:
+        raise RebookError(str(e)) from None
+
+
+def fetch_ics(url: str, *, login: str = "", password: str = "", etag: str = "", last_modified: str = "") -> Fetched:
+    """GET the address, sending the last ETag and Last-Modified: a 304 gives ``texts=None``."""
+    check(url)
+    for _ in range(MAX_REDIRECTS + 1):
+        parts = urlsplit(url)
+        cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        connection = cls(parts.hostname, parts.port, timeout=TIMEOUT)
+        connection._create_connection = lambda address, timeout=TIMEOUT, source_address=None: guarded_connection(
+            address, timeout, source_address, allow=ALLOW_PRIVATE)
+        headers = {"User-Agent": f"Rebook/{__version__}", "Accept": "text/calendar, */*;q=0.5"}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        if login or password:
+            headers["Authorization"] = "Basic " + base64.b64encode(f"{login}:{password}".encode()).decode()
+        try:
+            connection.request("GET", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), headers=headers)
+            response = connection.getresponse()
+            if response.status in (301, 302, 303, 307, 308) and response.getheader("Location"):
+                url = urljoin(url, response.getheader("Location"))
+                check(url)
+                continue
+            if response.status == 304:
+                return Fetched(None, etag, last_modified)
+            if response.status in (401, 403):
+                raise RebookError(f"the calendar server refused the login (HTTP {response.status}); check the "
+                                  "login and password")
+            if response.status == 404:
+                raise RebookError("the calendar address was not found (HTTP 404): was the calendar deleted, or its "
+                                  "secret address reset?")
+            if response.status != 200:
+                raise RebookError(f"the calendar server answered HTTP {response.status}")
+            data = response.read(MAX_BYTES + 1)
+            if len(data) > MAX_BYTES:
+                raise RebookError(f"the calendar is larger than {MAX_BYTES // (1024 * 1024)} MB; Rebook reads no more")
+            from rebook.calendars.reading import decode
+
+            text = decode(data)
+            if "BEGIN:VCALENDAR" not in text[:4096].upper():
+                raise RebookError("the address did not give a calendar (no BEGIN:VCALENDAR): is it the iCal address?")
+            return Fetched([text], response.getheader("ETag") or "", response.getheader("Last-Modified") or "")
+        except TargetRefused as e:
+            raise RebookError(str(e)) from None
+        except (OSError, http.client.HTTPException) as e:
+            raise RebookError(f"could not read the calendar address: {getattr(e, 'strerror', None) or type(e).__name__}"
+                              ) from None
+        finally:
+            connection.close()
+    raise RebookError(f"the calendar address redirected more than {MAX_REDIRECTS} times")
+
+
+def fetch_caldav(url: str, *, login: str, password: str, start: datetime, end: datetime) -> Fetched:
+    """The events of the calendar at ``url`` (or of every event calendar of the principal at ``url``) that
+    overlap [start, end), as iCalendar texts, via the server's own time-range query."""
+    import caldav
+    from caldav.lib import error as dav_error
+
+    check(url)
+    try:
+        with caldav.DAVClient(url=url, username=login or None, password=password or None, timeout=TIMEOUT) as client:
+            calendars = _calendars(client, url)
+            texts, size, names = [], 0, []
+            for calendar in calendars:
+                names.append(str(calendar.get_display_name() or calendar.url))
+                for found in calendar.search(start=start, end=end, event=True, expand=False):
+                    text = found.data if isinstance(found.data, str) else found.data.decode("utf-8", "replace")
+                    size += len(text)
+                    if size > MAX_BYTES:
+                        raise RebookError(f"the calendar's events in the next weeks are larger than "
+                                          f"{MAX_BYTES // (1024 * 1024)} MB; Rebook reads no more")
+                    texts.append(text)
+            return Fetched(texts, names=tuple(names))
+    except RebookError:
+        raise
+    except dav_error.AuthorizationError:
+        raise RebookError("the calendar server refused the login (HTTP 401); check the login and password") from None
+    except dav_error.NotFoundError:
+        raise RebookError("the calendar was not found on the server (HTTP 404): was it deleted?") from None
+    except dav_error.DAVError as e:
+        raise RebookError(f"the calendar server answered with an error: {str(e)[:200]}") from None
+    except Exception as e:  # a server that answers garbage, or not at all
+        raise RebookError(f"could not read the calendar: {type(e).__name__}: {str(e)[:200]}") from None
+
+
+CALDAV_CALENDAR = "{urn:ietf:params:xml:ns:caldav}calendar"
+
+
+def _calendars(client, url: str) -> list:
+    """The collection at ``url`` when it is a calendar, else the event calendars of the principal there
+    (found through the server's current-user-principal)."""
+    import caldav
+    from caldav.elements import dav
+
+    kinds = caldav.DAVObject(client=client, url=url).get_properties([dav.ResourceType()]).get("{DAV:}resourcetype")
+    if CALDAV_CALENDAR in (kinds or []):
+        return [caldav.Calendar(client=client, url=url)]
+    found = [c for c in client.principal().calendars() if "VEVENT" in (_components(c) or ["VEVENT"])]
+    if not found:
+        raise RebookError("no calendar with events was found at that address")
+    return found
+
+
+def _components(calendar) -> list[str]:
+    try:
+        return calendar.get_supported_components()
+    except Exception:
+        return []

@@ -1,0 +1,113 @@
+"""rebook calendar ...: the seller's own calendars, read for busy times so that no offered time clashes."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from rebook.cli import cli
+from rebook.cli.base import Ctx, Result, seller_command, table
+from rebook.cli.present import when
+
+
+@cli.group("calendar")
+def calendar_group() -> None:
+    """Your own calendars (CalDAV, or an iCal address): their busy times keep every offered time clear."""
+
+
+def _show(c, tz) -> dict:
+    return {"id": c.pk, "name": c.name, "kind": c.kind, "url": c.url, "login": c.login or None,
+            "busy_only": c.busy_only, "busy_times": c.events,
+            "last_sync": c.last_sync_at.isoformat() if c.last_sync_at else None,
+            "last_error": c.last_error or None, "problems": [p for p in c.problems.splitlines() if p]}
+
+
+@seller_command(calendar_group, "add")
+@click.argument("url")
+@click.option("--login", default="", help="The login name (or put it in the URL).")
+@click.option("--name", "label", default="", help='What to call it ("Work", "Family"); by default its host.')
+@click.option("--busy-only", is_flag=True, help="Read it for busy times only (every calendar is, in this version).")
+def calendar_add_command(ctx: Ctx, url, login, label, busy_only) -> Result:
+    """Connect a calendar and read it once: a CalDAV collection or principal (https://, caldav://; iCloud,
+    Fastmail, Nextcloud, Radicale...) or an iCal address (webcal:// or https://... .ics, such as Google's or
+    Outlook's secret address). The password may come from REBOOK_CALENDAR_PASSWORD; it is stored encrypted
+    and never shown again."""
+    from rebook.calendars.connections import connection_add
+
+    c = connection_add(seller=ctx.seller, url=url, login=login,
+                       password=os.environ.get("REBOOK_CALENDAR_PASSWORD") or None, name=label)
+    problems = f" {len(c.problems.splitlines())} event(s) could not be read: see rebook calendar show." if c.problems else ""
+    return Result(_show(c, ctx.tz), f"Calendar {c.name!r} added ({c.get_kind_display()}): {c.events} busy time(s) in "
+                                    f"the next 90 days; offered times now keep clear of them.{problems}")
+
+
+@seller_command(calendar_group, "list")
+def calendar_list_command(ctx: Ctx) -> Result:
+    """Your connected calendars: when each was last read, and any error."""
+    from rebook.calendars.models import Connection
+
+    rows = list(Connection.objects.filter(seller=ctx.seller).order_by("name"))
+    data = [_show(c, ctx.tz) for c in rows]
+    if not rows:
+        return Result(data, "No calendar connected. Add one with: rebook calendar add URL")
+    return Result(data, table([[c.pk, c.name, c.get_kind_display(), c.events,
+                                when(c.last_sync_at, ctx.tz) if c.last_sync_at else "never", c.last_error or "-"]
+                               for c in rows], ["ID", "NAME", "KIND", "BUSY", "LAST READ", "ERROR"]))
+
+
+@seller_command(calendar_group, "show")
+@click.argument("calendar")
+def calendar_show_command(ctx: Ctx, calendar) -> Result:
+    """One calendar (by id or name): its address (never its password), last read, error and unread events."""
+    from rebook.calendars.connections import connection_get
+
+    c = connection_get(ctx.seller, calendar)
+    data = _show(c, ctx.tz)
+    lines = [f"{c.name} ({c.get_kind_display()}): {c.url}" + (f" as {c.login}" if c.login else ""),
+             f"Busy times held: {c.events}",
+             f"Last read: {when(c.last_sync_at, ctx.tz) if c.last_sync_at else 'never'}",
+             f"Last error: {c.last_error or 'none'}"]
+    lines += [f"Not read: {p}" for p in data["problems"]]
+    return Result(data, "\n".join(lines))
+
+
+@seller_command(calendar_group, "test")
+@click.argument("calendar")
+def calendar_test_command(ctx: Ctx, calendar) -> Result:
+    """Read the calendar now without keeping anything: whether it answers, and how many busy times it gives."""
+    from rebook.calendars.connections import connection_get, connection_test
+    from rebook.errors import RebookError
+
+    report = connection_test(connection=connection_get(ctx.seller, calendar))
+    if report.error:
+        raise RebookError(f"calendar {report.connection!r}: {report.error}")
+    return Result(report.as_dict(), f"Calendar {report.connection!r} answers: {report.busy} busy time(s) in the next "
+                                    f"90 days" + (" (unchanged since the last read)." if not report.changed else "."))
+
+
+@seller_command(calendar_group, "remove")
+@click.argument("calendar")
+def calendar_remove_command(ctx: Ctx, calendar) -> Result:
+    """Forget a calendar, its password and its busy times."""
+    from rebook.calendars.connections import connection_get, connection_remove
+
+    c = connection_get(ctx.seller, calendar)
+    name = c.name
+    connection_remove(connection=c)
+    return Result({"removed": name}, f"Calendar {name!r} removed.")
+
+
+@seller_command(calendar_group, "sync")
+@click.argument("calendar", required=False)
+def calendar_sync_command(ctx: Ctx, calendar) -> Result:
+    """Read every connected calendar (or one) now; the worker does it every REBOOK_CALENDAR_POLL seconds."""
+    from rebook.calendars.connections import connection_get, connection_sync
+    from rebook.calendars.models import Connection
+
+    rows = [connection_get(ctx.seller, calendar)] if calendar else list(
+        Connection.objects.filter(seller=ctx.seller).order_by("name"))
+    reports = [connection_sync(connection=c) for c in rows]
+    lines = [f"{r.connection}: " + (f"error: {r.error}" if r.error else f"{r.busy} busy time(s)"
+                                     + ("" if r.changed else ", unchanged")) for r in reports]
+    return Result([r.as_dict() for r in reports], "\n".join(lines) or "No calendar connected.")

@@ -1,0 +1,91 @@
+"""`rebook calendar ...`, and a seller booking over a busy time: allowed, with a clear warning, on the
+command line, the web and the API; a prospect is never offered that time."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+
+from rebook.api.services import token_create
+from rebook.calendars.models import BusyTime, Connection
+from rebook.leads import selectors
+from rebook.leads.services import lead_create
+from tests.calendars.test_connections import ics_server  # noqa: F401  (a fixture)
+from tests.clirunner import Rebook
+from tests.conftest import NOW
+
+pytestmark = pytest.mark.usefixtures("frozen")
+
+# Team meeting every weekday at 10:00 New York time, from the frozen "now" on.
+TEAM = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Google Inc//Google Calendar 70.9054//EN
+X-WR-TIMEZONE:America/New_York
+BEGIN:VEVENT
+UID:standup@google.com
+DTSTAMP:20260101T000000Z
+DTSTART;TZID=America/New_York:20260302T100000
+DTEND;TZID=America/New_York:20260302T110000
+RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR
+SUMMARY:Team meeting
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+@pytest.fixture(autouse=True)
+def private_allowed(settings):
+    settings.REBOOK_CALENDAR_ALLOW_PRIVATE = True
+
+
+@pytest.fixture
+def connected(alice, ics_server):  # noqa: F811
+    handler, url = ics_server
+    handler.body = TEAM.encode()
+    data = Rebook().json("calendar", "add", url, "--name", "Work")
+    return data, url
+
+
+def test_the_calendar_commands(alice, connected):
+    data, url = connected
+    assert {"id", "name", "kind", "url", "login", "busy_only", "busy_times", "last_sync", "last_error",
+            "problems"} <= set(data)
+    assert (data["name"], data["kind"], data["url"], data["last_error"]) == ("Work", "ics", url, None)
+    assert data["busy_times"] == BusyTime.objects.count() > 50  # five a week for 90 days
+    rebook = Rebook()
+    assert [c["name"] for c in rebook.json("calendar", "list")] == ["Work"]
+    assert rebook.json("calendar", "show", "Work")["id"] == data["id"]
+    assert rebook.json("calendar", "test", str(data["id"]))["error"] is None
+    synced = rebook.json("calendar", "sync")
+    assert synced[0]["changed"] is False and synced[0]["busy"] == data["busy_times"]  # 304: nothing new
+    assert "already have a calendar named 'Work'" in rebook.error("calendar", "add", url, "--name", "Work")
+    assert "no calendar 'Home'" in rebook.error("calendar", "show", "Home")
+    assert rebook.json("calendar", "remove", "Work") == {"removed": "Work"}
+    assert not Connection.objects.exists() and not BusyTime.objects.exists()
+    assert "No calendar connected" in rebook("calendar", "list").stdout
+
+
+def test_booking_over_a_busy_time_warns_everywhere_and_prospects_never_get_it(alice, alice_client, connected):
+    lead = lead_create(seller=alice, name="Dana Reyes", email="dana@reyes.example")
+    tomorrow_ten = (NOW.astimezone(alice.tz) + timedelta(days=1)).replace(hour=10, minute=30)
+    rebook = Rebook()
+    out = rebook("appt", "book", str(lead.pk), "--at", tomorrow_ten.strftime("%Y-%m-%d %H:%M")).stdout
+    assert "Note: it clashes with Team meeting 10:00-11:00 in your calendar." in out
+    assert rebook.json("appt", "book", str(lead.pk), "--at", tomorrow_ten.strftime("%Y-%m-%d 15:00"))["clashes"] == []
+
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {token_create(seller=alice, name='t')[1]}")
+    made = api.post("/api/v1/appointments", json.dumps({"lead_id": lead.pk, "start": tomorrow_ten.isoformat()}),
+                    content_type="application/json")
+    assert made.status_code == 201 and made.json()["clashes"] == ["Team meeting 10:00-11:00"]
+
+    page = alice_client.post(f"/leads/{lead.pk}/book/", {"start": tomorrow_ten.strftime("%Y-%m-%d %H:%M"),
+                                                         "duration": "45m", "booked_by": "seller"}, follow=True)
+    assert "clashes with Team meeting 10:00-11:00 in your calendar" in page.content.decode()
+
+    hour = timedelta(hours=1)
+    for start in selectors.open_times(seller=alice, length=hour, after=NOW):
+        local = start.astimezone(alice.tz)
+        assert not (local.weekday() < 5 and local.hour < 11 and local + hour > local.replace(hour=10, minute=0))
