@@ -45,7 +45,7 @@ def private_allowed(settings):
 def connected(alice, ics_server):  # noqa: F811
     handler, url = ics_server
     handler.body = TEAM.encode()
-    data = Rebook().json("calendar", "add", url, "--name", "Work")
+    data = Rebook().json("calendar", "add", url, "--name", "Work", "--user", "alice")
     return data, url
 
 
@@ -89,3 +89,32 @@ def test_booking_over_a_busy_time_warns_everywhere_and_prospects_never_get_it(al
     for start in selectors.open_times(seller=alice, length=hour, after=NOW):
         local = start.astimezone(alice.tz)
         assert not (local.weekday() < 5 and local.hour < 11 and local + hour > local.replace(hour=10, minute=0))
+
+
+def test_the_settings_page_adds_reads_and_removes_a_calendar(alice, alice_client, ics_server):  # noqa: F811
+    handler, url = ics_server
+    handler.body = TEAM.encode()
+    page = alice_client.get("/settings/").content.decode()
+    assert "Your calendars" in page and "No calendar connected yet." in page
+    wrong = alice_client.post("/settings/calendars/", {"calendar-url": "ftp://nowhere", "calendar-password": "pw"})
+    assert wrong.status_code == 400 and "give an https://" in wrong.content.decode()
+    assert 'value="pw"' not in wrong.content.decode() and not Connection.objects.exists()
+    added = alice_client.post("/settings/calendars/", {"calendar-url": url, "calendar-name": "Work"}, follow=True)
+    assert "Calendar Work added" in added.content.decode()
+    c = Connection.objects.get()
+    assert alice_client.get(f"/settings/calendars/{c.pk}/sync/").status_code == 405  # changes are POSTs
+    read = alice_client.post(f"/settings/calendars/{c.pk}/sync/", follow=True).content.decode()
+    assert "Work read:" in read and "unchanged" in read
+    handler.etag, handler.body = '"v9"', b"not a calendar"
+    Connection.objects.update(read_at=None)
+    failed = alice_client.post(f"/settings/calendars/{c.pk}/sync/", follow=True).content.decode()
+    assert "did not give a calendar" in failed and "may be out of date" in failed
+    assert BusyTime.objects.filter(connection=c).exists()  # the last good busy times are kept
+    alice_client.post(f"/settings/calendars/{c.pk}/remove/")
+    assert not Connection.objects.exists()
+
+
+def test_another_sellers_calendar_is_not_found(alice, bob_client, connected):
+    c = Connection.objects.get()
+    assert bob_client.post(f"/settings/calendars/{c.pk}/remove/").status_code == 404
+    assert Connection.objects.filter(pk=c.pk).exists()

@@ -164,6 +164,29 @@ def test_a_change_on_the_server_flows_in_and_a_deleted_calendar_is_reported(alic
     assert busy.stale(alice, NOW + timedelta(minutes=10))[0].startswith(c.name)
 
 
+def test_a_sync_with_nothing_new_costs_one_request(alice, server, monkeypatch):
+    import caldav
+
+    calendar = calendar_with(server, TEAM)
+    c = connections.connection_add(seller=alice, url=str(calendar.url), login=server.login, password=server.password,
+                                   now=NOW)
+    assert c.etag  # the calendar's sync-token (or ctag), digested
+    requests = []
+    real = caldav.DAVClient.request
+    monkeypatch.setattr(caldav.DAVClient, "request", lambda self, *a, **k: requests.append(a[:2]) or real(self, *a, **k))
+    report = connections.connection_sync(connection=c, now=NOW + timedelta(minutes=5))
+    assert not report.changed and report.busy == c.events and len(requests) == 1, requests
+    before = c.events
+    calendar.save_event(OTHERS.split("BEGIN:VEVENT")[0] + "BEGIN:VEVENT" + OTHERS.split("BEGIN:VEVENT")[1]
+                        + "END:VCALENDAR\n")
+    report = connections.connection_sync(connection=c, now=NOW + timedelta(minutes=10))
+    assert report.changed and report.busy == before + 1  # the conference
+    # Half a day on, every event is read again (the 90 days ahead have moved on), changed or not.
+    requests.clear()
+    report = connections.connection_sync(connection=c, now=NOW + timedelta(hours=13))
+    assert report.changed and len(requests) >= 2
+
+
 def test_a_principal_address_reads_its_calendars(alice, server):
     calendar_with(server, TEAM)
     c = connections.connection_add(seller=alice, url=server.base, login=server.login, password=server.password,
@@ -289,3 +312,57 @@ def test_private_addresses_are_refused_unless_allowed(alice, settings):
         connections.connection_add(seller=alice, url="https://127.0.0.1:8443/cal.ics", now=NOW)
     with pytest.raises(RebookError, match="https://"):
         connections.connection_add(seller=alice, url="ftp://example.com/cal.ics", now=NOW)
+
+
+def test_a_50000_event_calendar_keeps_what_falls_in_the_weeks_ahead(alice, ics_server):
+    handler, url = ics_server
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Example Corp//Big//EN"]
+    first = datetime(2026, 1, 1, 14, tzinfo=UTC)
+    for i in range(50_000):  # one an hour or so over two years: most are past or beyond the 90 days
+        s = first + timedelta(hours=(i * 7) % (24 * 730))
+        lines += ["BEGIN:VEVENT", f"UID:e{i}@example.com", "DTSTAMP:20260101T000000Z", f"DTSTART:{s:%Y%m%dT%H%M%SZ}",
+                  f"DTEND:{s + timedelta(minutes=30):%Y%m%dT%H%M%SZ}", f"SUMMARY:Event {i}", "END:VEVENT"]
+    handler.body = "\r\n".join([*lines, "END:VCALENDAR", ""]).encode()
+    c = connections.connection_add(seller=alice, url=url, name="Big", now=NOW)
+    inside = sum(1 for i in range(50_000)
+                 if NOW - connections.BEHIND <= first + timedelta(hours=(i * 7) % (24 * 730)) < NOW + connections.HORIZON)
+    assert c.events == inside > 2000 and c.last_error == ""
+
+
+def test_a_slow_server_is_given_up_on_and_the_last_busy_times_stay(alice, ics_server, monkeypatch):
+    import time
+
+    from rebook.calendars import remote
+
+    handler, url = ics_server
+    c = connections.connection_add(seller=alice, url=url, name="Slow", now=NOW)
+    held = c.events
+    monkeypatch.setattr(remote, "TIMEOUT", 0.5)
+    original = handler.do_GET
+    handler.do_GET = lambda self: (time.sleep(2), original(self))
+    report = connections.connection_sync(connection=c, now=NOW + timedelta(hours=13))
+    assert "could not read the calendar address" in report.error
+    assert BusyTime.objects.filter(connection=c).count() == held
+
+
+def test_a_caldav_server_answering_garbage_is_an_error_on_its_connection(alice):
+    class Garbage(http.server.BaseHTTPRequestHandler):
+        def do_PROPFIND(self):  # noqa: N802
+            self.send_response(207)
+            self.send_header("Content-Type", "application/xml")
+            self.end_headers()
+            self.wfile.write(b"<?xml version='1.0'?><not-dav><<<")
+
+        do_REPORT = do_GET = do_PROPFIND
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Garbage)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(RebookError, match="could not be read"):
+            connections.connection_add(seller=alice, url=f"http://127.0.0.1:{httpd.server_address[1]}/cal/", now=NOW)
+    finally:
+        httpd.shutdown()
+    assert not Connection.objects.exists()

@@ -26,6 +26,7 @@ HORIZON = timedelta(days=90)  # busy times are read this far ahead (offers look 
 BEHIND = timedelta(days=1)
 MAX_BUSY = 20_000  # busy times kept from one connection
 MAX_BACKOFF = timedelta(hours=6)
+REREAD = timedelta(hours=12)  # every event is read again at least this often, as the 90 days move on
 
 
 @dataclass
@@ -134,13 +135,16 @@ def connection_sync(*, connection: Connection, now: datetime | None = None) -> S
 def _read(connection: Connection, now: datetime) -> SyncReport:
     report = SyncReport(connection.name)
     start, end = now - BEHIND, now + HORIZON
+    # Asked "has it changed?" only while the busy times held still reach far enough ahead.
+    fresh = connection.read_at is not None and now - connection.read_at < REREAD
     try:
         if connection.kind == Connection.Kind.ICS:
             fetched = remote.fetch_ics(connection.url, login=connection.login, password=_password(connection),
-                                       etag=connection.etag, last_modified=connection.last_modified)
+                                       etag=connection.etag if fresh else "",
+                                       last_modified=connection.last_modified if fresh else "")
         else:
             fetched = remote.fetch_caldav(connection.url, login=connection.login, password=_password(connection),
-                                          start=start, end=end)
+                                          start=start, end=end, known=connection.etag if fresh else "")
     except RebookError as e:
         report.error = str(e)
         return report
@@ -159,7 +163,7 @@ def _read(connection: Connection, now: datetime) -> SyncReport:
         except Exception as e:  # garbage from a server must not stop the rest
             report.problems.append(f"{where}: could not be read ({type(e).__name__})")
             continue
-        found = extract(calendar, where=where, tz=connection.seller.tz, window=(start, end), budget=budget)
+        found = extract(calendar, where=where, tz=connection.seller.tz, window=(start, end), budget=budget, within=True)
         report.problems.extend(found.rejected)
         for fact in found.facts:
             if fact.cancelled or fact.free or fact.start is None or fact.end is None:
@@ -189,7 +193,8 @@ def _store(connection: Connection, report: SyncReport, now: datetime) -> None:
         report.busy = BusyTime.objects.filter(connection=connection).count()
     Connection.objects.filter(pk=connection.pk).update(
         etag=fetched.etag[:500], last_modified=fetched.last_modified[:100], last_sync_at=now, last_attempt_at=now,
-        last_error="", failures=0, next_sync_at=None, events=report.busy, problems="\n".join(report.problems)[:20000])
+        last_error="", failures=0, next_sync_at=None, events=report.busy,
+        **({"read_at": now, "problems": "\n".join(report.problems)[:20000]} if report.changed else {}))
 
 
 def _rebook_uids(seller: Seller) -> set[str]:

@@ -220,9 +220,11 @@ class _Clock:
 
 
 def extract(calendar: icalendar.Calendar, *, where: str, tz: ZoneInfo, window: tuple[datetime, datetime],
-            budget: Budget | None = None, day_offsets: dict | None = None) -> Extraction:
+            budget: Budget | None = None, day_offsets: dict | None = None, within: bool = False) -> Extraction:
     """``day_offsets``: a dict to keep the offsets of the days of the file's own zones in (see
-    ``_Clock._from_vtimezone``), shared by the parts of one large file, whose zones are the same objects."""
+    ``_Clock._from_vtimezone``), shared by the parts of one large file, whose zones are the same objects.
+    ``within``: single events outside the window are left out too, and cost nothing of the budget (an
+    import takes them all; busy times want only the weeks ahead)."""
     budget = budget or Budget()
     out = Extraction()
     refused: dict[str, ZoneInfo] = {}
@@ -264,9 +266,12 @@ def extract(calendar: icalendar.Calendar, *, where: str, tz: ZoneInfo, window: t
                     out.facts.append(_fact(occurrence, label, method, uid, clock))
                 continue
             for event in events:
+                fact = _fact(event, label, method, uid, clock)
+                if within and fact.start is not None and (fact.start >= window[1] or (fact.end or fact.start) <= window[0]):
+                    continue
                 if not budget.spend():
                     break
-                out.facts.append(_fact(event, label, method, uid, clock))
+                out.facts.append(fact)
         except RebookError as e:
             out.rejected.append(f"{label}: {e}")
         except Exception as e:  # a broken rule or date in one event must not stop the others

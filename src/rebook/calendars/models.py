@@ -22,10 +22,14 @@ class Connection(models.Model):
     # Encrypted with a key derived from the secret key (Fernet), like the mailbox's; never shown or logged.
     secret = models.BinaryField(blank=True, default=b"")
     busy_only = models.BooleanField(default=True)  # read for busy times only (every connection is, in this version)
-    # What the server said last (an iCalendar address: its ETag and Last-Modified, for a conditional GET).
+    # What the server said last: an iCalendar address's ETag and Last-Modified, for a conditional GET; for
+    # CalDAV, a digest of its calendars' ctags and sync-tokens (unchanged: nothing to read).
     etag = models.CharField(max_length=500, blank=True)
     last_modified = models.CharField(max_length=100, blank=True)
-    last_sync_at = models.DateTimeField(null=True, blank=True)  # the last sync that read the calendar
+    last_sync_at = models.DateTimeField(null=True, blank=True)  # the last sync that succeeded
+    # The last sync that read every event (not told "nothing changed"): busy times are expanded for the next 90
+    # days from then, so a calendar that never changes is still read again daily as the window moves on.
+    read_at = models.DateTimeField(null=True, blank=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     problems = models.TextField(blank=True)  # events that could not be read in the last sync, one a line

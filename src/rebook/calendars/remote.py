@@ -6,6 +6,7 @@ answers are bounded in size and time, and nothing here writes to the database.""
 from __future__ import annotations
 
 import base64
+import hashlib
 import http.client
 from dataclasses import dataclass
 from datetime import datetime
@@ -114,9 +115,11 @@ def fetch_ics(url: str, *, login: str = "", password: str = "", etag: str = "", 
     raise RebookError(f"the calendar address redirected more than {MAX_REDIRECTS} times")
 
 
-def fetch_caldav(url: str, *, login: str, password: str, start: datetime, end: datetime) -> Fetched:
+def fetch_caldav(url: str, *, login: str, password: str, start: datetime, end: datetime, known: str = "") -> Fetched:
     """The events of the calendar at ``url`` (or of every event calendar of the principal at ``url``) that
-    overlap [start, end), as iCalendar texts, via the server's own time-range query."""
+    overlap [start, end), as iCalendar texts, via the server's own time-range query. ``known`` is the digest
+    of the calendars' ctags and sync-tokens at the last read: when the server gives the same, nothing has
+    changed and nothing more is asked (one request for a calendar collection)."""
     import caldav
     from caldav.lib import error as dav_error
 
@@ -124,8 +127,12 @@ def fetch_caldav(url: str, *, login: str, password: str, start: datetime, end: d
     try:
         with caldav.DAVClient(url=url, username=login or None, password=password or None, timeout=TIMEOUT) as client:
             calendars = _calendars(client, url)
+            tags = [tag for _, tag in calendars]
+            digest = hashlib.sha256("\n".join(f"{c.url} {t}" for c, t in calendars).encode()).hexdigest() if all(tags) else ""
+            if digest and digest == known:
+                return Fetched(None, digest)
             texts, size, names = [], 0, []
-            for calendar in calendars:
+            for calendar, _ in calendars:
                 names.append(str(calendar.get_display_name() or calendar.url))
                 for found in calendar.search(start=start, end=end, event=True, expand=False):
                     text = found.data if isinstance(found.data, str) else found.data.decode("utf-8", "replace")
@@ -134,7 +141,7 @@ def fetch_caldav(url: str, *, login: str, password: str, start: datetime, end: d
                         raise RebookError(f"the calendar's events in the next weeks are larger than "
                                           f"{MAX_BYTES // (1024 * 1024)} MB; Rebook reads no more")
                     texts.append(text)
-            return Fetched(texts, names=tuple(names))
+            return Fetched(texts, digest, names=tuple(names))
     except RebookError:
         raise
     except dav_error.AuthorizationError:
@@ -150,19 +157,33 @@ def fetch_caldav(url: str, *, login: str, password: str, start: datetime, end: d
 CALDAV_CALENDAR = "{urn:ietf:params:xml:ns:caldav}calendar"
 
 
-def _calendars(client, url: str) -> list:
-    """The collection at ``url`` when it is a calendar, else the event calendars of the principal there
-    (found through the server's current-user-principal)."""
+def _calendars(client, url: str) -> list[tuple]:
+    """(calendar, its change tag) for the collection at ``url`` when it is a calendar, else for the event
+    calendars of the principal there (found through the server's current-user-principal). The tag is the
+    collection's sync-token or ctag ("" when the server gives neither): it changes whenever an event does."""
     import caldav
     from caldav.elements import dav
 
-    kinds = caldav.DAVObject(client=client, url=url).get_properties([dav.ResourceType()]).get("{DAV:}resourcetype")
-    if CALDAV_CALENDAR in (kinds or []):
-        return [caldav.Calendar(client=client, url=url)]
+    props = caldav.DAVObject(client=client, url=url).get_properties([dav.ResourceType(), dav.SyncToken(), _Ctag()])
+    if CALDAV_CALENDAR in (props.get("{DAV:}resourcetype") or []):
+        return [(caldav.Calendar(client=client, url=url), _tag(props))]
     found = [c for c in client.principal().calendars() if "VEVENT" in (_components(c) or ["VEVENT"])]
     if not found:
         raise RebookError("no calendar with events was found at that address")
-    return found
+    return [(c, _tag(c.get_properties([dav.SyncToken(), _Ctag()]))) for c in found]
+
+
+def _Ctag():  # noqa: N802  (made like caldav's own elements)
+    from caldav.elements.base import BaseElement
+
+    class GetCtag(BaseElement):
+        tag = "{http://calendarserver.org/ns/}getctag"
+
+    return GetCtag()
+
+
+def _tag(props: dict) -> str:
+    return str(props.get("{DAV:}sync-token") or props.get("{http://calendarserver.org/ns/}getctag") or "")
 
 
 def _components(calendar) -> list[str]:

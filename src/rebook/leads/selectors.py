@@ -440,6 +440,7 @@ def lead_next_steps(
 # ---------------------------------------------------------------- the seller's free time
 
 OFFER_HORIZON = timedelta(days=28)
+OPEN_DAYS = 10  # the days ahead a prospect may move a meeting to
 
 
 def _busy(seller: Seller, after: datetime, until: datetime, exclude_id: int | None) -> list[tuple[datetime, datetime]]:
@@ -451,8 +452,13 @@ def _busy(seller: Seller, after: datetime, until: datetime, exclude_id: int | No
         rows = rows.exclude(pk=exclude_id)
     from rebook.calendars.busy import busy_rows
 
-    # And the seller's connected calendars (the dentist, the team meeting), as last synced: one query for both.
-    return list(rows.order_by().values_list("start", "end").union(busy_rows(seller.pk, after, until).order_by(), all=True))
+    # And the seller's connected calendars (the dentist, the team meeting), as last synced: one query for both,
+    # read as plain rows (a connected calendar may give hundreds in the weeks ahead).
+    both = rows.order_by().values_list("start", "end").union(busy_rows(seller.pk, after, until).order_by(), all=True)
+    sql, params = both.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(moment(start), moment(end)) for start, end in cursor.fetchall()]
 
 
 def offer_times(*, seller: Seller, length: timedelta, after: datetime,
@@ -466,8 +472,10 @@ def offer_times(*, seller: Seller, length: timedelta, after: datetime,
 def open_times(*, seller: Seller, length: timedelta, after: datetime, exclude_id: int | None = None) -> list[datetime]:
     """Every free time (three a day, ten days ahead) a prospect may move a meeting to. ``exclude_id`` is
     the meeting being moved, whose own slot does not count as busy."""
+    # Busy times are read for those ten days only (a connected calendar may hold dozens a day).
     return open_slots(after=after, tz=seller.tz, working=seller.policy.working_window, length=length,
-                      busy=_busy(seller, after, after + OFFER_HORIZON, exclude_id), days=10, per_day=3)
+                      busy=_busy(seller, after, after + timedelta(days=OPEN_DAYS + 2), exclude_id), days=OPEN_DAYS,
+                      per_day=3)
 
 
 def is_free(*, seller: Seller, start: datetime, end: datetime, exclude_id: int | None = None) -> bool:

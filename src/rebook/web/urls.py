@@ -2,7 +2,20 @@ from __future__ import annotations
 
 from django.urls import path
 
-from rebook.web.views import appointments, auth, cards, data, leads, mail, outbox, reports, setup, today, tokens
+from rebook.web.views import (
+    appointments,
+    auth,
+    calendars,
+    cards,
+    data,
+    leads,
+    mail,
+    outbox,
+    reports,
+    setup,
+    today,
+    tokens,
+)
 
 urlpatterns = [
     path("", today.today, name="today"),
@@ -46,6 +59,8 @@ urlpatterns = [
     path("policy/", setup.policy, name="policy"),
     path("settings/", mail.settings_page, name="settings"),
     path("settings/mailbox/<slug:action>/", mail.mailbox_action, name="mailbox_action"),
+    path("settings/calendars/", calendars.calendar_add, name="calendar_add"),
+    path("settings/calendars/<int:connection_id>/<slug:action>/", calendars.calendar_action, name="calendar_action"),
     path("suggestions/<int:suggestion_id>/<slug:action>/", mail.suggestion_decide, name="suggestion_decide"),
     path("reports/", reports.report, name="reports"),
     path("team/", reports.team, name="team"),

@@ -36,9 +36,14 @@ class MailboxForm(forms.Form):
         "365, messagingengine.com for Fastmail). Leave empty and Rebook guesses it from the address."))
 
 
+def settings_context(request, form: MailboxForm | None = None) -> dict:
+    return {"box": Mailbox.objects.filter(seller=request.seller).first(), "form": form or MailboxForm()}
+
+
 @seller_view
 def settings_page(request):
-    box = Mailbox.objects.filter(seller=request.seller).first()
+    from rebook.web.views.calendars import calendars_context
+
     form = MailboxForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -53,7 +58,8 @@ def settings_page(request):
         data = form.data.copy()
         data["url"] = without_password(data["url"])
         form.data = data
-    return render(request, "web/settings.html", {"box": box, "form": form}, status=400 if form.errors else 200)
+    return render(request, "web/settings.html", {**settings_context(request, form), **calendars_context(request.seller)},
+                  status=400 if form.errors else 200)
 
 
 @seller_view
