@@ -42,7 +42,7 @@ BACKUP_MODELS = [
     "api.apitoken", "api.ratewindow", "api.idempotencyrecord", "api.importrun", "api.inboundhook",
     "webhooks.endpoint", "webhooks.delivery", "prospects.addresswindow", "mailbox.mailbox",
     "mailbox.inboundmail", "mailbox.suggestion", "mailbox.replymodel", "forecast.riskmodel", "cards.businesscard",
-    "cards.cardupload", "calendars.connection", "calendars.busytime",
+    "cards.cardupload", "calendars.connection", "calendars.busytime", "calendars.calendarcopy",
 ]
 # Not Rebook's data: made again by `migrate`, or sign-ins that a restore should not carry over.
 NOT_BACKED_UP = {"auth.permission", "auth.group", "contenttypes.contenttype", "sessions.session"}

@@ -51,7 +51,7 @@ def connected(alice, ics_server):  # noqa: F811
 
 def test_the_calendar_commands(alice, connected):
     data, url = connected
-    assert {"id", "name", "kind", "url", "login", "busy_only", "busy_times", "last_sync", "last_error",
+    assert {"id", "name", "kind", "url", "login", "busy_only", "writes", "busy_times", "last_sync", "last_error",
             "problems"} <= set(data)
     assert (data["name"], data["kind"], data["url"], data["last_error"]) == ("Work", "ics", url, None)
     assert data["busy_times"] == BusyTime.objects.count() > 50  # five a week for 90 days
@@ -99,6 +99,8 @@ def test_the_settings_page_adds_reads_and_removes_a_calendar(alice, alice_client
     wrong = alice_client.post("/settings/calendars/", {"calendar-url": "ftp://nowhere", "calendar-password": "pw"})
     assert wrong.status_code == 400 and "give an https://" in wrong.content.decode()
     assert 'value="pw"' not in wrong.content.decode() and not Connection.objects.exists()
+    refused = alice_client.post("/settings/calendars/", {"calendar-url": url, "calendar-writes": "on"})
+    assert refused.status_code == 400 and "writes its meetings into one CalDAV calendar" in refused.content.decode()
     added = alice_client.post("/settings/calendars/", {"calendar-url": url, "calendar-name": "Work"}, follow=True)
     assert "Calendar Work added" in added.content.decode()
     c = Connection.objects.get()

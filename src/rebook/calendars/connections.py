@@ -57,8 +57,10 @@ def _password(connection: Connection) -> str:
 
 
 def connection_add(*, seller: Seller, url: str, login: str = "", password: str | None = None, name: str = "",
-                   kind: str = "", now: datetime | None = None) -> Connection:
-    """Add a calendar and read it once (an address that cannot be read is not added: the error says why)."""
+                   kind: str = "", writes: bool = False, now: datetime | None = None) -> Connection:
+    """Add a calendar and read it once (an address that cannot be read is not added: the error says why).
+    ``writes``: Rebook writes its meetings into it (a CalDAV calendar collection; it takes over from any
+    other calendar of the seller's that Rebook wrote into)."""
     clean, url_login, url_password = remote.split_login(url)
     login = login or url_login
     password = password if password is not None else url_password
@@ -68,17 +70,26 @@ def connection_add(*, seller: Seller, url: str, login: str = "", password: str |
         raise RebookError(f"calendar kind {shown(kind)}: give caldav or ics")
     remote.check(clean)
     name = (name or _default_name(clean)).strip()[:100]
-    connection = Connection(seller=seller, kind=kind, url=clean, name=name, login=login, secret=_secret(password))
+    connection = Connection(seller=seller, kind=kind, url=clean, name=name, login=login, secret=_secret(password),
+                            writes=writes)
     report = _read(connection, now or timezone.now())  # before saving: a wrong address or password is refused
     if report.error:
         raise RebookError(f"calendar {shown(name)} could not be read: {report.error}")
+    if writes and (kind != Connection.Kind.CALDAV or len(report.fetched.names) != 1):
+        raise RebookError(f"calendar {shown(name)}: Rebook writes its meetings into one CalDAV calendar; give the "
+                          "address of that calendar itself (not an .ics address or an account)")
     try:
         with transaction.atomic():
+            if writes:
+                Connection.objects.filter(seller=seller, writes=True).update(writes=False)
             connection.save()
             _store(connection, report, now or timezone.now())
     except IntegrityError:
         raise RebookError(f"you already have a calendar named {shown(name)}; give another --name") from None
     connection.refresh_from_db()
+    if writes:
+        _write_back(connection, report, now or timezone.now())
+        connection.refresh_from_db()
     return connection
 
 
@@ -129,6 +140,9 @@ def connection_sync(*, connection: Connection, now: datetime | None = None) -> S
         else:
             _store(connection, report, now)
     connection.refresh_from_db()
+    if connection.writes and not report.error:
+        _write_back(connection, report, now)
+        connection.refresh_from_db()
     return report
 
 
@@ -225,3 +239,185 @@ def connection_claim(*, worker: str, now: datetime, lease: timedelta) -> Connect
 
 def connection_release(*, connection: Connection, worker: str) -> None:
     Connection.objects.filter(pk=connection.pk, claimed_by=worker).update(claimed_by="", lease_until=None)
+
+
+# ---------------------------------------------------------------- two ways: Rebook's meetings in the calendar
+
+
+def _write_back(connection: Connection, report: SyncReport, now: datetime) -> None:
+    """First what was done in the calendar to Rebook's meetings flows in (only after a full read: a moved
+    event is a reschedule by the seller, a deleted one a cancellation by the seller, the prospect's DECLINED
+    a cancellation by the prospect, all with channel "calendar"); then what Rebook changed is written out.
+    Each meeting is its own transaction: one that fails is reported and the others go on."""
+    from rebook.calendars.models import CalendarCopy
+
+    copies = {c.chain: c for c in CalendarCopy.objects.filter(connection=connection)}
+    on_server: dict[str, tuple[str, str, str]] = {}
+    if report.changed and report.fetched is not None and report.fetched.objects:
+        for href, etag, text in report.fetched.objects:
+            uid = _uid_of(text)
+            if uid.endswith("@rebook"):
+                on_server[uid] = (href, etag, text)
+        for chain, copy in copies.items():
+            _flow_in(connection, copy, on_server.get(f"{chain}@rebook"), report, now)
+    elif report.changed and report.fetched is not None:
+        for copy in copies.values():  # an empty calendar: every event Rebook wrote was deleted there
+            _flow_in(connection, copy, None, report, now)
+    _write_out(connection, report, now, on_server)
+
+
+def _uid_of(text: str) -> str:
+    for line in text.splitlines():
+        if line.upper().startswith("UID:"):
+            return line[4:].strip()
+    return ""
+
+
+def _current(chain):
+    from rebook.leads.models import Appointment
+
+    return Appointment.objects.filter(chain=chain, status=Appointment.Status.SCHEDULED).select_related(
+        "lead", "lead__seller").order_by("-id").first()
+
+
+def _flow_in(connection: Connection, copy, found: tuple | None, report: SyncReport, now: datetime) -> None:
+    from rebook.leads.models import Channel
+    from rebook.leads.services import appointment_cancel, appointment_reschedule
+
+    if found is not None and found[1] and found[1] == copy.etag:
+        return  # as Rebook wrote it
+    if found is None and not (now - BEHIND <= copy.start < now + HORIZON):
+        return  # outside what was read: unknown, not deleted
+    meeting = _current(copy.chain)
+    try:
+        with transaction.atomic():
+            if meeting is None:  # over in Rebook too; what is left there is the seller's own
+                if found is None:
+                    copy.delete()
+                return
+            if found is None:
+                appointment_cancel(appointment=meeting, by="seller", reason="deleted in your calendar",
+                                   channel=Channel.CALENDAR, now=now)
+                copy.delete()
+                return
+            fact = _main_fact(found[2], connection, now)
+            lead_email = (meeting.lead.email or "").lower()
+            declined = fact is not None and any(p.email == lead_email and p.partstat == "DECLINED"
+                                                for p in fact.attendees)
+            if fact is None or fact.cancelled:
+                appointment_cancel(appointment=meeting, by="seller", reason="cancelled in your calendar",
+                                   channel=Channel.CALENDAR, now=now)
+                copy.delete()
+            elif declined:
+                appointment_cancel(appointment=meeting, by="prospect", reason="declined in the calendar invitation",
+                                   channel=Channel.CALENDAR, now=now)
+                copy.delete()
+            elif fact.start != meeting.start:
+                _, moved = appointment_reschedule(appointment=meeting, to=fact.start, by="seller",
+                                                  reason="moved in your calendar", channel=Channel.CALENDAR, now=now)
+                copy.href, copy.etag, copy.written_at = found[0], found[1], now
+                if moved is not None:
+                    copy.start, copy.end = moved.start, moved.end
+                copy.save()
+            else:  # changed there, not in its time (a note, a reminder): keep the new version
+                copy.href, copy.etag = found[0], found[1]
+                copy.save(update_fields=["href", "etag"])
+    except RebookError as e:
+        report.problems.append(f"the meeting with {meeting.lead.name if meeting else copy.chain}: {e}")
+
+
+def _main_fact(text: str, connection: Connection, now: datetime):
+    try:
+        found = extract(read_calendar_text(text), where=connection.name, tz=connection.seller.tz,
+                        window=(now - timedelta(days=366), now + timedelta(days=2 * 366)))
+    except Exception:
+        return None
+    plain = [f for f in found.facts if f.recurrence_id is None]
+    return plain[0] if plain else None
+
+
+def _write_out(connection: Connection, report: SyncReport, now: datetime, on_server: dict) -> None:
+    """``on_server``: the calendar's own versions of Rebook's meetings, when just read: a meeting changed in
+    Rebook is written over that version with only its times and SEQUENCE changed, so that whatever else was
+    edited there (a note, an alarm, the title) is kept."""
+    from rebook.calendars.models import CalendarCopy
+    from rebook.leads.models import Appointment
+
+    password = _password(connection)
+    wrote = False
+    copies = {c.chain: c for c in CalendarCopy.objects.filter(connection=connection)}
+    ahead = {a.chain: a for a in Appointment.objects.filter(
+        seller=connection.seller, status=Appointment.Status.SCHEDULED, start__gte=now, start__lt=now + HORIZON
+    ).select_related("lead", "lead__seller").order_by("id")}
+    base = connection.url if connection.url.endswith("/") else connection.url + "/"
+    for chain, meeting in ahead.items():
+        copy = copies.get(chain)
+        if copy is not None and (copy.start, copy.end) == (meeting.start, meeting.end):
+            continue
+        href = copy.href if copy else f"{base}{chain}.ics"
+        theirs = on_server.get(f"{chain}@rebook")
+        text = _patched(theirs[2], meeting, now) if copy and theirs and theirs[1] == copy.etag else _event_text(meeting, now)
+        try:
+            etag = remote.write_event(href, text, login=connection.login, password=password,
+                                      etag=copy.etag if copy else "")
+        except RebookError as e:  # a 412 too: the next full read brings the calendar's version in
+            report.problems.append(f"writing the meeting with {meeting.lead.name}: {e}")
+            continue
+        wrote = True
+        CalendarCopy.objects.update_or_create(connection=connection, chain=chain, defaults={
+            "href": href, "etag": etag, "start": meeting.start, "end": meeting.end, "written_at": now})
+    for chain, copy in copies.items():
+        if chain in ahead or copy.start < now:
+            continue
+        if _current(chain) is not None:
+            continue  # still on, beyond the weeks written
+        try:  # called off in Rebook: taken out of the calendar, unless it was changed there meanwhile
+            remote.write_event(copy.href, None, login=connection.login, password=password, etag=copy.etag)
+        except RebookError as e:
+            report.problems.append(f"removing a cancelled meeting from the calendar: {e}")
+            continue
+        wrote = True
+        copy.delete()
+    if wrote:  # the calendar's tag moved with Rebook's own writes (and may come back to an old value): read in full
+        Connection.objects.filter(pk=connection.pk).update(etag="")
+    if report.problems:
+        Connection.objects.filter(pk=connection.pk).update(problems="\n".join(report.problems)[:20000])
+
+
+def _event_text(meeting, now: datetime) -> str:
+    """The meeting as its invitation describes it (same UID and SEQUENCE), stored as CalDAV wants it: no
+    METHOD, and SCHEDULE-AGENT=CLIENT so that the calendar server sends no invitation of its own."""
+    import icalendar
+
+    from rebook.calendars.invitations import REQUEST, invitation
+    from rebook.outbox.compose import meeting_of
+
+    calendar = icalendar.Calendar.from_ical(invitation(meeting_of(meeting), method=REQUEST, stamp=now))
+    calendar.pop("METHOD", None)
+    for event in calendar.walk("VEVENT"):
+        for key in ("ORGANIZER", "ATTENDEE"):
+            value = event.get(key)
+            for person in value if isinstance(value, list) else [value]:
+                if person is not None:
+                    person.params["SCHEDULE-AGENT"] = "CLIENT"
+    return calendar.to_ical().decode()
+
+
+def _patched(text: str, meeting, now: datetime) -> str:
+    """The calendar's version of a meeting with Rebook's times, SEQUENCE and stamp put in, the rest kept."""
+    import icalendar
+
+    fresh = icalendar.Calendar.from_ical(_event_text(meeting, now))
+    calendar = icalendar.Calendar.from_ical(text)
+    ours = fresh.walk("VEVENT")[0]
+    for event in calendar.walk("VEVENT"):
+        if event.get("RECURRENCE-ID") is None:
+            for key in ("DTSTART", "DTEND", "DURATION", "SEQUENCE", "DTSTAMP", "STATUS"):
+                event.pop(key, None)
+                if key in ours:
+                    event[key] = ours[key]
+    known = {str(z.get("TZID")) for z in calendar.walk("VTIMEZONE")}
+    for zone in fresh.walk("VTIMEZONE"):
+        if str(zone.get("TZID")) not in known:
+            calendar.subcomponents.insert(0, zone)
+    return calendar.to_ical().decode()

@@ -22,6 +22,9 @@ class Connection(models.Model):
     # Encrypted with a key derived from the secret key (Fernet), like the mailbox's; never shown or logged.
     secret = models.BinaryField(blank=True, default=b"")
     busy_only = models.BooleanField(default=True)  # read for busy times only (every connection is, in this version)
+    # Rebook writes its meetings into this calendar (a CalDAV collection; one per seller), and reads back what
+    # is done to them there.
+    writes = models.BooleanField(default=False)
     # What the server said last: an iCalendar address's ETag and Last-Modified, for a conditional GET; for
     # CalDAV, a digest of its calendars' ctags and sync-tokens (unchanged: nothing to read).
     etag = models.CharField(max_length=500, blank=True)
@@ -60,3 +63,19 @@ class BusyTime(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["seller", "start"], name="busytime_seller_start")]
+
+
+class CalendarCopy(models.Model):
+    """A Rebook meeting (its chain: one UID) as written into the seller's calendar: where, which version
+    (the server's ETag, for If-Match), and the times written, to tell a change made there from one made here."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="copies")
+    chain = models.UUIDField()
+    href = models.URLField(max_length=1000)
+    etag = models.CharField(max_length=500, blank=True)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    written_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "chain"], name="calendar_copy_chain")]

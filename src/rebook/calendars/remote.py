@@ -30,6 +30,7 @@ class Fetched:
     etag: str = ""
     last_modified: str = ""
     names: tuple[str, ...] = ()  # CalDAV: the calendars read
+    objects: tuple[tuple[str, str, str], ...] = ()  # CalDAV: (address, ETag, text) of each event resource read
 
 
 def split_login(url: str) -> tuple[str, str, str]:
@@ -131,7 +132,7 @@ def fetch_caldav(url: str, *, login: str, password: str, start: datetime, end: d
             digest = hashlib.sha256("\n".join(f"{c.url} {t}" for c, t in calendars).encode()).hexdigest() if all(tags) else ""
             if digest and digest == known:
                 return Fetched(None, digest)
-            texts, size, names = [], 0, []
+            texts, size, names, objects = [], 0, [], []
             for calendar, _ in calendars:
                 names.append(str(calendar.get_display_name() or calendar.url))
                 for found in calendar.search(start=start, end=end, event=True, expand=False):
@@ -141,7 +142,9 @@ def fetch_caldav(url: str, *, login: str, password: str, start: datetime, end: d
                         raise RebookError(f"the calendar's events in the next weeks are larger than "
                                           f"{MAX_BYTES // (1024 * 1024)} MB; Rebook reads no more")
                     texts.append(text)
-            return Fetched(texts, digest, names=tuple(names))
+                    objects.append((str(found.url), str((getattr(found, "props", None) or {}).get("{DAV:}getetag", "")),
+                                    text))
+            return Fetched(texts, digest, names=tuple(names), objects=tuple(objects))
     except RebookError:
         raise
     except dav_error.AuthorizationError:
@@ -191,3 +194,34 @@ def _components(calendar) -> list[str]:
         return calendar.get_supported_components()
     except Exception:
         return []
+
+
+class Changed(RebookError):
+    """The event was changed in the calendar since Rebook last read it (HTTP 412): nothing was overwritten."""
+
+
+def write_event(href: str, body: str | None, *, login: str, password: str, etag: str = "") -> str:
+    """PUT (``body``) or DELETE (``body=None``) one event resource, with ``If-Match: etag`` when Rebook knows
+    the version it replaces, else ``If-None-Match: *`` (a PUT never overwrites an event it has not seen).
+    Returns the new ETag ("" when the server gives none)."""
+    import caldav
+
+    check(href)
+    headers = {"If-Match": etag} if etag else ({"If-None-Match": "*"} if body is not None else {})
+    if body is not None:
+        headers["Content-Type"] = "text/calendar; charset=utf-8"
+    try:
+        with caldav.DAVClient(url=href, username=login or None, password=password or None, timeout=TIMEOUT) as client:
+            response = client.request(href, "PUT" if body is not None else "DELETE",
+                                      body.encode() if body is not None else "", headers)
+    except Exception as e:
+        raise RebookError(f"could not write to the calendar: {type(e).__name__}: {str(e)[:200]}") from None
+    if response.status == 412:
+        raise Changed("the event was changed in the calendar meanwhile; it was not overwritten")
+    if body is None and response.status == 404:
+        return ""
+    if response.status in (401, 403):
+        raise RebookError(f"the calendar server refused to let Rebook write (HTTP {response.status})")
+    if response.status >= 300:
+        raise RebookError(f"the calendar server answered HTTP {response.status} to a write")
+    return str(response.headers.get("ETag") or response.headers.get("etag") or "")

@@ -18,7 +18,7 @@ def calendar_group() -> None:
 
 def _show(c, tz) -> dict:
     return {"id": c.pk, "name": c.name, "kind": c.kind, "url": c.url, "login": c.login or None,
-            "busy_only": c.busy_only, "busy_times": c.events,
+            "busy_only": c.busy_only, "writes": c.writes, "busy_times": c.events,
             "last_sync": c.last_sync_at.isoformat() if c.last_sync_at else None,
             "last_error": c.last_error or None, "problems": [p for p in c.problems.splitlines() if p]}
 
@@ -28,7 +28,9 @@ def _show(c, tz) -> dict:
 @click.option("--login", default="", help="The login name (or put it in the URL).")
 @click.option("--name", "label", default="", help='What to call it ("Work", "Family"); by default its host.')
 @click.option("--busy-only", is_flag=True, help="Read it for busy times only (every calendar is, in this version).")
-def calendar_add_command(ctx: Ctx, url, login, label, busy_only) -> Result:
+@click.option("--write", "writes", is_flag=True,
+              help="Write your Rebook meetings into this CalDAV calendar, and take back what is done to them there.")
+def calendar_add_command(ctx: Ctx, url, login, label, busy_only, writes) -> Result:
     """Connect a calendar and read it once: a CalDAV collection or principal (https://, caldav://; iCloud,
     Fastmail, Nextcloud, Radicale...) or an iCal address (webcal:// or https://... .ics, such as Google's or
     Outlook's secret address). The password may come from REBOOK_CALENDAR_PASSWORD; it is stored encrypted
@@ -36,10 +38,11 @@ def calendar_add_command(ctx: Ctx, url, login, label, busy_only) -> Result:
     from rebook.calendars.connections import connection_add
 
     c = connection_add(seller=ctx.seller, url=url, login=login,
-                       password=os.environ.get("REBOOK_CALENDAR_PASSWORD") or None, name=label)
+                       password=os.environ.get("REBOOK_CALENDAR_PASSWORD") or None, name=label, writes=writes)
     problems = f" {len(c.problems.splitlines())} event(s) could not be read: see rebook calendar show." if c.problems else ""
     return Result(_show(c, ctx.tz), f"Calendar {c.name!r} added ({c.get_kind_display()}): {c.events} busy time(s) in "
-                                    f"the next 90 days; offered times now keep clear of them.{problems}")
+                                    f"the next 90 days; offered times now keep clear of them."
+                                    + (" Your Rebook meetings are written into it." if c.writes else "") + problems)
 
 
 @seller_command(calendar_group, "list")

@@ -110,6 +110,7 @@ class Channel(models.TextChoices):
     SELLER = "seller", "entered by the seller"
     SELF_SERVICE = "self_service", "through the prospect's link"
     EMAIL = "email", "from the prospect's reply"
+    CALENDAR = "calendar", "from the seller's connected calendar"
 
 
 class Appointment(models.Model):

@@ -51,7 +51,7 @@ class AppointmentOut(Schema):
     booked_by: str
     rescheduled_from_id: int | None
     chain: str
-    channel: Literal["seller", "self_service", "email"]
+    channel: Literal["seller", "self_service", "email", "calendar"]
     risk: RiskOut | None = None
     # When it was just booked or moved by the seller: what in their connected calendars it overlaps.
     clashes: list[str] = []

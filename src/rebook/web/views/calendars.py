@@ -22,6 +22,9 @@ class CalendarForm(forms.Form):
     password = forms.CharField(label="Password", max_length=500, widget=forms.PasswordInput(render_value=False),
                                required=False, help_text="An app password; kept encrypted, never shown again.")
     name = forms.CharField(label="Call it", max_length=100, required=False, help_text='"Work", "Family"...')
+    writes = forms.BooleanField(label="Write my Rebook meetings into this calendar", required=False, help_text=(
+        "One CalDAV calendar: meetings booked, moved or cancelled in Rebook appear there, and moving or deleting "
+        "them there does the same in Rebook."))
 
     prefix = "calendar"  # the mailbox's form on the same page has an address and a password too
 
@@ -39,12 +42,13 @@ def calendar_add(request):
         data = form.cleaned_data
         try:
             c = connection_add(seller=request.seller, url=data["url"], login=data["login"],
-                               password=data["password"] or None, name=data["name"], now=now())
+                               password=data["password"] or None, name=data["name"], writes=data["writes"], now=now())
         except RebookError as e:
             form.add_error("url", str(e))
         else:
             return done(request, f"Calendar {c.name} added: {c.events} busy time(s) in the next 90 days. Offered "
-                                 "times now keep clear of them.", "settings")
+                                 "times now keep clear of them." + (" Your Rebook meetings are written into it."
+                                                                    if c.writes else ""), "settings")
     from rebook.web.views.mail import settings_context
 
     data = form.data.copy()
