@@ -120,3 +120,41 @@ def test_another_sellers_calendar_is_not_found(alice, bob_client, connected):
     c = Connection.objects.get()
     assert bob_client.post(f"/settings/calendars/{c.pk}/remove/").status_code == 404
     assert Connection.objects.filter(pk=c.pk).exists()
+
+
+WITH_DANA = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//Apple Inc.//macOS 14.5//EN
+BEGIN:VEVENT
+UID:coffee-with-dana@icloud.com
+DTSTAMP:20260101T000000Z
+DTSTART;TZID=America/New_York:20260305T150000
+DTEND;TZID=America/New_York:20260305T153000
+SUMMARY:Coffee with Dana
+ORGANIZER;CN=Alice Adams:mailto:alice@example.com
+ATTENDEE;CN=Dana Reyes;PARTSTAT=ACCEPTED:mailto:Dana@Reyes.example
+END:VEVENT
+END:VCALENDAR
+"""
+
+
+def test_a_meeting_with_a_lead_booked_outside_rebook_is_offered_as_a_booking(alice, alice_client, ics_server):  # noqa: F811
+    from rebook.leads.models import Appointment
+
+    handler, url = ics_server
+    handler.body = WITH_DANA.encode()
+    lead = lead_create(seller=alice, name="Dana Reyes", email="dana@reyes.example")
+    rebook = Rebook()
+    rebook("calendar", "add", url, "--name", "iCloud")
+    offers = rebook.json("calendar", "show", "iCloud")["to_book"]
+    assert [(o["lead_id"], o["summary"], o["start"][:16]) for o in offers] == [(lead.pk, "Coffee with Dana",
+                                                                                "2026-03-05T15:00")]
+    assert "Book it in Rebook" in alice_client.get("/settings/").content.decode()
+    booked = rebook.json("calendar", "book", str(offers[0]["id"]))
+    meeting = Appointment.objects.get(pk=booked["id"])
+    assert (meeting.lead_id, meeting.channel, meeting.ical_uid) == (lead.pk, "calendar", "coffee-with-dana@icloud.com")
+    assert "no meeting" in rebook.error("calendar", "book", str(offers[0]["id"]))  # once
+    Connection.objects.update(read_at=None)
+    rebook("calendar", "sync")
+    # Now Rebook's own meeting: neither offered again nor busy time.
+    assert rebook.json("calendar", "show", "iCloud")["to_book"] == [] and not BusyTime.objects.exists()

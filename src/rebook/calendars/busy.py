@@ -46,3 +46,16 @@ def stale(seller: Seller, now: datetime | None = None) -> list[str]:
             out.append(f"{c.name}: not read since {c.last_sync_at:%Y-%m-%d %H:%M} UTC" if c.last_sync_at
                        else f"{c.name}: never read")
     return out
+
+
+def to_book(seller: Seller, now: datetime | None = None) -> list[BusyTime]:
+    """Meetings ahead in the seller's calendars with one of their leads, that Rebook does not know: booked
+    outside Rebook, offered to the seller as bookings (earliest first, at most 20)."""
+    from rebook.leads.models import Appointment
+
+    now = now or timezone.now()
+    rows = list(BusyTime.objects.filter(seller=seller, lead__isnull=False, start__gt=now).select_related("lead")
+                .order_by("start")[:40])
+    known = set(Appointment.objects.filter(seller=seller, status=Appointment.Status.SCHEDULED,
+                                           lead_id__in={r.lead_id for r in rows}).values_list("lead_id", "start"))
+    return [r for r in rows if (r.lead_id, r.start) not in known][:20]

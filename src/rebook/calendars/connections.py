@@ -37,7 +37,7 @@ class SyncReport:
     problems: list[str] = field(default_factory=list)
     error: str = ""
     fetched: remote.Fetched | None = None
-    intervals: list[tuple] = field(default_factory=list)  # (start, end, all_day, summary, uid) read
+    intervals: list[tuple] = field(default_factory=list)  # (start, end, all_day, summary, uid, addresses) read
 
     def as_dict(self) -> dict:
         return {"connection": self.connection, "changed": self.changed, "busy": self.busy,
@@ -184,7 +184,8 @@ def _read(connection: Connection, now: datetime) -> SyncReport:
                 continue
             if fact.end <= start or fact.start >= end:
                 continue
-            busy.append((fact.start, fact.end, fact.all_day, fact.summary[:200], fact.uid[:500]))
+            people = {p.email for p in fact.attendees} | ({fact.organizer.email} if fact.organizer else set())
+            busy.append((fact.start, fact.end, fact.all_day, fact.summary[:200], fact.uid[:500], people))
         if budget.spent():
             report.problems.append(f"{connection.name}: more than {MAX_BUSY:,} busy times in the next "
                                    f"{HORIZON.days} days; the rest were not read")
@@ -200,15 +201,31 @@ def _store(connection: Connection, report: SyncReport, now: datetime) -> None:
     fetched = report.fetched
     if report.changed:
         mine = _rebook_uids(connection.seller)
+        leads = _leads_among(connection.seller, {a for *_, people in report.intervals for a in people})
         BusyTime.objects.filter(connection=connection).delete()
         BusyTime.objects.bulk_create([
-            BusyTime(connection=connection, seller=connection.seller, start=s, end=e, all_day=a, summary=summary, uid=uid)
-            for s, e, a, summary, uid in report.intervals if uid not in mine], batch_size=2000)
+            BusyTime(connection=connection, seller=connection.seller, start=s, end=e, all_day=a, summary=summary, uid=uid,
+                     lead_id=next((leads[p] for p in sorted(people) if p in leads), None))
+            for s, e, a, summary, uid, people in report.intervals if uid not in mine], batch_size=2000)
         report.busy = BusyTime.objects.filter(connection=connection).count()
     Connection.objects.filter(pk=connection.pk).update(
         etag=fetched.etag[:500], last_modified=fetched.last_modified[:100], last_sync_at=now, last_attempt_at=now,
         last_error="", failures=0, next_sync_at=None, events=report.busy,
         **({"read_at": now, "problems": "\n".join(report.problems)[:20000]} if report.changed else {}))
+
+
+def _leads_among(seller: Seller, addresses: set[str]) -> dict[str, int]:
+    """Which of these addresses are the seller's leads' (not the seller's own): address -> lead id."""
+    from rebook.calendars.services import seller_addresses
+    from rebook.leads.models import Lead
+
+    wanted = {a.lower() for a in addresses} - seller_addresses(seller)
+    if not wanted:
+        return {}
+    found: dict[str, int] = {}
+    for pk, email in Lead.objects.filter(seller=seller, email__in=wanted).values_list("pk", "email").order_by("pk"):
+        found.setdefault(email.lower(), pk)
+    return found
 
 
 def _rebook_uids(seller: Seller) -> set[str]:
@@ -421,3 +438,19 @@ def _patched(text: str, meeting, now: datetime) -> str:
         if str(zone.get("TZID")) not in known:
             calendar.subcomponents.insert(0, zone)
     return calendar.to_ical().decode()
+
+
+def book_from_calendar(*, seller: Seller, busy_id: int, now: datetime | None = None):
+    """Book, in Rebook, a meeting with a lead found in the seller's calendar (``busy.to_book``): the same
+    UID, so that the calendar's event and Rebook's meeting stay one."""
+    from rebook.leads.models import Channel, Lead
+    from rebook.leads.services import appointment_book
+
+    row = BusyTime.objects.filter(seller=seller, pk=busy_id, lead__isnull=False).first()
+    if row is None:
+        raise RebookError(f"no meeting {busy_id} with a lead in your calendars; see rebook calendar show")
+    lead = Lead.objects.get(pk=row.lead_id)
+    meeting = appointment_book(lead=lead, start=row.start, end=row.end, channel=Channel.CALENDAR, now=now,
+                               details={"ical_uid": row.uid[:500], "title": row.summary[:300]})
+    row.delete()  # no longer someone else's time: it is the meeting itself
+    return meeting

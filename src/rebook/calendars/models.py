@@ -60,6 +60,9 @@ class BusyTime(models.Model):
     all_day = models.BooleanField(default=False)
     summary = models.CharField(max_length=200, blank=True)
     uid = models.CharField(max_length=500, blank=True)
+    # One of the seller's leads is an attendee (or the organiser): a meeting booked outside Rebook, offered to
+    # the seller as a booking.
+    lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         indexes = [models.Index(fields=["seller", "start"], name="busytime_seller_start")]

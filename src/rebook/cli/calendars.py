@@ -7,8 +7,9 @@ import os
 import click
 
 from rebook.cli import cli
-from rebook.cli.base import Ctx, Result, seller_command, table
-from rebook.cli.present import when
+from rebook.cli.base import Ctx, Result, parse_id, seller_command, table
+from rebook.cli.present import appointment_json, when
+from rebook.timeparse import iso
 
 
 @cli.group("calendar")
@@ -59,20 +60,41 @@ def calendar_list_command(ctx: Ctx) -> Result:
                                for c in rows], ["ID", "NAME", "KIND", "BUSY", "LAST READ", "ERROR"]))
 
 
+def _offer(row, tz) -> dict:
+    return {"id": row.pk, "lead_id": row.lead_id, "lead": row.lead.name, "summary": row.summary,
+            "start": iso(row.start, tz), "end": iso(row.end, tz), "calendar": row.connection.name}
+
+
 @seller_command(calendar_group, "show")
 @click.argument("calendar")
 def calendar_show_command(ctx: Ctx, calendar) -> Result:
-    """One calendar (by id or name): its address (never its password), last read, error and unread events."""
+    """One calendar (by id or name): its address (never its password), last read, error, unread events, and
+    meetings with your leads in it that Rebook does not know (book one with rebook calendar book ID)."""
+    from rebook.calendars.busy import to_book
     from rebook.calendars.connections import connection_get
 
     c = connection_get(ctx.seller, calendar)
-    data = _show(c, ctx.tz)
+    offers = [r for r in to_book(ctx.seller) if r.connection_id == c.pk]
+    data = {**_show(c, ctx.tz), "to_book": [_offer(r, ctx.tz) for r in offers]}
     lines = [f"{c.name} ({c.get_kind_display()}): {c.url}" + (f" as {c.login}" if c.login else ""),
              f"Busy times held: {c.events}",
              f"Last read: {when(c.last_sync_at, ctx.tz) if c.last_sync_at else 'never'}",
              f"Last error: {c.last_error or 'none'}"]
     lines += [f"Not read: {p}" for p in data["problems"]]
+    lines += [f"With your lead {r.lead.name}: {r.summary or 'a meeting'} at {when(r.start, ctx.tz)} (book it in "
+              f"Rebook: rebook calendar book {r.pk})" for r in offers]
     return Result(data, "\n".join(lines))
+
+
+@seller_command(calendar_group, "book")
+@click.argument("meeting_id", metavar="ID")
+def calendar_book_command(ctx: Ctx, meeting_id) -> Result:
+    """Book in Rebook a meeting with one of your leads found in your calendar (its ID from calendar show):
+    the same event, now followed up like any other."""
+    from rebook.calendars.connections import book_from_calendar
+
+    meeting = book_from_calendar(seller=ctx.seller, busy_id=parse_id(meeting_id, "ID"))
+    return Result(appointment_json(meeting, ctx.tz), str(meeting.pk))
 
 
 @seller_command(calendar_group, "test")

@@ -7,8 +7,14 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
-from rebook.calendars.busy import stale
-from rebook.calendars.connections import connection_add, connection_get, connection_remove, connection_sync
+from rebook.calendars.busy import stale, to_book
+from rebook.calendars.connections import (
+    book_from_calendar,
+    connection_add,
+    connection_get,
+    connection_remove,
+    connection_sync,
+)
 from rebook.calendars.models import Connection
 from rebook.errors import RebookError
 from rebook.web.views.base import done, now, refused, seller_view
@@ -31,7 +37,19 @@ class CalendarForm(forms.Form):
 
 def calendars_context(seller, form: CalendarForm | None = None) -> dict:
     return {"calendars": list(Connection.objects.filter(seller=seller).order_by("name")),
-            "calendar_form": form or CalendarForm(), "stale_calendars": stale(seller, now())}
+            "calendar_form": form or CalendarForm(), "stale_calendars": stale(seller, now()),
+            "to_book": to_book(seller, now())}
+
+
+@seller_view
+@require_POST
+def calendar_book(request, busy_id: int):
+    try:
+        meeting = book_from_calendar(seller=request.seller, busy_id=busy_id, now=now())
+    except RebookError as e:
+        return refused(request, e, "settings")
+    local = meeting.start.astimezone(request.seller.tz)
+    return done(request, f"Booked in Rebook: {meeting.lead.name}, {local:%A %d %B at %H:%M}.", "lead", meeting.lead_id)
 
 
 @seller_view
