@@ -141,3 +141,14 @@ def test_writing_needs_one_caldav_calendar(alice, server):  # noqa: F811
     with pytest.raises(RebookError, match="one CalDAV calendar"):
         connections.connection_add(seller=alice, url=server.base, login=server.login, password=server.password,
                                    name="All", writes=True, now=NOW)
+
+
+def test_a_sync_stopped_between_writing_and_recording_writes_nothing_twice(alice, setup):
+    calendar, c, meeting = setup
+    CalendarCopy.objects.all().delete()  # as if the sync had stopped right after the write
+    report = connections.connection_sync(connection=c, now=NOW + timedelta(minutes=5))
+    assert report.problems == [] and len(calendar.events()) == 1
+    copy = CalendarCopy.objects.get(connection=c)
+    assert copy.chain == meeting.chain and copy.start == meeting.start
+    report = connections.connection_sync(connection=c, now=NOW + timedelta(minutes=6))
+    assert report.problems == [] and len(calendar.events()) == 1 and not Cancellation.objects.exists()

@@ -277,10 +277,30 @@ def _write_back(connection: Connection, report: SyncReport, now: datetime) -> No
                 on_server[uid] = (href, etag, text)
         for chain, copy in copies.items():
             _flow_in(connection, copy, on_server.get(f"{chain}@rebook"), report, now)
+        _adopt(connection, copies, on_server)
     elif report.changed and report.fetched is not None:
         for copy in copies.values():  # an empty calendar: every event Rebook wrote was deleted there
             _flow_in(connection, copy, None, report, now)
     _write_out(connection, report, now, on_server)
+
+
+def _adopt(connection: Connection, copies: dict, on_server: dict) -> None:
+    """A meeting of Rebook's already in the calendar with no record of writing it (a sync stopped between the
+    write and its record): taken as written, at its version unknown, so the next read compares it and
+    nothing is written twice."""
+    import uuid
+
+    from rebook.calendars.models import CalendarCopy
+
+    for uid, (href, _, _) in on_server.items():
+        try:
+            chain = uuid.UUID(uid.removesuffix("@rebook"))
+        except ValueError:
+            continue
+        meeting = None if chain in copies else _current(chain)
+        if meeting is not None and meeting.seller_id == connection.seller_id:
+            CalendarCopy.objects.get_or_create(connection=connection, chain=chain, defaults={
+                "href": href, "etag": "", "start": meeting.start, "end": meeting.end})
 
 
 def _uid_of(text: str) -> str:
