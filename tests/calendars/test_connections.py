@@ -187,11 +187,22 @@ def test_a_sync_with_nothing_new_costs_one_request(alice, server, monkeypatch):
     assert report.changed and len(requests) >= 2
 
 
-def test_a_principal_address_reads_its_calendars(alice, server):
-    calendar_with(server, TEAM)
+def test_a_principal_address_reads_its_calendars_or_the_ones_chosen(alice, server):
+    team = calendar_with(server, TEAM)
+    others = calendar_with(server, OTHERS)
     c = connections.connection_add(seller=alice, url=server.base, login=server.login, password=server.password,
                                    name="All", now=NOW)
-    assert c.events >= 3
+    found = dict(line.split("\t") for line in c.found.splitlines())
+    assert {str(team.url), str(others.url)} <= set(found.values())
+    assert BusyTime.objects.filter(connection=c, summary="Conference").exists() and c.events >= 4
+    team_name = next(n for n, u in found.items() if u == str(team.url))
+    chosen = connections.connection_add(seller=alice, url=server.base, login=server.login, password=server.password,
+                                        name="Team only", only=team_name, now=NOW)
+    assert not BusyTime.objects.filter(connection=chosen, summary="Conference").exists()
+    assert BusyTime.objects.filter(connection=chosen, summary="Team meeting").exists()
+    with pytest.raises(RebookError, match="no calendar named nope at that address; it has: "):
+        connections.connection_add(seller=alice, url=server.base, login=server.login, password=server.password,
+                                   name="Nope", only="Nope", now=NOW)
 
 
 def test_a_wrong_password_adds_nothing_and_says_so(alice, tmp_path):

@@ -57,7 +57,7 @@ def _password(connection: Connection) -> str:
 
 
 def connection_add(*, seller: Seller, url: str, login: str = "", password: str | None = None, name: str = "",
-                   kind: str = "", writes: bool = False, now: datetime | None = None) -> Connection:
+                   kind: str = "", writes: bool = False, only: str = "", now: datetime | None = None) -> Connection:
     """Add a calendar and read it once (an address that cannot be read is not added: the error says why).
     ``writes``: Rebook writes its meetings into it (a CalDAV calendar collection; it takes over from any
     other calendar of the seller's that Rebook wrote into)."""
@@ -70,8 +70,11 @@ def connection_add(*, seller: Seller, url: str, login: str = "", password: str |
         raise RebookError(f"calendar kind {shown(kind)}: give caldav or ics")
     remote.check(clean)
     name = (name or _default_name(clean)).strip()[:100]
+    only = ",".join(n.strip() for n in only.split(",") if n.strip())[:1000]
+    if only and kind != Connection.Kind.CALDAV:
+        raise RebookError("only: an .ics address is one calendar; choose among the calendars of a CalDAV account")
     connection = Connection(seller=seller, kind=kind, url=clean, name=name, login=login, secret=_secret(password),
-                            writes=writes)
+                            writes=writes, only=only)
     report = _read(connection, now or timezone.now())  # before saving: a wrong address or password is refused
     if report.error:
         raise RebookError(f"calendar {shown(name)} could not be read: {report.error}")
@@ -158,7 +161,8 @@ def _read(connection: Connection, now: datetime) -> SyncReport:
                                        last_modified=connection.last_modified if fresh else "")
         else:
             fetched = remote.fetch_caldav(connection.url, login=connection.login, password=_password(connection),
-                                          start=start, end=end, known=connection.etag if fresh else "")
+                                          start=start, end=end, known=connection.etag if fresh else "",
+                                          only=tuple(connection.only.split(",")) if connection.only else ())
     except RebookError as e:
         report.error = str(e)
         return report
@@ -211,6 +215,7 @@ def _store(connection: Connection, report: SyncReport, now: datetime) -> None:
     Connection.objects.filter(pk=connection.pk).update(
         etag=fetched.etag[:500], last_modified=fetched.last_modified[:100], last_sync_at=now, last_attempt_at=now,
         last_error="", failures=0, next_sync_at=None, events=report.busy,
+        found="\n".join(f"{name}\t{address}" for name, address in fetched.found)[:20000],
         **({"read_at": now, "problems": "\n".join(report.problems)[:20000]} if report.changed else {}))
 
 

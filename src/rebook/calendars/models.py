@@ -25,6 +25,10 @@ class Connection(models.Model):
     # Rebook writes its meetings into this calendar (a CalDAV collection; one per seller), and reads back what
     # is done to them there.
     writes = models.BooleanField(default=False)
+    # Of an account's (a principal's) calendars, the ones read, by name, comma-separated ("" for all); and the
+    # calendars found there at the last read (name TAB address, one a line), to choose from.
+    only = models.CharField(max_length=1000, blank=True)
+    found = models.TextField(blank=True)
     # What the server said last: an iCalendar address's ETag and Last-Modified, for a conditional GET; for
     # CalDAV, a digest of its calendars' ctags and sync-tokens (unchanged: nothing to read).
     etag = models.CharField(max_length=500, blank=True)

@@ -31,6 +31,7 @@ class Fetched:
     last_modified: str = ""
     names: tuple[str, ...] = ()  # CalDAV: the calendars read
     objects: tuple[tuple[str, str, str], ...] = ()  # CalDAV: (address, ETag, text) of each event resource read
+    found: tuple[tuple[str, str], ...] = ()  # CalDAV: (name, address) of every event calendar at the address
 
 
 def split_login(url: str) -> tuple[str, str, str]:
@@ -116,35 +117,37 @@ def fetch_ics(url: str, *, login: str = "", password: str = "", etag: str = "", 
     raise RebookError(f"the calendar address redirected more than {MAX_REDIRECTS} times")
 
 
-def fetch_caldav(url: str, *, login: str, password: str, start: datetime, end: datetime, known: str = "") -> Fetched:
+def fetch_caldav(url: str, *, login: str, password: str, start: datetime, end: datetime, known: str = "",
+                 only: tuple[str, ...] = ()) -> Fetched:
     """The events of the calendar at ``url`` (or of every event calendar of the principal at ``url``) that
     overlap [start, end), as iCalendar texts, via the server's own time-range query. ``known`` is the digest
     of the calendars' ctags and sync-tokens at the last read: when the server gives the same, nothing has
-    changed and nothing more is asked (one request for a calendar collection)."""
+    changed and nothing more is asked (one request for a calendar collection). ``only``: of a principal's
+    calendars, those with these names (or addresses)."""
     import caldav
     from caldav.lib import error as dav_error
 
     check(url)
     try:
         with caldav.DAVClient(url=url, username=login or None, password=password or None, timeout=TIMEOUT) as client:
-            calendars = _calendars(client, url)
+            calendars, found = _calendars(client, url, only)
             tags = [tag for _, tag in calendars]
             digest = hashlib.sha256("\n".join(f"{c.url} {t}" for c, t in calendars).encode()).hexdigest() if all(tags) else ""
             if digest and digest == known:
-                return Fetched(None, digest)
+                return Fetched(None, digest, found=found)
             texts, size, names, objects = [], 0, [], []
             for calendar, _ in calendars:
                 names.append(str(calendar.get_display_name() or calendar.url))
-                for found in calendar.search(start=start, end=end, event=True, expand=False):
-                    text = found.data if isinstance(found.data, str) else found.data.decode("utf-8", "replace")
+                for event in calendar.search(start=start, end=end, event=True, expand=False):
+                    text = event.data if isinstance(event.data, str) else event.data.decode("utf-8", "replace")
                     size += len(text)
                     if size > MAX_BYTES:
                         raise RebookError(f"the calendar's events in the next weeks are larger than "
                                           f"{MAX_BYTES // (1024 * 1024)} MB; Rebook reads no more")
                     texts.append(text)
-                    objects.append((str(found.url), str((getattr(found, "props", None) or {}).get("{DAV:}getetag", "")),
+                    objects.append((str(event.url), str((getattr(event, "props", None) or {}).get("{DAV:}getetag", "")),
                                     text))
-            return Fetched(texts, digest, names=tuple(names), objects=tuple(objects))
+            return Fetched(texts, digest, names=tuple(names), objects=tuple(objects), found=found)
     except RebookError:
         raise
     except dav_error.AuthorizationError:
@@ -160,20 +163,29 @@ def fetch_caldav(url: str, *, login: str, password: str, start: datetime, end: d
 CALDAV_CALENDAR = "{urn:ietf:params:xml:ns:caldav}calendar"
 
 
-def _calendars(client, url: str) -> list[tuple]:
+def _calendars(client, url: str, only: tuple[str, ...] = ()) -> tuple[list[tuple], tuple[tuple[str, str], ...]]:
     """(calendar, its change tag) for the collection at ``url`` when it is a calendar, else for the event
-    calendars of the principal there (found through the server's current-user-principal). The tag is the
-    collection's sync-token or ctag ("" when the server gives neither): it changes whenever an event does."""
+    calendars of the principal there (found through the server's current-user-principal; with ``only``,
+    those named), and (name, address) of every event calendar found. The tag is the collection's sync-token
+    or ctag ("" when the server gives neither): it changes whenever an event does."""
     import caldav
     from caldav.elements import dav
 
     props = caldav.DAVObject(client=client, url=url).get_properties([dav.ResourceType(), dav.SyncToken(), _Ctag()])
     if CALDAV_CALENDAR in (props.get("{DAV:}resourcetype") or []):
-        return [(caldav.Calendar(client=client, url=url), _tag(props))]
-    found = [c for c in client.principal().calendars() if "VEVENT" in (_components(c) or ["VEVENT"])]
-    if not found:
+        return [(caldav.Calendar(client=client, url=url), _tag(props))], ()
+    every = [c for c in client.principal().calendars() if "VEVENT" in (_components(c) or ["VEVENT"])]
+    if not every:
         raise RebookError("no calendar with events was found at that address")
-    return [(c, _tag(c.get_properties([dav.SyncToken(), _Ctag()]))) for c in found]
+    named = [(str(c.get_display_name() or c.url), str(c.url)) for c in every]
+    wanted = {w.strip().lower() for w in only if w.strip()}
+    chosen = [c for c, (name, address) in zip(every, named, strict=True)
+              if not wanted or name.lower() in wanted or address.lower() in wanted]
+    missing = wanted - {n.lower() for n, _ in named} - {a.lower() for _, a in named}
+    if missing:
+        raise RebookError(f"no calendar named {', '.join(sorted(missing))} at that address; it has: "
+                          + ", ".join(n for n, _ in named))
+    return [(c, _tag(c.get_properties([dav.SyncToken(), _Ctag()]))) for c in chosen], tuple(named)
 
 
 def _Ctag():  # noqa: N802  (made like caldav's own elements)

@@ -20,6 +20,8 @@ def calendar_group() -> None:
 def _show(c, tz) -> dict:
     return {"id": c.pk, "name": c.name, "kind": c.kind, "url": c.url, "login": c.login or None,
             "busy_only": c.busy_only, "writes": c.writes, "busy_times": c.events,
+            "only": [n for n in c.only.split(",") if n],
+            "calendars": [{"name": n, "url": u} for n, _, u in (line.partition("\t") for line in c.found.splitlines())],
             "last_sync": c.last_sync_at.isoformat() if c.last_sync_at else None,
             "last_error": c.last_error or None, "problems": [p for p in c.problems.splitlines() if p]}
 
@@ -29,9 +31,11 @@ def _show(c, tz) -> dict:
 @click.option("--login", default="", help="The login name (or put it in the URL).")
 @click.option("--name", "label", default="", help='What to call it ("Work", "Family"); by default its host.')
 @click.option("--busy-only", is_flag=True, help="Read it for busy times only (every calendar is, in this version).")
+@click.option("--only", default="", metavar="NAME[,NAME...]",
+              help="Of an account's calendars, read only these (by name); by default all of them.")
 @click.option("--write", "writes", is_flag=True,
               help="Write your Rebook meetings into this CalDAV calendar, and take back what is done to them there.")
-def calendar_add_command(ctx: Ctx, url, login, label, busy_only, writes) -> Result:
+def calendar_add_command(ctx: Ctx, url, login, label, busy_only, only, writes) -> Result:
     """Connect a calendar and read it once: a CalDAV collection or principal (https://, caldav://; iCloud,
     Fastmail, Nextcloud, Radicale...) or an iCal address (webcal:// or https://... .ics, such as Google's or
     Outlook's secret address). The password may come from REBOOK_CALENDAR_PASSWORD; it is stored encrypted
@@ -39,7 +43,7 @@ def calendar_add_command(ctx: Ctx, url, login, label, busy_only, writes) -> Resu
     from rebook.calendars.connections import connection_add
 
     c = connection_add(seller=ctx.seller, url=url, login=login,
-                       password=os.environ.get("REBOOK_CALENDAR_PASSWORD") or None, name=label, writes=writes)
+                       password=os.environ.get("REBOOK_CALENDAR_PASSWORD") or None, name=label, writes=writes, only=only)
     problems = f" {len(c.problems.splitlines())} event(s) could not be read: see rebook calendar show." if c.problems else ""
     return Result(_show(c, ctx.tz), f"Calendar {c.name!r} added ({c.get_kind_display()}): {c.events} busy time(s) in "
                                     f"the next 90 days; offered times now keep clear of them."
@@ -80,6 +84,10 @@ def calendar_show_command(ctx: Ctx, calendar) -> Result:
              f"Busy times held: {c.events}",
              f"Last read: {when(c.last_sync_at, ctx.tz) if c.last_sync_at else 'never'}",
              f"Last error: {c.last_error or 'none'}"]
+    if data["calendars"]:
+        lines.append("Calendars of the account: " + "; ".join(
+            f"{x['name']}{'' if not data['only'] or x['name'] in data['only'] else ' (not read)'} <{x['url']}>"
+            for x in data["calendars"]))
     lines += [f"Not read: {p}" for p in data["problems"]]
     lines += [f"With your lead {r.lead.name}: {r.summary or 'a meeting'} at {when(r.start, ctx.tz)} (book it in "
               f"Rebook: rebook calendar book {r.pk})" for r in offers]

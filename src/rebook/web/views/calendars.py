@@ -28,6 +28,8 @@ class CalendarForm(forms.Form):
     password = forms.CharField(label="Password", max_length=500, widget=forms.PasswordInput(render_value=False),
                                required=False, help_text="An app password; kept encrypted, never shown again.")
     name = forms.CharField(label="Call it", max_length=100, required=False, help_text='"Work", "Family"...')
+    only = forms.CharField(label="Only these calendars", max_length=1000, required=False, help_text=(
+        "For an account's address: the names of the calendars that count as busy, comma-separated; empty for all."))
     writes = forms.BooleanField(label="Write my Rebook meetings into this calendar", required=False, help_text=(
         "One CalDAV calendar: meetings booked, moved or cancelled in Rebook appear there, and moving or deleting "
         "them there does the same in Rebook."))
@@ -60,7 +62,7 @@ def calendar_add(request):
         data = form.cleaned_data
         try:
             c = connection_add(seller=request.seller, url=data["url"], login=data["login"],
-                               password=data["password"] or None, name=data["name"], writes=data["writes"], now=now())
+                               password=data["password"] or None, name=data["name"], writes=data["writes"], only=data["only"], now=now())
         except RebookError as e:
             form.add_error("url", str(e))
         else:
