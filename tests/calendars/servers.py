@@ -60,7 +60,11 @@ def _running(command: list[str], port: int, what: str) -> Iterator[None]:
         yield
     finally:
         process.terminate()
-        process.wait(10)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:  # stuck in a request: stopped all the same
+            process.kill()
+            process.wait(10)
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from rebook.calendars import busy, connections
 from rebook.calendars.models import BusyTime, Connection
 from rebook.errors import RebookError
 from rebook.leads import selectors
+from tests.calendars.one_per_uid import one_per_uid
 from tests.calendars.servers import SERVERS
 
 NOW = datetime(2027, 3, 8, 13, 0, tzinfo=UTC)  # Monday 08:00 in New York; clocks go forward on Sunday 14 March
@@ -85,17 +86,6 @@ def server(request, tmp_path_factory):
 
 
 _made = iter(range(10_000))
-
-
-def one_per_uid(text: str) -> list[str]:
-    """A calendar's events as CalDAV stores them: one resource for each UID (a series with its moved ones)."""
-    head, _, rest = text.partition("BEGIN:VEVENT")
-    blocks = ("BEGIN:VEVENT" + rest).split("END:VCALENDAR")[0].split("BEGIN:VEVENT")[1:]
-    by_uid: dict[str, list[str]] = {}
-    for block in blocks:
-        uid = block.split("UID:", 1)[1].split("\n", 1)[0]
-        by_uid.setdefault(uid, []).append("BEGIN:VEVENT" + block)
-    return [head + "".join(parts) + "END:VCALENDAR\n" for parts in by_uid.values()]
 
 
 def calendar_with(server, *texts):
