@@ -137,10 +137,10 @@ def test_a_change_made_there_meanwhile_is_never_overwritten(alice, setup):
 def test_writing_needs_one_caldav_calendar(alice, server):  # noqa: F811
     from rebook.errors import RebookError
 
-    server.new_calendar(f"Other {datetime.now().timestamp()}")
-    with pytest.raises(RebookError, match="one CalDAV calendar"):
+    only = server.new_calendar(f"Other {datetime.now().timestamp()}")
+    with pytest.raises(RebookError, match="one CalDAV calendar"):  # an account, even of one calendar chosen
         connections.connection_add(seller=alice, url=server.base, login=server.login, password=server.password,
-                                   name="All", writes=True, now=NOW)
+                                   name="All", writes=True, only=only.get_display_name(), now=NOW)
 
 
 def test_a_sync_stopped_between_writing_and_recording_writes_nothing_twice(alice, setup):

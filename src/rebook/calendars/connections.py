@@ -78,7 +78,7 @@ def connection_add(*, seller: Seller, url: str, login: str = "", password: str |
     report = _read(connection, now or timezone.now())  # before saving: a wrong address or password is refused
     if report.error:
         raise RebookError(f"calendar {shown(name)} could not be read: {report.error}")
-    if writes and (kind != Connection.Kind.CALDAV or len(report.fetched.names) != 1):
+    if writes and (kind != Connection.Kind.CALDAV or report.fetched.found or len(report.fetched.names) != 1):
         raise RebookError(f"calendar {shown(name)}: Rebook writes its meetings into one CalDAV calendar; give the "
                           "address of that calendar itself (not an .ics address or an account)")
     try:
