@@ -96,9 +96,10 @@ def test_the_settings_page_adds_reads_and_removes_a_calendar(alice, alice_client
     handler.body = TEAM.encode()
     page = alice_client.get("/settings/").content.decode()
     assert "Your calendars" in page and "No calendar connected yet." in page
-    wrong = alice_client.post("/settings/calendars/", {"calendar-url": "ftp://nowhere", "calendar-password": "pw"})
+    wrong = alice_client.post("/settings/calendars/", {"calendar-url": "ftp://me:s3cret@nowhere", "calendar-password": "pw"})
     assert wrong.status_code == 400 and "give an https://" in wrong.content.decode()
-    assert 'value="pw"' not in wrong.content.decode() and not Connection.objects.exists()
+    assert 'value="pw"' not in wrong.content.decode() and "s3cret" not in wrong.content.decode()
+    assert not Connection.objects.exists()
     refused = alice_client.post("/settings/calendars/", {"calendar-url": url, "calendar-writes": "on"})
     assert refused.status_code == 400 and "writes its meetings into one CalDAV calendar" in refused.content.decode()
     added = alice_client.post("/settings/calendars/", {"calendar-url": url, "calendar-name": "Work"}, follow=True)

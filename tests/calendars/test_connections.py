@@ -367,3 +367,30 @@ def test_a_caldav_server_answering_garbage_is_an_error_on_its_connection(alice):
     finally:
         httpd.shutdown()
     assert not Connection.objects.exists()
+
+
+def test_a_server_that_trickles_its_answer_is_stopped_within_the_budget(alice, ics_server, monkeypatch):
+    import time
+
+    from rebook.calendars import remote
+
+    handler, url = ics_server
+
+    def trickle(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/calendar")
+        self.end_headers()
+        try:
+            for line in ["BEGIN:VCALENDAR\r\n"] + ["X-PAD:x\r\n"] * 100:
+                self.wfile.write(line.encode())
+                self.wfile.flush()
+                time.sleep(0.1)  # each wait far inside the socket's timeout
+        except OSError:
+            pass
+
+    handler.do_GET = trickle
+    monkeypatch.setattr(remote, "READ_SECONDS", 0.5)
+    began = time.monotonic()
+    with pytest.raises(RebookError, match="took more than 0 s to send the calendar"):
+        connections.connection_add(seller=alice, url=url, name="Trickle", now=NOW)
+    assert time.monotonic() - began < 5 and not Connection.objects.exists()

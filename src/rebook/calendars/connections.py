@@ -53,7 +53,8 @@ def _secret(password: str) -> bytes:
 def _password(connection: Connection) -> str:
     from rebook.mailbox.secret import unseal
 
-    return unseal(connection.secret) if connection.secret else ""
+    return unseal(connection.secret, f"the password of calendar {shown(connection.name)}",
+                  "remove the calendar and add it again") if connection.secret else ""
 
 
 def connection_add(*, seller: Seller, url: str, login: str = "", password: str | None = None, name: str = "",

@@ -8,18 +8,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.client
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from rebook import __version__
 from rebook.errors import RebookError
+from rebook.mailbox.imap import without_password
 from rebook.webhooks.targets import TargetRefused, check_url, guarded_connection
 
 ALLOW_PRIVATE = "REBOOK_CALENDAR_ALLOW_PRIVATE"
 TIMEOUT = 20.0  # seconds for each request
 MAX_BYTES = 20 * 1024 * 1024  # an .ics address's answer, or all of a CalDAV calendar's events in the window
 MAX_REDIRECTS = 3
+READ_SECONDS = 60.0  # for the whole of an answer
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ def split_login(url: str) -> tuple[str, str, str]:
     elif parts.scheme == "caldav+http":
         parts = parts._replace(scheme="http")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RebookError(f"calendar address {_safe(url)}: give an https:// (or webcal://, caldav://) address with "
+        raise RebookError(f"calendar address {without_password(url)}: give an https:// (or webcal://, caldav://) address with "
                           "a host")
     user, password = parts.username or "", parts.password or ""
     host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
@@ -50,12 +53,20 @@ def split_login(url: str) -> tuple[str, str, str]:
     return urlunsplit(parts._replace(netloc=netloc)), user, password
 
 
-def _safe(url: str) -> str:
-    """An address as it may be shown: without its password."""
-    parts = urlsplit(url)
-    if parts.password:
-        return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
-    return url
+def _read_body(response) -> bytes:
+    """At most MAX_BYTES + 1 of the answer, within READ_SECONDS in all: the socket's timeout bounds each
+    wait, not a server that sends a byte every few seconds."""
+    deadline, chunks, size = time.monotonic() + READ_SECONDS, [], 0
+    while size <= MAX_BYTES:
+        chunk = response.read1(min(64 * 1024, MAX_BYTES + 1 - size))  # what has come, not a full 64 KB
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if time.monotonic() > deadline:
+            raise RebookError(f"the calendar server took more than {READ_SECONDS:.0f} s to send the calendar; "
+                              "Rebook stopped reading")
+    return b"".join(chunks)
 
 
 def check(url: str) -> None:
@@ -98,7 +109,7 @@ def fetch_ics(url: str, *, login: str = "", password: str = "", etag: str = "", 
                                   "secret address reset?")
             if response.status != 200:
                 raise RebookError(f"the calendar server answered HTTP {response.status}")
-            data = response.read(MAX_BYTES + 1)
+            data = _read_body(response)
             if len(data) > MAX_BYTES:
                 raise RebookError(f"the calendar is larger than {MAX_BYTES // (1024 * 1024)} MB; Rebook reads no more")
             from rebook.calendars.reading import decode

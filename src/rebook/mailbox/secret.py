@@ -23,9 +23,8 @@ def seal(password: str) -> bytes:
     return _fernet().encrypt(password.encode())
 
 
-def unseal(token: bytes) -> str:
+def unseal(token: bytes, what: str = "the mailbox password", again: str = "set the mailbox again (rebook mailbox set)") -> str:
     try:
         return _fernet().decrypt(bytes(token)).decode()
     except InvalidToken:
-        raise RebookError("the mailbox password cannot be read with this secret key; set the mailbox again "
-                          "(rebook mailbox set)") from None
+        raise RebookError(f"{what} cannot be read with this secret key; {again}") from None

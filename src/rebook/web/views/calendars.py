@@ -17,6 +17,7 @@ from rebook.calendars.connections import (
 )
 from rebook.calendars.models import Connection
 from rebook.errors import RebookError
+from rebook.mailbox.imap import without_password
 from rebook.web.views.base import done, now, refused, seller_view
 
 
@@ -71,8 +72,9 @@ def calendar_add(request):
                                                                     if c.writes else ""), "settings")
     from rebook.web.views.mail import settings_context
 
-    data = form.data.copy()
+    data = form.data.copy()  # shown again for correcting, never with a password in it
     data["calendar-password"] = ""
+    data["calendar-url"] = without_password(data.get("calendar-url", ""))
     form.data = data
     return render(request, "web/settings.html", {**settings_context(request), **calendars_context(request.seller, form)},
                   status=400)
