@@ -4,7 +4,7 @@ same mails), and the hand-written cutter beside mail-parser-reply for finding a 
     .venv/bin/python bench/replies.py [--before COMMIT] [--json]
 
 The mails are tests/fixtures/replies (real, labelled, with a "held_out" third never tuned on); the figures per
-part are what the README reports. mail-parser-reply is measured only when installed (pip install
+part are what the docs (docs/replies.md) report. mail-parser-reply is measured only when installed (pip install
 mail-parser-reply); Rebook does not depend on it.
 """
 

@@ -556,15 +556,15 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def update_readme(table: str) -> None:
-    readme = ROOT / "README.md"
-    text = readme.read_text()
+def update_docs(table: str) -> None:
+    page = ROOT / "docs" / "performance.md"
+    text = page.read_text()
     start, end = "<!-- bench:start -->", "<!-- bench:end -->"
     if start not in text:
-        raise SystemExit(f"README.md has no {start} marker")
+        raise SystemExit(f"docs/performance.md has no {start} marker")
     before, rest = text.split(start, 1)
     _, after = rest.split(end, 1)
-    readme.write_text(f"{before}{start}\n{table}{end}{after}")
+    page.write_text(f"{before}{start}\n{table}{end}{after}")
 
 
 def main() -> None:
@@ -578,7 +578,8 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4", help="worker process counts (default 1,2,4)")
     parser.add_argument("--regenerate", action="store_true", help="regenerate the benchmark data even if current")
     parser.add_argument("--out", default=str(HERE / "results"), help="where results.json and results.md go")
-    parser.add_argument("--update-readme", action="store_true", help="put the table in README.md's Performance section")
+    parser.add_argument("--update-docs", "--update-readme", dest="update_docs", action="store_true",
+                        help="put the table in the Performance page of the docs (docs/performance.md)")
     args = parser.parse_args()
     vendors = [v.strip() for v in args.databases.split(",") if v.strip()]
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
@@ -626,8 +627,8 @@ def main() -> None:
     (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     table = markdown(results)
     (out / "results.md").write_text(table)
-    if args.update_readme:
-        update_readme(table)
+    if args.update_docs:
+        update_docs(table)
     shutil.rmtree(work, ignore_errors=True)
     print(table)
 

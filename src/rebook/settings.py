@@ -9,7 +9,7 @@ from pathlib import Path
 import dj_database_url
 import platformdirs
 
-# Every variable read here, so that a test can check the README documents each one.
+# Every variable read here, so that a test can check the docs (docs/settings.md) document each one.
 ENVIRONMENT_VARIABLES: dict[str, str] = {}
 
 

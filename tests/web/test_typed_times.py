@@ -1,4 +1,4 @@
-"""Times are typed as people say them on every form that takes one, as the README promises."""
+"""Times are typed as people say them on every form that takes one, as the docs promise."""
 
 from __future__ import annotations
 

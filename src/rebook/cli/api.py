@@ -22,7 +22,7 @@ def _token_json(row, tz) -> dict:
 @seller_command(token_group, "create")
 @click.option("--name", default="API token", show_default=True, help="What the token is for.")
 def token_create_command(ctx: Ctx, name) -> Result:
-    """Create a token and print it. It is shown this once; only a hash is kept."""
+    """Create an API token and print it (shown once)."""
     from rebook.api.services import token_create
 
     row, token = token_create(seller=ctx.seller, name=name)
@@ -32,7 +32,7 @@ def token_create_command(ctx: Ctx, name) -> Result:
 
 @seller_command(token_group, "list")
 def token_list_command(ctx: Ctx) -> Result:
-    """Your tokens: id, name, first characters, last use, revoked or not."""
+    """Your tokens: id, name, first characters, last use, active or revoked."""
     from rebook.api.models import ApiToken
 
     rows = list(ApiToken.objects.filter(seller=ctx.seller))
@@ -44,7 +44,7 @@ def token_list_command(ctx: Ctx) -> Result:
 @seller_command(token_group, "revoke")
 @click.argument("token_id", metavar="ID")
 def token_revoke_command(ctx: Ctx, token_id) -> Result:
-    """Revoke a token: requests with it are refused from now on."""
+    """Revoke a token; requests with it get `401` from then on."""
     from rebook.api.services import token_revoke
 
     row = token_revoke(seller=ctx.seller, token_id=parse_id(token_id, "ID"))
@@ -60,7 +60,7 @@ def webhook_group() -> None:
 @click.argument("url")
 @click.option("--event", "events", multiple=True, help="An event to send (repeat); none means every event.")
 def webhook_add(ctx: Ctx, url, events) -> Result:
-    """Register a URL; prints the signing secret (shown once)."""
+    """Register a URL for events (all when no `--event`) and print its signing secret (shown once)."""
     from rebook.webhooks.services import endpoint_create
 
     endpoint = endpoint_create(seller=ctx.seller, url=url, events=list(events))
@@ -70,7 +70,7 @@ def webhook_add(ctx: Ctx, url, events) -> Result:
 
 @seller_command(webhook_group, "list")
 def webhook_list(ctx: Ctx) -> Result:
-    """Your webhooks, with the last delivery to each."""
+    """Your webhooks, with the status and last response of the latest delivery to each."""
     from rebook.webhooks.models import Endpoint
 
     rows, data = [], []
@@ -102,7 +102,7 @@ def webhook_remove(ctx: Ctx, webhook_id) -> Result:
 @seller_command(webhook_group, "inbound")
 @click.option("--rotate", is_flag=True, help="Replace the URL and secret; the old ones stop working.")
 def webhook_inbound(ctx: Ctx, rotate) -> Result:
-    """The URL (and its signing secret) where a booking tool can post cancellations and reschedules."""
+    """Print the URL and secret where a booking tool can post cancellations and reschedules; `--rotate` replaces both."""
     from django.conf import settings
 
     from rebook.api.services import inbound_hook_for

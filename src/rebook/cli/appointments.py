@@ -64,7 +64,10 @@ def _appointment(ctx: Ctx, raw_id: str):
 @click.option("--by", type=click.Choice(["seller", "prospect"]), default="seller", show_default=True,
               help="Who proposed the meeting.")
 def appt_book(ctx: Ctx, lead_id, at_text, duration, end_text, where, by) -> Result:
-    """Book an appointment with a lead; prints its id."""
+    """Book an appointment and print its id (`--json`: `id`, `lead_id`, `start`, `end`, `status`, ..., `clashes`). A
+    past `--at` logs a meeting that already happened. `--by` says who proposed it. A time that overlaps an event in
+    your connected calendars is booked, with a note naming it (`clashes`: "Team meeting 10:00-11:00").
+    """
     from rebook.calendars.busy import clashes
     from rebook.leads.selectors import lead_get
     from rebook.leads.services import appointment_book
@@ -87,7 +90,11 @@ def appt_book(ctx: Ctx, lead_id, at_text, duration, end_text, where, by) -> Resu
 @click.option("--valid/--not-valid", default=None, help="Your judgement of the reason (default: the suggestion).")
 @click.option("--at", "at_text", metavar="TIME", help="When it was called off (default: now); notice runs from then.")
 def appt_cancel(ctx: Ctx, appt_id, by, reason, valid, at_text) -> Result:
-    """Record a cancellation and apply the strategy."""
+    """Record a cancellation and apply the strategy. `--at` is when it was called off (default: now); the notice runs
+    from then to the start. Prints the classification and what was planned; `--json` gives `cancellation_id`,
+    `appointment_id`, `category`, `suggested_valid`, `valid`, `needs_review`, `late`, `notice_hours`, `strike`,
+    `strikes`, `strike_limit`, `lead_status` and `planned_messages`.
+    """
     from rebook.leads.services import appointment_cancel
 
     appt = _appointment(ctx, appt_id)
@@ -100,11 +107,15 @@ def appt_cancel(ctx: Ctx, appt_id, by, reason, valid, at_text) -> Result:
 @click.argument("appt_id")
 @click.option("--to", "to_text", required=True, metavar="TIME", help="The new start time.")
 @click.option("--by", type=click.Choice(["prospect", "seller"]), required=True, help="Who asked to move it.")
-@click.option("--reason", default="")
+@click.option("--reason", default="", help="Why it moved, if they said; it is classified, and you can overrule it.")
 @click.option("--valid/--not-valid", default=None, help="Your judgement of the reason (default: the suggestion).")
 @click.option("--at", "at_text", metavar="TIME", help="When it was moved (default: now).")
 def appt_reschedule(ctx: Ctx, appt_id, to_text, by, reason, valid, at_text) -> Result:
-    """Move an appointment; a prospect's reschedule counts as a cancellation."""
+    """Move a meeting. The old row becomes `rescheduled` and a new appointment is booked at the new time. A prospect's
+    reschedule counts as a cancellation. Prints what `appt cancel` prints, plus `appointment_id` (the new
+    appointment, or null if the lead just moved to nurture) and `previous_appointment_id`; a move by the seller onto
+    a busy time of your calendars says so (`new_appointment.clashes`).
+    """
     from rebook.calendars.busy import clashes
     from rebook.leads.services import appointment_reschedule
 
@@ -130,7 +141,7 @@ def appt_reschedule(ctx: Ctx, appt_id, to_text, by, reason, valid, at_text) -> R
 @seller_command(appt_group, "held")
 @click.argument("appt_id")
 def appt_held(ctx: Ctx, appt_id) -> Result:
-    """Record that a meeting took place (only once its start has passed)."""
+    """Record that the meeting took place. This is only possible once its start has passed."""
     from rebook.leads.services import appointment_mark_held
 
     appt = appointment_mark_held(appointment=_appointment(ctx, appt_id))
@@ -140,7 +151,9 @@ def appt_held(ctx: Ctx, appt_id) -> Result:
 @seller_command(appt_group, "no-show")
 @click.argument("appt_id")
 def appt_no_show(ctx: Ctx, appt_id) -> Result:
-    """Record that the prospect did not show up (counts as a cancellation by default)."""
+    """Record that the prospect did not come. Only possible once the start has passed. Prints what `appt cancel`
+    prints.
+    """
     from rebook.leads.services import appointment_mark_no_show
 
     return _outcome(ctx, appointment_mark_no_show(appointment=_appointment(ctx, appt_id)))
@@ -150,7 +163,7 @@ def appt_no_show(ctx: Ctx, appt_id) -> Result:
 @click.option("--lead", "lead_id", help="Only this lead's appointments.")
 @click.option("--status", help="scheduled, cancelled, rescheduled, held or no_show.")
 def appt_list(ctx: Ctx, lead_id, status) -> Result:
-    """List appointments."""
+    """List appointments, by start time."""
     from rebook.leads.selectors import appointment_list
 
     appts = list(
@@ -171,8 +184,10 @@ def appt_list(ctx: Ctx, lead_id, status) -> Result:
 @seller_command(appt_group, "links")
 @click.argument("appt_id")
 def appt_links(ctx: Ctx, appt_id) -> Result:
-    """The prospect's links for a meeting, exactly as the messages carry them (to paste into a text message):
-    the page to move or cancel it and, after a cancellation, each offered new time and a page of more times."""
+    """The prospect's links for a meeting, exactly as the messages carry them: `manage` (to move or cancel it) and,
+    after a cancellation, `slots` (each offered time with its own link, listed before the offer is sent) and `more`
+    (a page of more times). See "What the prospect sees".
+    """
     from rebook.prospects.links import links_for
 
     appointment = _appointment(ctx, appt_id)
@@ -195,7 +210,9 @@ def cancellation_group() -> None:
 @click.argument("cancellation_id")
 @click.option("--valid/--not-valid", default=None, help="Your judgement: it wins over the suggestion.")
 def cancellation_judge_command(ctx: Ctx, cancellation_id, valid) -> Result:
-    """Mark a cancellation valid or not valid; strikes and messages are recomputed."""
+    """Your word on a reason's validity. Strikes, status, messages and checklists are recomputed (a lead can come back
+    from nurture).
+    """
     from rebook.leads.selectors import cancellation_get
     from rebook.leads.services import cancellation_judge
 
@@ -208,7 +225,7 @@ def cancellation_judge_command(ctx: Ctx, cancellation_id, valid) -> Result:
 @seller_command(cancellation_group, "list")
 @click.option("--needs-review", is_flag=True, help="Only those whose reason was not recognised and not yet judged.")
 def cancellation_list(ctx: Ctx, needs_review) -> Result:
-    """List cancellations, newest first."""
+    """List cancellations, newest first; `--needs-review` shows only unrecognised reasons you have not judged yet."""
     from rebook.leads.models import Cancellation
 
     rows = Cancellation.objects.filter(seller=ctx.seller).select_related("appointment", "lead").order_by("-at", "-id")
@@ -225,8 +242,11 @@ def cancellation_list(ctx: Ctx, needs_review) -> Result:
 @click.option("--tick", "tick", metavar="STEP", multiple=True, help="Mark a step done (repeatable).")
 @click.option("--untick", "untick", metavar="STEP", multiple=True, help="Mark a step not done.")
 def checklist_command(ctx: Ctx, appt_id, tick, untick) -> Result:
-    """The cancellation checklist for a cancelled appointment. Steps: respond, reason,
-    offer_times, send_info, reuse_time, confirm, nurture, pipeline."""
+    """The checklist for a prospect's cancellation. The steps are `respond`, `reason`, `offer_times`, `send_info`,
+    `reuse_time`, `confirm`, `nurture` and `pipeline`. Rebook ticks the steps it does itself (`reason`,
+    `offer_times`, `send_info`, `confirm`, `nurture`) when the facts show they are done; you tick the rest. A step
+    that does not apply says why.
+    """
     from rebook.leads.selectors import cancellation_checklist
     from rebook.leads.services import checklist_tick
 
@@ -266,7 +286,11 @@ def checklist_command(ctx: Ctx, appt_id, tick, untick) -> Result:
 @seller_command(cli, "freed")
 @click.argument("appt_id")
 def freed_command(ctx: Ctx, appt_id) -> Result:
-    """Suggestions for re-using the time a cancelled appointment freed."""
+    """For a cancelled or moved future appointment, a ranked list of what to do with the slot. First come overdue
+    follow-ups (leads who cancelled two or more days ago, have not been rebooked and have had no contact since),
+    then nurture check-ins due within a week, then qualified, active and new leads with nothing booked (the warmest
+    first).
+    """
     from rebook.leads.selectors import freed
 
     appt = _appointment(ctx, appt_id)

@@ -36,10 +36,16 @@ def _show(c, tz) -> dict:
 @click.option("--write", "writes", is_flag=True,
               help="Write your Rebook meetings into this CalDAV calendar, and take back what is done to them there.")
 def calendar_add_command(ctx: Ctx, url, login, label, busy_only, only, writes) -> Result:
-    """Connect a calendar and read it once: a CalDAV collection or principal (https://, caldav://; iCloud,
-    Fastmail, Nextcloud, Radicale...) or an iCal address (webcal:// or https://... .ics, such as Google's or
-    Outlook's secret address). The password may come from REBOOK_CALENDAR_PASSWORD; it is stored encrypted
-    and never shown again."""
+    """Connect a calendar and read it once (see "Your calendar"): CalDAV (`https://`, `caldav://`; a collection or a
+    principal; iCloud, Fastmail, Nextcloud, Radicale...) or an iCalendar address (`.ics`, `webcal://`, such as
+    Google's or Outlook's secret address). The password comes from the URL or
+    `REBOOK_CALENDAR_PASSWORD` and is stored encrypted. An address that cannot be read is not added. `--name` is
+    what to call it (by default its host); `--busy-only` is what every calendar is in this version; `--only` reads,
+    of an account's calendars, those named (by default all); `--write` makes it the one CalDAV calendar your Rebook
+    meetings are written into (see "Two ways, with one CalDAV calendar"). `--json` gives `id`, `name`, `kind`
+    (`caldav` or `ics`), `url`, `login`, `busy_only`, `writes`, `only`, `calendars` (each calendar of the account:
+    `name`, `url`), `busy_times`, `last_sync`, `last_error`, `problems`.
+    """
     from rebook.calendars.connections import connection_add
 
     c = connection_add(seller=ctx.seller, url=url, login=login,
@@ -52,7 +58,7 @@ def calendar_add_command(ctx: Ctx, url, login, label, busy_only, only, writes) -
 
 @seller_command(calendar_group, "list")
 def calendar_list_command(ctx: Ctx) -> Result:
-    """Your connected calendars: when each was last read, and any error."""
+    """Every connected calendar: busy times held, when last read, the last error (`--json`: a list as `add` gives)."""
     from rebook.calendars.models import Connection
 
     rows = list(Connection.objects.filter(seller=ctx.seller).order_by("name"))
@@ -72,8 +78,10 @@ def _offer(row, tz) -> dict:
 @seller_command(calendar_group, "show")
 @click.argument("calendar")
 def calendar_show_command(ctx: Ctx, calendar) -> Result:
-    """One calendar (by id or name): its address (never its password), last read, error, unread events, and
-    meetings with your leads in it that Rebook does not know (book one with rebook calendar book ID)."""
+    """One calendar, by id or name: its address (never its password), when it was last read, the last error, the events
+    it could not read, and meetings with your leads in it that Rebook does not know (`--json`: as `add` gives, and
+    `to_book`: `id`, `lead_id`, `lead`, `summary`, `start`, `end`, `calendar`).
+    """
     from rebook.calendars.busy import to_book
     from rebook.calendars.connections import connection_get
 
@@ -97,8 +105,9 @@ def calendar_show_command(ctx: Ctx, calendar) -> Result:
 @seller_command(calendar_group, "book")
 @click.argument("meeting_id", metavar="ID")
 def calendar_book_command(ctx: Ctx, meeting_id) -> Result:
-    """Book in Rebook a meeting with one of your leads found in your calendar (its ID from calendar show):
-    the same event, now followed up like any other."""
+    """Book in Rebook a meeting with one of your leads found in your calendar (`ID` from `to_book`), with the event's
+    `UID`; prints the new appointment's id (`--json`: as `appt book` gives).
+    """
     from rebook.calendars.connections import book_from_calendar
 
     meeting = book_from_calendar(seller=ctx.seller, busy_id=parse_id(meeting_id, "ID"))
@@ -108,7 +117,9 @@ def calendar_book_command(ctx: Ctx, meeting_id) -> Result:
 @seller_command(calendar_group, "test")
 @click.argument("calendar")
 def calendar_test_command(ctx: Ctx, calendar) -> Result:
-    """Read the calendar now without keeping anything: whether it answers, and how many busy times it gives."""
+    """Read the calendar now and keep nothing; fails with the reason when it cannot be read. `--json` gives
+    `connection`, `changed`, `busy`, `problems`, `error`.
+    """
     from rebook.calendars.connections import connection_get, connection_test
     from rebook.errors import RebookError
 
@@ -134,7 +145,9 @@ def calendar_remove_command(ctx: Ctx, calendar) -> Result:
 @seller_command(calendar_group, "sync")
 @click.argument("calendar", required=False)
 def calendar_sync_command(ctx: Ctx, calendar) -> Result:
-    """Read every connected calendar (or one) now; the worker does it every REBOOK_CALENDAR_POLL seconds."""
+    """Read every calendar (or one) now and keep its busy times; an error is reported and kept on that calendar.
+    `--json` gives a list as `test` does.
+    """
     from rebook.calendars.connections import connection_get, connection_sync
     from rebook.calendars.models import Connection
 

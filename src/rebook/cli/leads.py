@@ -39,8 +39,11 @@ def _seller_json(seller) -> dict:
 @json_option
 @user_option
 def init_command(name, email, timezone_name, as_json, username) -> None:
-    """Create the database, migrate it, and create or update the first seller (optional: every
-    command does this on first use)."""
+    """Create the database, migrate it, and create or update the first seller (or the one named by `--user`).
+    `--email` takes one or more comma-separated addresses; they tell you from the prospect in imported calendar
+    files. `--timezone` takes an IANA name; the default is the machine's own zone or `REBOOK_TIMEZONE`. Optional:
+    every other command migrates and creates a default seller (named after your login) on first use.
+    """
 
     def body() -> Result:
         setup_django()
@@ -78,7 +81,9 @@ def user_group() -> None:
 @click.option("--manager", is_flag=True, help="May see the whole team's figures in the web app.")
 @json_option
 def user_add(new_username, name, email, timezone_name, manager, as_json) -> None:
-    """Add a seller. The password, if any, is read from REBOOK_PASSWORD."""
+    """Add a seller. The password for the web app comes from `REBOOK_PASSWORD` (it must be at least 8 characters and
+    not a common one). `--manager` lets them see the team's figures.
+    """
 
     def body() -> Result:
         import os
@@ -99,7 +104,7 @@ def user_add(new_username, name, email, timezone_name, manager, as_json) -> None
 @click.argument("username")
 @json_option
 def user_password(username, as_json) -> None:
-    """Set a seller's web password: from REBOOK_PASSWORD, else asked on the terminal."""
+    """Set a seller's password for the web app, from `REBOOK_PASSWORD` or asked on the terminal."""
 
     def body() -> Result:
         import os
@@ -140,14 +145,17 @@ def lead_group() -> None:
 
 @seller_command(lead_group, "add")
 @click.argument("name")
-@click.option("--email", default="")
-@click.option("--phone", default="")
-@click.option("--company", default="")
+@click.option("--email", default="", help="Their e-mail address (checked; messages go there).")
+@click.option("--phone", default="", help="Their phone number (one without a +country code is read in your region).")
+@click.option("--company", default="", help="Their company.")
 @click.option("--source", default="", help="Where you met, e.g. 'Chamber of Commerce mixer'.")
-@click.option("--notes", default="")
+@click.option("--notes", default="", help="Anything to remember about them.")
 @click.option("--timezone", "timezone_name", default="", metavar="TZ", help="The lead's IANA time zone (default: yours).")
 def lead_add(ctx: Ctx, name, email, phone, company, source, notes, timezone_name) -> Result:
-    """Add a lead; prints its id."""
+    """Add a lead and print its id (`--json`: the lead, with `id`, `name`, `email`, `status`, `strikes`). `--source`
+    records where you met. `--timezone` is the lead's IANA zone, for the times in their messages and their quiet
+    hours (default: yours).
+    """
     from rebook.leads.services import lead_create
 
     lead = lead_create(
@@ -160,7 +168,9 @@ def lead_add(ctx: Ctx, name, email, phone, company, source, notes, timezone_name
 @seller_command(lead_group, "list")
 @click.option("--status", help="new, qualified, active, nurture, won, lost or do_not_contact.")
 def lead_list_command(ctx: Ctx, status) -> Result:
-    """List leads, optionally by status."""
+    """List leads, optionally only those with status `new`, `qualified`, `active`, `nurture`, `won`, `lost` or
+    `do_not_contact`.
+    """
     from rebook.leads.selectors import lead_list
 
     leads = list(lead_list(seller=ctx.seller, status=status).select_related("seller"))
@@ -171,7 +181,9 @@ def lead_list_command(ctx: Ctx, status) -> Result:
 @seller_command(lead_group, "show")
 @click.argument("lead_id")
 def lead_show(ctx: Ctx, lead_id) -> Result:
-    """A lead's history, strikes, interest balance and next steps."""
+    """Show the lead's details, strikes, the interest balance (a number from -1, all the interest is yours, to +1, all
+    theirs, and a plain sentence), next steps, and its appointments, cancellations, contacts and messages.
+    """
     from rebook.leads.selectors import lead_get, lead_history, lead_interest, lead_next_steps
 
     lead = lead_get(seller=ctx.seller, lead_id=parse_id(lead_id, "LEAD_ID"))
@@ -224,15 +236,15 @@ def lead_show(ctx: Ctx, lead_id) -> Result:
 
 @seller_command(lead_group, "edit")
 @click.argument("lead_id")
-@click.option("--name")
-@click.option("--email")
-@click.option("--phone")
-@click.option("--company")
-@click.option("--source")
-@click.option("--notes")
+@click.option("--name", help="A new name.")
+@click.option("--email", help="A new e-mail address (\"\" removes it).")
+@click.option("--phone", help="A new phone (\"\" removes it).")
+@click.option("--company", help="A new company (\"\" removes it).")
+@click.option("--source", help="Where you met (\"\" removes it).")
+@click.option("--notes", help="New notes; they replace the old ones.")
 @click.option("--timezone", metavar="TZ", help='The lead\'s IANA time zone; "" for yours.')
 def lead_edit(ctx: Ctx, lead_id, **fields) -> Result:
-    """Change a lead's details."""
+    """Change a lead's details (`--timezone ""` goes back to yours)."""
     from rebook.leads.selectors import lead_get
     from rebook.leads.services import lead_update
 
@@ -247,7 +259,7 @@ def lead_edit(ctx: Ctx, lead_id, **fields) -> Result:
 @click.argument("lead_id")
 @click.option("--notes", default="", help="Answers to your qualifying questions, kept with the lead.")
 def lead_qualify_command(ctx: Ctx, lead_id, notes) -> Result:
-    """Mark a lead as qualified."""
+    """Mark the lead qualified, keeping `--notes` (the answers to your qualifying questions)."""
     from rebook.leads.selectors import lead_get
     from rebook.leads.services import lead_qualify
 
@@ -258,7 +270,7 @@ def lead_qualify_command(ctx: Ctx, lead_id, notes) -> Result:
 @seller_command(lead_group, "reactivate")
 @click.argument("lead_id")
 def lead_reactivate_command(ctx: Ctx, lead_id) -> Result:
-    """Bring a nurture (or lost) lead back to the active list, with a clean slate of strikes."""
+    """Bring a nurture or lost lead back with a clean slate."""
     from rebook.leads.selectors import lead_get
     from rebook.leads.services import lead_reactivate
 
@@ -270,7 +282,9 @@ def lead_reactivate_command(ctx: Ctx, lead_id) -> Result:
 @click.argument("lead_id")
 @click.option("--reason", default="", help="What they said, kept with the cancelled meetings.")
 def lead_not_interested_command(ctx: Ctx, lead_id, reason) -> Result:
-    """The prospect is not interested: end pursuit at once, kindly (moves to nurture)."""
+    """End pursuit at once, kindly. Future meetings are called off, the lead moves to nurture, pending messages are
+    withdrawn, and a polite note and check-ins are planned.
+    """
     from rebook.leads.selectors import lead_get
     from rebook.leads.services import lead_not_interested
 
@@ -285,7 +299,7 @@ def lead_not_interested_command(ctx: Ctx, lead_id, reason) -> Result:
 @click.argument("lead_id")
 @click.argument("status", type=click.Choice(["won", "lost", "do_not_contact"]))
 def lead_set_status_command(ctx: Ctx, lead_id, status) -> Result:
-    """Mark a lead won, lost or do_not_contact (nothing more is planned for it)."""
+    """Mark the outcome. Nothing more is planned for the lead."""
     from rebook.leads.selectors import lead_get
     from rebook.leads.services import lead_set_status
 
@@ -295,13 +309,13 @@ def lead_set_status_command(ctx: Ctx, lead_id, status) -> Result:
 
 @seller_command(lead_group, "log")
 @click.argument("lead_id")
-@click.option("--kind", type=click.Choice(["call", "email", "text", "meeting", "note"]), default="call", show_default=True)
+@click.option("--kind", type=click.Choice(["call", "email", "text", "meeting", "note"]), default="call", show_default=True, help="How you were in touch.")
 @click.option("--direction", type=click.Choice(["outbound", "inbound"]), default="outbound", show_default=True,
               help="outbound: you reached out; inbound: they did.")
 @click.option("--at", "at_text", metavar="TIME", help="When it happened (default: now).")
-@click.option("--notes", default="")
+@click.option("--notes", default="", help="What was said.")
 def lead_log(ctx: Ctx, lead_id, kind, direction, at_text, notes) -> Result:
-    """Log a contact with a lead (it feeds the interest balance)."""
+    """Log a contact. Contacts feed the interest balance (`outbound`: you reached out; `inbound`: they did)."""
     from rebook.leads.selectors import lead_get
     from rebook.leads.services import activity_log
 

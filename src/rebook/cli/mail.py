@@ -29,9 +29,11 @@ def _show(box) -> dict:
               help="Whose Authentication-Results prove a sender (your provider's: mx.google.com, none for Microsoft "
                    "365, messagingengine.com); by default guessed from the host.")
 def mailbox_set_command(ctx: Ctx, url, login, trusted) -> Result:
-    """Connect your mailbox: imaps://LOGIN:PASSWORD@HOST:993/INBOX, imap://...:143/INBOX?starttls=1, or plain
-    imap:// for a local server. The password may come from REBOOK_IMAP_PASSWORD instead; it is stored
-    encrypted and never shown again."""
+    """Connect the mailbox replies land in (see "Replies and your mailbox"). The password comes from the URL or
+    `REBOOK_IMAP_PASSWORD` and is stored encrypted; `--login` gives the login name when an address with `@` is
+    awkward in the URL. `--trust` names whose `Authentication-Results` prove a sender (by default guessed from the
+    host). A loopback or private address is refused unless `REBOOK_IMAP_ALLOW_PRIVATE=true`.
+    """
     from rebook.mailbox.services import mailbox_set
 
     box = mailbox_set(seller=ctx.seller, url=url, user=login, password=os.environ.get("REBOOK_IMAP_PASSWORD") or None,
@@ -45,7 +47,9 @@ def mailbox_set_command(ctx: Ctx, url, login, trusted) -> Result:
 
 @seller_command(mailbox_group, "show")
 def mailbox_show(ctx: Ctx) -> Result:
-    """Where your mailbox is, when it was last read, and the last error."""
+    """Host, folder, the trusted `authserv-id`s (`trusted_authserv` in `--json`), when it was last read, and the last
+    error.
+    """
     from rebook.mailbox.services import mailbox_get
 
     box = mailbox_get(ctx.seller)
@@ -59,7 +63,7 @@ def mailbox_show(ctx: Ctx) -> Result:
 
 @seller_command(mailbox_group, "test")
 def mailbox_test_command(ctx: Ctx) -> Result:
-    """Connect, open the folder read-only and count the messages in it."""
+    """Connect, open the folder read-only and count its messages."""
     from rebook.mailbox.services import mailbox_get, mailbox_test
 
     result = mailbox_test(mailbox=mailbox_get(ctx.seller))
@@ -68,7 +72,7 @@ def mailbox_test_command(ctx: Ctx) -> Result:
 
 @seller_command(mailbox_group, "remove")
 def mailbox_remove_command(ctx: Ctx) -> Result:
-    """Forget your mailbox and its password (what it brought in stays on the leads)."""
+    """Forget the mailbox and its password; what it brought in stays on the leads."""
     from rebook.mailbox.services import mailbox_remove
 
     removed = mailbox_remove(seller=ctx.seller)
@@ -82,7 +86,9 @@ def mail_group() -> None:
 
 @seller_command(mail_group, "poll")
 def mail_poll(ctx: Ctx) -> Result:
-    """Read your mailbox once, now (the worker does it every REBOOK_IMAP_POLL seconds)."""
+    """Read the mailbox once now (`read`, `handled` by outcome, `skipped`, `duplicates`). Exits 1 with the reason when
+    it cannot connect, or when the worker is reading it at that moment.
+    """
     from rebook.errors import RebookError
     from rebook.mailbox.services import mailbox_get, mailbox_poll_now
 
@@ -100,8 +106,7 @@ def mail_poll(ctx: Ctx) -> Result:
 @user_option
 @click.pass_context
 def inbox_group(click_ctx, show_all, as_json, username) -> None:
-    """What prospects' replies suggest: `rebook inbox` lists the pending ones (newest first); apply one, or
-    dismiss it."""
+    """What replies suggest, pending ones first (`--all` adds the applied and dismissed)."""
     if click_ctx.invoked_subcommand is None:
         run_for_seller(_inbox_list, as_json, username, show_all=show_all)
 
@@ -125,7 +130,9 @@ def _inbox_list(ctx: Ctx, show_all=False) -> Result:
 @click.argument("suggestion_id")
 @click.option("--to", "to_text", metavar="TIME", help="For a move: the new time (default: the one they proposed).")
 def inbox_apply(ctx: Ctx, suggestion_id, to_text) -> Result:
-    """Do what the reply asked, as if you had typed it, at the mail's date."""
+    """Do what the reply asked, as if you had typed it, at the mail's date; `--to` gives the new time for a move
+    whose reply named none.
+    """
     from rebook.mailbox.services import suggestion_apply, suggestion_get, suggestion_json
 
     s = suggestion_get(seller=ctx.seller, suggestion_id=parse_id(suggestion_id, "SUGGESTION_ID"))
@@ -145,9 +152,10 @@ def inbox_dismiss(ctx: Ctx, suggestion_id) -> Result:
 
 @seller_command(inbox_group, "evaluate")
 def inbox_evaluate(ctx: Ctx) -> Result:
-    """How well Rebook reads your replies, on your own decisions, in time order: each suggestion after the
-    first 30 is judged by a model of your choices fitted only on the decisions before it. Per kind: how many
-    suggestions you applied (the rules alone), and with what you taught it."""
+    """How well your replies are read, on your own Apply and Dismiss decisions in time order (`decisions`, `warmup`,
+    `evaluated`, and per kind `suggested`, `applied`, `kept`, `kept_applied`, `precision_rules`,
+    `precision_learned`, `recall_learned`). Exits 1 while there are fewer than 40 decisions.
+    """
     from rebook.mailbox.services import reply_evaluate
 
     result = reply_evaluate(seller=ctx.seller)
@@ -171,7 +179,12 @@ def risk_group() -> None:
 @seller_command(risk_group, "train")
 @click.option("--team", is_flag=True, help="Train the team's model (on every seller's history) instead of yours.")
 def risk_train(ctx: Ctx, team) -> Result:
-    """Train a new version on the finished meetings (the worker also does it as outcomes arrive)."""
+    """Train and store a new version of your forecast (`--team`: the team's, on every seller's history), choosing
+    logistic regression or gradient-boosted trees on your history in time order. Refused with too little history
+    (fewer than 200 finished meetings or 30 cancellations). `--json` gives `version`, `n_train`, `n_positive`,
+    `team`, `kind` (`logistic` or `trees`) and `choice` (`chosen`, `why`, `scores` per kind on the latest 20% of the
+    training meetings).
+    """
     from rebook.forecast.services import score_upcoming, train
 
     row = train(seller=None if team else ctx.seller)
@@ -187,8 +200,10 @@ def risk_train(ctx: Ctx, team) -> Result:
 @click.option("--at", "at_text", metavar="DATE", help="Split here: train before, test from (default: the last 20%).")
 @click.option("--team", is_flag=True, help="Evaluate on every seller's history.")
 def risk_evaluate(ctx: Ctx, at_text, team) -> Result:
-    """Train on meetings that started before the split and report on the later ones: ROC AUC, Brier score
-    beside the base rate's, a ten-bin calibration table, and which kind of model was chosen and why."""
+    """Train on the meetings that started before the split and report on the later ones: `auc`, `brier`, `base_brier`,
+    `n_train`, `n_test`, `split`, a ten-bin `calibration` table, `model` (the kind chosen), `choice` (as `risk
+    train` gives it) and `kinds` (`auc` and `brier` of each kind on the test meetings).
+    """
     from rebook.forecast.services import KIND_WORDS, evaluate
 
     result = evaluate(seller=None if team else ctx.seller, at=ctx.time(at_text, "--at") if at_text else None)
@@ -216,9 +231,11 @@ def card_group() -> None:
 @click.option("--dry-run", is_flag=True, help="Only print what was read.")
 @click.option("--yes", is_flag=True, help="Save without asking (for scripts).")
 def card_scan_command(ctx: Ctx, images, event, dry_run, yes) -> Result:
-    """Read each card (JPEG, PNG, HEIC, TIFF, WebP; a PDF scan is one card a page) with Tesseract on this machine, show the fields, then save them
-    as leads (or fill in what an existing lead is missing). A card that cannot be read says why; the
-    others go on."""
+    """Read business cards (JPEG, PNG, HEIC, TIFF, WebP; a PDF scan is one card a page) on this machine, show the
+    fields, and save them as leads, or fill in what an existing lead is missing (see "Business cards"). A card that
+    cannot be read says why; the others go on. `--event` becomes the leads' source; `--dry-run` only prints what was
+    read; `--yes` saves without asking.
+    """
     from pathlib import Path
 
     from django.conf import settings

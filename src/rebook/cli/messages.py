@@ -31,7 +31,10 @@ from rebook.errors import RebookError
 @user_option
 @click.pass_context
 def outbox_group(click_ctx: click.Context, status, as_json, username) -> None:
-    """Planned messages: id, lead, kind, due time, status. Subcommands review them."""
+    """Planned messages: id, lead, kind (`booking_followup`, `connecting_moment`, `reschedule_offer`, `confirmation`,
+    `nurture_move`, `nurture_checkin`), due time (for a retry: the next attempt), status, and a note: why a message
+    was withdrawn or failed, or the last error before a retry. `--json` adds `attempts`, `last_error` and `sent_at`.
+    """
     if click_ctx.invoked_subcommand is None:
         run_for_seller(_outbox_list, as_json, username, status=status)
 
@@ -62,7 +65,10 @@ def _message(ctx: Ctx, message_id: str):
 @click.argument("message_id", metavar="ID")
 @click.option("--html", "show_html", is_flag=True, help="Print the HTML body instead of the text body.")
 def outbox_show(ctx: Ctx, message_id, show_html) -> Result:
-    """One message as it will go out: headers, body, attachments and calendar invitation."""
+    """One message as it will go out (or as it went): recipient, subject, due time, attempts, attachments, calendar
+    invitation, and the text body (`--html`: the HTML body). `--json` adds `to`, `subject`, `body`, `html`,
+    `attachments`, `calendar`, `unsubscribe_url`, `edited` and `message_id`.
+    """
     from rebook.outbox.selectors import message_preview
 
     message = _message(ctx, message_id)
@@ -102,7 +108,9 @@ def outbox_show(ctx: Ctx, message_id, show_html) -> Result:
 @seller_command(outbox_group, "approve")
 @click.argument("message_id", metavar="ID")
 def outbox_approve(ctx: Ctx, message_id) -> Result:
-    """Approve a message waiting for review (or retry a failed one); it goes when due."""
+    """Approve a message in `review`: it is `scheduled` and goes when due (at once if that has passed). On a `failed`
+    message, tries again from the start.
+    """
     from rebook.outbox.services import message_approve
 
     message = message_approve(message=_message(ctx, message_id), now=ctx.now())
@@ -113,7 +121,9 @@ def outbox_approve(ctx: Ctx, message_id) -> Result:
 @seller_command(outbox_group, "retry")
 @click.argument("message_id", metavar="ID")
 def outbox_retry(ctx: Ctx, message_id) -> Result:
-    """Try a message again now: one waiting for its next attempt after a failure, or a failed one."""
+    """Try a message again now: one that is `scheduled` for its next attempt after a temporary failure (it is due at
+    once), or a `failed` one (from the start, like `approve`). A message that has not failed is refused.
+    """
     from rebook.outbox.services import message_retry
 
     message = message_retry(message=_message(ctx, message_id), now=ctx.now())
@@ -123,7 +133,7 @@ def outbox_retry(ctx: Ctx, message_id) -> Result:
 @seller_command(outbox_group, "discard")
 @click.argument("message_id", metavar="ID")
 def outbox_discard(ctx: Ctx, message_id) -> Result:
-    """Decide a message will not be sent."""
+    """The message will not be sent (`discarded`). Works on `review`, `scheduled` and `failed` messages."""
     from rebook.outbox.services import message_discard
 
     message = message_discard(message=_message(ctx, message_id), now=ctx.now())
@@ -139,7 +149,10 @@ _SUBJECT = "Subject:"
 @click.option("--body", help="New text body (the HTML version is rebuilt from it unless --html is given).")
 @click.option("--html", help="New HTML body.")
 def outbox_edit(ctx: Ctx, message_id, subject, body, html) -> Result:
-    """Change a message's subject or body, with --subject/--body/--html or in $EDITOR."""
+    """Change a message. Without options it opens `$EDITOR` on the subject line and the text body. A new text body also
+    replaces the HTML body with the same text, unless `--html` is given. The message keeps its status: an edited
+    message in review still needs `approve`.
+    """
     from rebook.outbox.selectors import message_preview
     from rebook.outbox.services import message_edit
 
@@ -182,7 +195,21 @@ def _keep_draft(name: str, text: str) -> Path:
               help="Messages claimed at a time (one transaction); each is still sent and recorded on its own.")
 @json_option
 def worker_command(until_idle, poll, lease, batch, as_json) -> None:
-    """Send due messages for every seller; runs until stopped (SIGTERM or Ctrl-C finish the message in hand)."""
+    """Send due messages for every seller, until stopped. `--until-idle` exits when nothing is due. `--poll` is the
+    pause between looks when idle (default 5). `--lease` is how long a claimed message is reserved for this worker
+    (default 300); after that, another worker may retry it. `--batch` is how many due messages it claims at a time,
+    in one transaction (default 50); each is still sent and recorded on its own, and on SIGTERM the ones not yet
+    tried are given back at once. Prints one line per message; `--json` prints the counts (`sent`, `retried`,
+    `failed`, `held`, `withdrawn`) and those lines at the end. It also runs queued imports (uploads from the web app
+    and the API), webhook deliveries, uploaded cards, the forecast's training and the mailbox polls. Without
+    `REBOOK_SMTP_URL` it says so and sends no mail, but still runs those. Each of those jobs runs isolated: whatever
+    one mail, upload, import, delivery or message raises is recorded on that job (the message is tried again later
+    with the error in `last_error`, the import or card is `failed` with why, the mailbox shows the error and backs
+    off), logged, and the worker goes on with everyone else's work; a step that fails outside any one job (the
+    database away) is tried again after a growing pause. `rebook serve` starts its worker again whenever it dies,
+    and says why in its log ("the worker was killed by SIGKILL (pid 4242); starting it again in 2 s"), waiting
+    longer while it keeps dying at once.
+    """
 
     def body() -> Result:
         from datetime import timedelta
@@ -225,7 +252,7 @@ def template_group() -> None:
 
 @seller_command(template_group, "list")
 def template_list(ctx: Ctx) -> Result:
-    """Each kind of message, its subject, and whether you have edited it."""
+    """Each kind of message, its subject, and whether it is your version or the shipped default."""
     from rebook.outbox.compose import template_source
 
     rows, data = [], []
@@ -239,7 +266,7 @@ def template_list(ctx: Ctx) -> Result:
 @seller_command(template_group, "show")
 @click.argument("kind", type=KIND)
 def template_show(ctx: Ctx, kind) -> Result:
-    """The template's source: subject, text body and HTML body."""
+    """The template's source: `Subject:` line, text body, and HTML body after a marker line."""
     from rebook.outbox.compose import template_source
 
     source = template_source(ctx.seller, kind)
@@ -267,8 +294,10 @@ def _read_template_document(document: str) -> tuple[str, str, str]:
 @click.option("--file", "path", type=click.Path(dir_okay=False, allow_dash=True),
               help="Read the whole template (as `rebook template show` prints it) from this file, or - for stdin.")
 def template_edit(ctx: Ctx, kind, subject, text, html, path) -> Result:
-    """Change a template in $EDITOR or with options; a template that does not render is refused and
-    the previous version stays in use."""
+    """Change a template: in `$EDITOR` (the document `template show` prints), from `--file` (that same document; `-`
+    reads stdin), or part by part with `--subject`, `--text` and `--html` (`--html ""` for text-only mail). A
+    template that does not check out is refused with the part, line and name, and the previous version stays in use.
+    """
     from rebook.outbox.compose import template_source
     from rebook.outbox.services import template_save
 
@@ -311,7 +340,7 @@ def template_preview(ctx: Ctx, kind, show_html) -> Result:
 @seller_command(template_group, "reset")
 @click.argument("kind", type=KIND)
 def template_reset_command(ctx: Ctx, kind) -> Result:
-    """Go back to the shipped default for one kind of message."""
+    """Go back to the shipped default."""
     from rebook.outbox.services import template_reset
 
     template_reset(seller=ctx.seller, kind=kind)
@@ -336,7 +365,7 @@ def _infopack(seller) -> Result:
 
 @seller_command(infopack_group, "show")
 def infopack_show(ctx: Ctx) -> Result:
-    """The info pack's text, links and files."""
+    """The info pack: text, links and files."""
     return _infopack(ctx.seller)
 
 
@@ -345,7 +374,7 @@ def infopack_show(ctx: Ctx) -> Result:
 @click.option("--link", "links", multiple=True, metavar="URL", help="A web address to share; repeat for several.")
 @click.option("--no-links", is_flag=True, help="Remove every link.")
 def infopack_set(ctx: Ctx, text, links, no_links) -> Result:
-    """Set the info pack's text and links (links given replace the old ones)."""
+    """Set the text, and the links (given links replace the old ones; `--no-links` removes them all)."""
     from rebook.sellers.services import seller_info_pack_set
 
     if text is None and not links and not no_links:
@@ -358,7 +387,9 @@ def infopack_set(ctx: Ctx, text, links, no_links) -> Result:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--name", help="The file name the prospect sees (default: the file's own).")
 def infopack_attach(ctx: Ctx, path, name) -> Result:
-    """Attach a file (at most 10 MB) to every connecting-moment message."""
+    """Attach a file (at most 10 MB) to every connecting moment; `--name` is the name the prospect sees. A file of the
+    same name is replaced.
+    """
     from rebook.sellers.services import seller_info_file_add
 
     file = Path(path)
@@ -369,7 +400,7 @@ def infopack_attach(ctx: Ctx, path, name) -> Result:
 @seller_command(infopack_group, "detach")
 @click.argument("name")
 def infopack_detach(ctx: Ctx, name) -> Result:
-    """Remove a file from the info pack."""
+    """Remove a file."""
     from rebook.sellers.services import seller_info_file_remove
 
     seller_info_file_remove(seller=ctx.seller, name=name)

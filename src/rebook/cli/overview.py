@@ -11,7 +11,11 @@ from rebook.errors import RebookError
 
 @seller_command(cli, "pipeline")
 def pipeline_command(ctx: Ctx) -> Result:
-    """Is your pipeline full enough? Meetings ahead, expected cancellations, the gap to your weekly target."""
+    """Meetings in the next 7 and 14 days; your historical prospect-cancellation rate; the meetings to expect; the gap
+    to `weekly_meeting_target`, in appointments to book and new leads to find (at your own lead-to-appointment
+    rate); and how much of the week a single cancellation would take away. With little history, the rates lean on a
+    prior of 25% cancellations and 50% of leads booked.
+    """
     from dataclasses import asdict
 
     from rebook.forecast.services import held_forecast
@@ -29,7 +33,7 @@ def policy_group() -> None:
 
 @seller_command(policy_group, "show")
 def policy_show(ctx: Ctx) -> Result:
-    """Show every policy setting with what it does."""
+    """Every policy key, its value, and what it does."""
     from rebook.strategy.policy import POLICY_HELP, policy_as_text
 
     values = policy_as_text(ctx.seller.policy)
@@ -41,7 +45,7 @@ def policy_show(ctx: Ctx) -> Result:
 @click.argument("key")
 @click.argument("value")
 def policy_set_command(ctx: Ctx, key, value) -> Result:
-    """Change one policy setting (durations like 2h or 30m; true/false; whole numbers)."""
+    """Change one key (see the policy table) and re-evaluate every lead."""
     from rebook.sellers.services import seller_policy_set
     from rebook.strategy.policy import policy_as_text
 
@@ -57,7 +61,7 @@ def reasons_group() -> None:
 
 @seller_command(reasons_group, "show")
 def reasons_show(ctx: Ctx) -> Result:
-    """Each category, whether it is valid, and its phrases."""
+    """The reason categories, whether each is valid, and their phrases."""
     from rebook.strategy.reasons import CATEGORY_LABELS, CATEGORY_ORDER, VALID_CATEGORIES
 
     phrases = ctx.seller.classifier.phrases
@@ -78,7 +82,7 @@ def reasons_show(ctx: Ctx) -> Result:
 @click.argument("category")
 @click.argument("phrase")
 def reasons_add(ctx: Ctx, category, phrase) -> Result:
-    """Add a phrase to a category (applies to cancellations recorded from now on)."""
+    """Add a phrase to a category for this seller. It applies to cancellations recorded from then on."""
     from rebook.sellers.services import seller_reason_phrases_set
 
     current = list(ctx.seller.classifier.phrases.get(category, ()))
@@ -105,7 +109,7 @@ def reasons_remove(ctx: Ctx, category, phrase) -> Result:
 @seller_command(reasons_group, "reset")
 @click.argument("category")
 def reasons_reset(ctx: Ctx, category) -> Result:
-    """Restore a category's shipped phrase list."""
+    """Restore the shipped phrase list for a category."""
     from rebook.sellers.services import seller_reason_phrases_set
 
     seller = seller_reason_phrases_set(seller=ctx.seller, category=category, phrases=None)
@@ -124,7 +128,13 @@ def reasons_reset(ctx: Ctx, category) -> Result:
     help="With --scale: leads per seller (default 5,000; four appointments per lead on average).",
 )
 def demo_command(ctx: Ctx, seed, scale, leads_per_seller) -> Result:
-    """Load a realistic demo: months of one seller's leads, bookings and cancellations."""
+    """Load the demo data set into an empty Rebook (deterministic for a seed). With `--scale N`, it loads N sellers'
+    worth of generated history instead: 5,000 leads and about 20,000 appointments each (`--leads-per-seller` changes
+    that; four appointments per lead on average), with a prospect cancellation rate near 25%, about half of them
+    without a valid reason, reschedule chains, no-shows, chronic cancellers on the nurture list, and the messages
+    sent and planned. You get the first history; the others go to new users `seller002`, `seller003` and so on, who
+    have no password until `rebook user password` gives them one. See "Performance" for what it is for.
+    """
     if scale is None:
         if leads_per_seller is not None:
             raise RebookError("--leads-per-seller: only with --scale")

@@ -25,7 +25,11 @@ from rebook.errors import RebookError
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="Web worker processes.")
 @click.option("--no-worker", is_flag=True, help="Do not start an outbox worker (run `rebook worker` elsewhere).")
 def serve_command(host, port, workers, no_worker) -> None:
-    """Run the web app at http://HOST:PORT with a production server (gunicorn) and one outbox worker."""
+    """Run the web app at http://HOST:PORT (default `127.0.0.1:8000`; `--host 0.0.0.0` listens on every interface) with
+    gunicorn and `--workers` web processes (default 2), plus one `rebook worker` (`--no-worker` leaves sending,
+    imports and webhooks to a worker you run elsewhere). When nobody can sign in yet, it asks for a password on the
+    terminal first (or, without a terminal, says how to create an account). Ctrl-C or SIGTERM stop both.
+    """
     # Links in mail and on pages point where this server answers, unless REBOOK_BASE_URL says otherwise (a
     # proxy in front): set before Django reads its settings, so the web processes and the worker agree.
     chosen = os.environ.get("REBOOK_BASE_URL", "").strip()

@@ -24,9 +24,20 @@ from rebook.filekind import file_kind
               help="Contacts: also write the rows not imported, with line and reason, to this CSV file.")
 @click.option("--dry-run", is_flag=True, help="Show what would happen, and change nothing.")
 def import_command(ctx: Ctx, path, history_path, start, end, mapping, region, report_path, dry_run) -> Result:
-    """Import a calendar file (.ics), an e-mail with invitations (.eml, .mbox), or contacts (.csv, .vcf).
-    `rebook import history FILE.csv` imports past appointments from another tool (see "Which meetings are at
-    risk")."""
+    """Import a calendar file (`.ics`), e-mail (`.eml`) or mailbox (`.mbox`), or contacts (`.csv`, `.vcf`); the kind is
+    told by the file name, else by its content (`-` reads standard input). `--from` and `--to` bound the occurrences
+    taken from recurring series. `--map`, `--region` and `--report` are for contacts. `--dry-run` changes nothing.
+    Prints what happened to each event or row; `--json` gives, for calendars, `counts`, `events` (`where`,
+    `outcome`, `detail`, `appointment_id`, `lead_id`), `rejected` and `warnings`, and for contacts `created`,
+    `merged`, `unchanged`, `refused` (`line`, `reason`), `notes` and `columns`. Outcomes: `booked`, `rescheduled`,
+    `updated`, `cancelled`, `recorded_cancelled`, `unchanged`, `stale`.
+
+    `rebook import history FILE.csv [--map COLUMN=FIELD ...] [--dry-run]`:
+
+    Import past appointments from another tool, one row per appointment (see "Which meetings are at risk"). `--json`
+    gives `rows`, `meetings`, `unchanged`, `leads_created`, `refused` (`line`, `reason`), `columns` (field to
+    column) and `attributes` (the other columns, kept on the leads).
+    """
     if history_path is not None:
         if path != "history":
             raise RebookError(f"import takes one FILE, or: rebook import history FILE.csv (not {path!r})")
@@ -178,7 +189,9 @@ class _NoBar:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True, allow_dash=True), default="-",
               help="Write to this file instead of standard output.")
 def export_command(ctx: Ctx, fmt, table, output) -> Result | None:
-    """Write your calendar (ics, the same as the feed), one table as CSV, or everything as JSON."""
+    """Write your calendar (the feed), one table as CSV (`--table`: `leads`, `appointments`, `cancellations`,
+    `contacts`, `messages`, `cards`; default `leads`), or everything as JSON, to standard output or `--output`.
+    """
     from rebook.backup import export_csv, export_json
     from rebook.calendars.feed import feed
 
@@ -210,7 +223,8 @@ def _text_output(output: str):
 @seller_command(cli, "feed")
 @click.option("--rotate", is_flag=True, help="Make a new secret URL; the old one stops working.")
 def feed_command(ctx: Ctx, rotate) -> Result:
-    """Your private calendar feed URL, for Google Calendar, Outlook or Apple Calendar to subscribe to."""
+    """Print your private calendar feed URL, for Google Calendar, Outlook or Apple Calendar to subscribe to;
+    `--rotate` replaces it with a new one (the old one stops working)."""
     from rebook.calendars.feed import feed_token_rotate, feed_url
 
     if rotate:
@@ -223,7 +237,7 @@ def feed_command(ctx: Ctx, rotate) -> Result:
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False, writable=True))
 @json_option
 def backup_command(path, as_json) -> None:
-    """Write a consistent snapshot of the whole database (safe while Rebook runs)."""
+    """Write a consistent snapshot of the whole database (all sellers), safe while Rebook runs."""
 
     def body() -> Result:
         setup_django()
@@ -240,7 +254,9 @@ def backup_command(path, as_json) -> None:
 @click.argument("path", metavar="FILE", type=click.Path(dir_okay=False))
 @json_option
 def restore_command(path, as_json) -> None:
-    """Bring a backup back into an empty database."""
+    """Restore a backup into an empty database, and the secret key with it (`--json` adds `secret_key`: what was done
+    with it).
+    """
 
     def body() -> Result:
         setup_django()

@@ -26,7 +26,7 @@ class NotConfiguredBackend(BaseEmailBackend):
     """Used when REBOOK_SMTP_URL is unset: sending is refused with a message that says what to set."""
 
     def send_messages(self, email_messages):
-        raise NotConfigured("REBOOK_SMTP_URL is not set; see the README's section on sending e-mail")
+        raise NotConfigured("REBOOK_SMTP_URL is not set; see Sending messages in the docs (docs/messages.md)")
 
 
 class NotConfigured(Exception):

@@ -29,7 +29,7 @@ TIME_HINT = 'Type it as you would say it: "tomorrow 10am", "Fri 3pm" or "2027-03
 
 class SellerTimeField(forms.CharField):
     """A moment typed in the seller's zone: "tomorrow 10am", "Fri 3pm" or ISO 8601. A text box, not the
-    browser's date-time picker, which takes no phrase (the README promises phrases)."""
+    browser's date-time picker, which takes no phrase (the docs promise phrases)."""
 
     widget = forms.TextInput(attrs={"autocomplete": "off", "placeholder": "tomorrow 10am"})
 

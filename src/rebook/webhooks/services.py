@@ -1,5 +1,5 @@
 """Webhook writes: register endpoints, enqueue deliveries (in the caller's transaction), and the worker's
-claim and outcome records. Signing is documented in the README: HMAC-SHA256 over "timestamp.body".
+claim and outcome records. Signing is documented in docs/api.md: HMAC-SHA256 over "timestamp.body".
 """
 
 from __future__ import annotations
