@@ -36,3 +36,17 @@ def test_each_chart_has_its_numbers_in_a_table_beside_it(alice_client, story, fr
     assert page.count('<table class="numbers small">') == 2
     assert "<th scope=\"col\">Valid</th><th scope=\"col\">Not valid</th>" in page
     assert "<th scope=\"col\">Booked</th><th scope=\"col\">Target</th>" in page
+
+
+def test_no_page_or_message_counts_with_an_s_in_brackets():
+    """ "3 busy time(s)" reads like a form letter: every count on the seller's pages is said in words."""
+    from pathlib import Path
+
+    from rebook.web.views.base import counted
+
+    assert (counted(1, "busy time"), counted(3, "busy time"), counted(0, "reply", "replies")) == (
+        "1 busy time", "3 busy times", "0 replies")
+    web = Path(__file__).parent.parent.parent / "src" / "rebook"
+    offenders = [str(p.relative_to(web)) for p in [*web.glob("web/**/*.py"), *web.glob("**/templates/**/*.html")]
+                 if "(s)" in p.read_text()]
+    assert offenders == []

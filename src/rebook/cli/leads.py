@@ -82,7 +82,8 @@ def user_group() -> None:
 @json_option
 def user_add(new_username, name, email, timezone_name, manager, as_json) -> None:
     """Add a seller. The password for the web app comes from `REBOOK_PASSWORD` (it must be at least 8 characters and
-    not a common one). `--manager` lets them see the team's figures.
+    not a common one). `--manager` lets them see the team's figures. Without `--timezone` (and `REBOOK_TIMEZONE`),
+    the machine's zone is a guess, and every page of the web app asks them to choose theirs on Settings.
     """
 
     def body() -> Result:

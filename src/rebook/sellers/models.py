@@ -20,6 +20,8 @@ class Seller(models.Model):
     # The seller's own addresses: they tell "me" from the prospect in imported calendar files.
     emails = models.JSONField(default=list, blank=True)
     timezone = models.CharField(max_length=64, default="UTC")
+    # False while the zone is only a guess (the machine's, for a seller made without one): every page asks for it.
+    timezone_chosen = models.BooleanField(default=False)
     # A manager sees the whole team's figures (never message bodies); everyone sees their own leads.
     is_manager = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

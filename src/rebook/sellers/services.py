@@ -71,7 +71,8 @@ def seller_create(
         _check_password(password, User(username=username))
     user = User.objects.create_user(username=username, email=emails[0] if emails else "", password=password)
     return Seller.objects.create(
-        user=user, display_name=display_name.strip(), emails=emails, timezone=tz, is_manager=is_manager
+        user=user, display_name=display_name.strip(), emails=emails, timezone=tz, is_manager=is_manager,
+        timezone_chosen=bool(timezone_name or settings.REBOOK_TIMEZONE),
     )
 
 
@@ -107,6 +108,7 @@ def seller_update(
             seller.user.save(update_fields=["email"])
     if timezone_name is not None:
         seller.timezone = zone(timezone_name).key
+        seller.timezone_chosen = True
     seller.save()
     return seller
 

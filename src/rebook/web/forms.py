@@ -59,6 +59,19 @@ class SellerForm(forms.Form):
                 field.tz = seller.tz
 
 
+def _zones() -> list[tuple[str, str]]:
+    import zoneinfo
+
+    names = sorted(name for name in zoneinfo.available_timezones() if "/" in name and not name.startswith("Etc/"))
+    return [("UTC", "UTC")] + [(name, name.replace("_", " ")) for name in names]
+
+
+class TimezoneForm(forms.Form):
+    timezone = forms.ChoiceField(
+        label="Your time zone", choices=_zones,
+        help_text="Every time Rebook shows you, and every time you type, is in this zone. Prospects see theirs.")
+
+
 class LoginForm(AuthenticationForm):
     error_messages = {
         **AuthenticationForm.error_messages,

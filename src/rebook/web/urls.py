@@ -59,6 +59,7 @@ urlpatterns = [
     path("policy/", setup.policy, name="policy"),
     path("settings/", mail.settings_page, name="settings"),
     path("settings/mailbox/<slug:action>/", mail.mailbox_action, name="mailbox_action"),
+    path("settings/timezone/", mail.timezone_set, name="timezone_set"),
     path("settings/calendars/", calendars.calendar_add, name="calendar_add"),
     path("settings/calendars/book/<int:busy_id>/", calendars.calendar_book, name="calendar_book"),
     path("settings/calendars/<int:connection_id>/<slug:action>/", calendars.calendar_action, name="calendar_action"),

@@ -48,6 +48,11 @@ def now():
     return timezone.now()
 
 
+def counted(n: int, word: str, words: str | None = None) -> str:
+    """ "1 busy time", "3 busy times": a count said in words."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
 def done(request: HttpRequest, text: str, to: str, *args) -> HttpResponse:
     messages.success(request, text)
     return redirect(to, *args)

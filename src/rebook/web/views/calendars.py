@@ -18,7 +18,7 @@ from rebook.calendars.connections import (
 from rebook.calendars.models import Connection
 from rebook.errors import RebookError
 from rebook.mailbox.imap import without_password
-from rebook.web.views.base import done, now, refused, seller_view
+from rebook.web.views.base import counted, done, now, refused, seller_view
 
 
 class CalendarForm(forms.Form):
@@ -67,7 +67,7 @@ def calendar_add(request):
         except RebookError as e:
             form.add_error("url", str(e))
         else:
-            return done(request, f"Calendar {c.name} added: {c.events} busy time(s) in the next 90 days. Offered "
+            return done(request, f"Calendar {c.name} added: {counted(c.events, 'busy time')} in the next 90 days. Offered "
                                  "times now keep clear of them." + (" Your Rebook meetings are written into it."
                                                                     if c.writes else ""), "settings")
     from rebook.web.views.mail import settings_context
@@ -95,5 +95,5 @@ def calendar_action(request, connection_id: int, action: str):
     report = connection_sync(connection=c, now=now())
     if report.error:
         return refused(request, RebookError(f"{c.name}: {report.error}"), "settings")
-    return done(request, f"{c.name} read: {report.busy} busy time(s)" + ("." if report.changed else ", unchanged."),
+    return done(request, f"{c.name} read: {counted(report.busy, 'busy time')}" + ("." if report.changed else ", unchanged."),
                 "settings")

@@ -22,7 +22,8 @@ from rebook.mailbox.services import (
     suggestion_get,
 )
 from rebook.timeparse import parse_time
-from rebook.web.views.base import done, now, owned, refused, seller_view
+from rebook.web.forms import TimezoneForm
+from rebook.web.views.base import counted, done, now, owned, refused, seller_view
 
 
 class MailboxForm(forms.Form):
@@ -36,8 +37,9 @@ class MailboxForm(forms.Form):
         "365, messagingengine.com for Fastmail). Leave empty and Rebook guesses it from the address."))
 
 
-def settings_context(request, form: MailboxForm | None = None) -> dict:
-    return {"box": Mailbox.objects.filter(seller=request.seller).first(), "form": form or MailboxForm()}
+def settings_context(request, form: MailboxForm | None = None, timezone_form: TimezoneForm | None = None) -> dict:
+    return {"box": Mailbox.objects.filter(seller=request.seller).first(), "form": form or MailboxForm(),
+            "timezone_form": timezone_form or TimezoneForm(initial={"timezone": request.seller.timezone})}
 
 
 @seller_view
@@ -64,6 +66,21 @@ def settings_page(request):
 
 @seller_view
 @require_POST
+def timezone_set(request):
+    """The seller's time zone, chosen on Settings (the zone every page shows and every typed time is read in)."""
+    from rebook.sellers.services import seller_update
+    from rebook.web.views.calendars import calendars_context
+
+    form = TimezoneForm(request.POST)
+    if form.is_valid():
+        seller = seller_update(seller=request.seller, timezone_name=form.cleaned_data["timezone"])
+        return done(request, f"Times are shown in {seller.timezone} from now on.", "settings")
+    return render(request, "web/settings.html", {**settings_context(request, timezone_form=form),
+                                                 **calendars_context(request.seller)}, status=400)
+
+
+@seller_view
+@require_POST
 def mailbox_action(request, action: str):
     if action not in ("test", "poll", "remove"):
         raise Http404("no such action")
@@ -76,12 +93,12 @@ def mailbox_action(request, action: str):
     try:
         if action == "test":
             result = mailbox_test(mailbox=box)
-            return done(request, f"Connected: {result['messages']} message(s) in {result['folder']}.", "settings")
+            return done(request, f"Connected: {counted(result['messages'], 'message')} in {result['folder']}.", "settings")
         report = mailbox_poll_now(mailbox=box)
         if report.error:
             raise RebookError(report.error)
         handled = ", ".join(f"{k}: {v}" for k, v in sorted(report.handled.items())) or "nothing new about your leads"
-        return done(request, f"Read {report.read} new message(s): {handled}.", "settings")
+        return done(request, f"Read {counted(report.read, 'new message')}: {handled}.", "settings")
     except RebookError as e:
         return refused(request, e, "settings")
 
