@@ -556,10 +556,22 @@ def markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def update_docs(table: str) -> None:
+def publish(results: dict, name: str, table: str, out: Path, docs: bool) -> None:
+    """A bench's results as NAME.json and its table as NAME.md in ``out``, printed, and with ``docs`` put in
+    docs/performance.md between its NAME markers."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(results, indent=1) + "\n")
+    (out / f"{name}.md").write_text(table)
+    print(table)
+    if docs:
+        update_docs(table, name)
+
+
+def update_docs(table: str, marker: str = "bench") -> None:
+    """Put ``table`` between the page's <!-- MARKER:start --> and <!-- MARKER:end --> lines."""
     page = ROOT / "docs" / "performance.md"
     text = page.read_text()
-    start, end = "<!-- bench:start -->", "<!-- bench:end -->"
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
     if start not in text:
         raise SystemExit(f"docs/performance.md has no {start} marker")
     before, rest = text.split(start, 1)

@@ -101,3 +101,27 @@ def test_the_report_states_the_machine_and_every_part():
         assert heading in table
     page = (BENCH.parent / "docs" / "performance.md").read_text()
     assert table.split("\n", 1)[1] in page  # the docs show the committed results
+
+
+def test_rebooks_side_of_the_peer_comparison_answers_each_page(tiny):
+    """bench/peer.py's Rebook side, on the tiny database: each of the four requests answers as it should
+    (200, or 302 for the booking), with its queries counted."""
+    done = subprocess.run([sys.executable, str(BENCH / "peer_timer.py"), "rebook"], env=tiny, capture_output=True,
+                          text=True, timeout=300, input="lead_list 2\nlead_page 2\ndaily 2\nwrite 3\n")
+    assert done.returncode == 0, done.stderr[-2000:]
+    answers = {a["page"]: a for a in map(json.loads, done.stdout.splitlines())}
+    assert set(answers) == {"lead_list", "lead_page", "daily", "write"}
+    assert all(a["queries"] > 3 and len(a["times_ms"]) == (3 if p == "write" else 2) for p, a in answers.items())
+
+
+@pytest.mark.parametrize("name", ["peer", "load"])
+def test_the_peer_and_load_reports_are_in_the_docs(name):
+    sys.path.insert(0, str(BENCH))
+    try:
+        module = __import__(name)
+    finally:
+        sys.path.remove(str(BENCH))
+    table = module.markdown(json.loads((BENCH / "results" / f"{name}.json").read_text()))
+    assert table == (BENCH / "results" / f"{name}.md").read_text()
+    assert "CPUs" in table
+    assert table.split("\n", 1)[1].strip() in (BENCH.parent / "docs" / "performance.md").read_text()

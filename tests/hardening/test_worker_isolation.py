@@ -179,6 +179,32 @@ def test_serve_starts_its_worker_again_when_it_dies_and_says_why():
     assert child.restarts == 1
 
 
+def test_serve_does_not_start_again_a_worker_that_stopped_when_asked():
+    """Ctrl-C, or a SIGTERM to serve's process group, reaches the worker too, before serve has stopped: its
+    clean exit is not a death, and no fresh worker may run through serve's own shutdown (bench/load.py saw it)."""
+    import signal
+    import sys
+    import time
+
+    from rebook.cli.serve import Supervised
+
+    said: list[str] = []
+    stops_cleanly = "import signal, sys, time; signal.signal(signal.SIGTERM, lambda *a: sys.exit(0)); time.sleep(60)"
+    child = Supervised([sys.executable, "-c", stops_cleanly], "the worker", say=said.append).start()
+    try:
+        time.sleep(0.5)  # its handler in place
+        first = child.process
+        first.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        while not said and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.5)  # longer than the first pause before a restart
+        assert child.restarts == 0 and child.process is first and first.poll() == 0
+        assert said == [f"the worker stopped when asked (pid {first.pid}); not started again"]
+    finally:
+        child.stop()
+
+
 def test_a_card_that_breaks_the_reader_fails_on_its_row_and_the_next_card_is_read(alice, monkeypatch):
     from rebook.cards import services as cards
     from rebook.cards.models import CardUpload

@@ -92,6 +92,12 @@ class Supervised:
             code = self.process.wait()
             if self.stopping.is_set():
                 return
+            if code == 0:
+                # The worker ends cleanly only when asked to (SIGTERM or Ctrl-C): a Ctrl-C on the terminal, or a
+                # SIGTERM to serve's process group, reaches it before serve itself has stopped. Starting it
+                # again would leave a fresh worker running through serve's own shutdown.
+                self.say(f"{self.name} stopped when asked (pid {self.process.pid}); not started again")
+                return
             how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
             pause = 1.0 if time.monotonic() - started > self.QUICKLY else min(pause * 2, self.MAX_PAUSE)
             self.say(f"{self.name} {how} (pid {self.process.pid}); starting it again in {pause:.0f} s")
@@ -232,6 +238,9 @@ def _run_gunicorn(options: dict) -> None:
                 "worker_class": "gthread",
                 "threads": 4,
                 "timeout": 60,
+                # A browser's connection idle between two clicks is kept 5 s: with gunicorn's 2 s, it was closed
+                # just as a client reused it, and that request failed (seen in bench/load.py).
+                "keepalive": 5,
                 "graceful_timeout": 20,
                 "accesslog": "-",
                 "errorlog": "-",
