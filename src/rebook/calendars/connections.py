@@ -409,11 +409,12 @@ def _write_out(connection: Connection, report: SyncReport, now: datetime, on_ser
         wrote = True
         CalendarCopy.objects.update_or_create(connection=connection, chain=chain, defaults={
             "href": href, "etag": etag, "start": meeting.start, "end": meeting.end, "written_at": now})
-    for chain, copy in copies.items():
-        if chain in ahead or copy.start < now:
+    gone = {chain: copy for chain, copy in copies.items() if chain not in ahead and copy.start >= now}
+    still_on = set(Appointment.objects.filter(chain__in=list(gone), status=Appointment.Status.SCHEDULED)
+                   .values_list("chain", flat=True)) if gone else set()  # on, beyond the weeks written
+    for chain, copy in gone.items():
+        if chain in still_on:
             continue
-        if _current(chain) is not None:
-            continue  # still on, beyond the weeks written
         try:  # called off in Rebook: taken out of the calendar, unless it was changed there meanwhile
             remote.write_event(copy.href, None, login=connection.login, password=password, etag=copy.etag)
         except RebookError as e:

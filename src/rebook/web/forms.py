@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -59,6 +60,7 @@ class SellerForm(forms.Form):
                 field.tz = seller.tz
 
 
+@functools.cache  # the zone database is read from disk: once a process
 def _zones() -> list[tuple[str, str]]:
     import zoneinfo
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.http import Http404
-from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from rebook.calendars.busy import stale, to_book
@@ -70,14 +69,13 @@ def calendar_add(request):
             return done(request, f"Calendar {c.name} added: {counted(c.events, 'busy time')} in the next 90 days. Offered "
                                  "times now keep clear of them." + (" Your Rebook meetings are written into it."
                                                                     if c.writes else ""), "settings")
-    from rebook.web.views.mail import settings_context
+    from rebook.web.views.mail import settings_page_response
 
     data = form.data.copy()  # shown again for correcting, never with a password in it
     data["calendar-password"] = ""
     data["calendar-url"] = without_password(data.get("calendar-url", ""))
     form.data = data
-    return render(request, "web/settings.html", {**settings_context(request), **calendars_context(request.seller, form)},
-                  status=400)
+    return settings_page_response(request, calendar_form=form, status=400)
 
 
 @seller_view

@@ -10,7 +10,7 @@ from rebook.cards.models import CardUpload
 from rebook.cards.services import card_dismiss, card_review_save, cards_enqueue
 from rebook.errors import RebookError
 from rebook.web.forms import CardReviewForm, CardUploadForm
-from rebook.web.views.base import done, image_response, seller_view
+from rebook.web.views.base import counted, done, image_response, seller_view
 
 
 def _page(request, upload_form: CardUploadForm, bound: CardReviewForm | None = None, status: int = 200):
@@ -42,7 +42,7 @@ def cards(request):
             except RebookError as e:
                 form.add_error("photos", str(e))
             else:
-                return done(request, f"{len(files)} card{'s' if len(files) != 1 else ''} uploaded; "
+                return done(request, f"{counted(len(files), 'card')} uploaded; "
                                      "each is read in a few seconds.", "cards")
         return _page(request, form, status=400)
     return _page(request, CardUploadForm())

@@ -37,15 +37,19 @@ class MailboxForm(forms.Form):
         "365, messagingengine.com for Fastmail). Leave empty and Rebook guesses it from the address."))
 
 
-def settings_context(request, form: MailboxForm | None = None, timezone_form: TimezoneForm | None = None) -> dict:
-    return {"box": Mailbox.objects.filter(seller=request.seller).first(), "form": form or MailboxForm(),
-            "timezone_form": timezone_form or TimezoneForm(initial={"timezone": request.seller.timezone})}
+def settings_page_response(request, *, form: MailboxForm | None = None, timezone_form: TimezoneForm | None = None,
+                           calendar_form=None, status: int = 200):
+    """The Settings page, with the form that was sent (and its errors) in place of a blank one."""
+    from rebook.web.views.calendars import calendars_context
+
+    return render(request, "web/settings.html", {
+        "box": Mailbox.objects.filter(seller=request.seller).first(), "form": form or MailboxForm(),
+        "timezone_form": timezone_form or TimezoneForm(initial={"timezone": request.seller.timezone}),
+        **calendars_context(request.seller, calendar_form)}, status=status)
 
 
 @seller_view
 def settings_page(request):
-    from rebook.web.views.calendars import calendars_context
-
     form = MailboxForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -60,8 +64,7 @@ def settings_page(request):
         data = form.data.copy()
         data["url"] = without_password(data["url"])
         form.data = data
-    return render(request, "web/settings.html", {**settings_context(request, form), **calendars_context(request.seller)},
-                  status=400 if form.errors else 200)
+    return settings_page_response(request, form=form, status=400 if form.errors else 200)
 
 
 @seller_view
@@ -69,14 +72,12 @@ def settings_page(request):
 def timezone_set(request):
     """The seller's time zone, chosen on Settings (the zone every page shows and every typed time is read in)."""
     from rebook.sellers.services import seller_update
-    from rebook.web.views.calendars import calendars_context
 
     form = TimezoneForm(request.POST)
     if form.is_valid():
         seller = seller_update(seller=request.seller, timezone_name=form.cleaned_data["timezone"])
         return done(request, f"Times are shown in {seller.timezone} from now on.", "settings")
-    return render(request, "web/settings.html", {**settings_context(request, timezone_form=form),
-                                                 **calendars_context(request.seller)}, status=400)
+    return settings_page_response(request, timezone_form=form, status=400)
 
 
 @seller_view
